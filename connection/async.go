@@ -1,0 +1,205 @@
+package connection
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/workerman-go/workerman/internal/address"
+	"github.com/workerman-go/workerman/internal/gnetlog"
+	"github.com/workerman-go/workerman/protocols"
+)
+
+// AsyncConn is a client connection run by an event loop, with the same
+// callbacks as a server connection: Workerman's AsyncTcpConnection.
+//
+//	ac, err := connection.NewAsync("frame://127.0.0.1:2000", frame.Protocol())
+//	ac.OnConnect = func(c *connection.Conn) { c.Send("hello") }
+//	ac.OnMessage = func(c *connection.Conn, msg []byte) { ... }
+//	ac.OnClose = func(c *connection.Conn) { ac.Reconnect(time.Second) }
+//	ac.Connect()
+//
+// The embedded *Conn is the same value across reconnects. Sends made before
+// the connection is established are queued and written once it is. Set the
+// fields before Connect.
+type AsyncConn[M any] struct {
+	*Conn
+
+	// The callbacks, as on a Worker. OnError also receives connection
+	// failures; OnClose follows a failed connect too (so OnClose can
+	// Reconnect). The callbacks of a failed connect run on the goroutine that
+	// dialled; all others on the connection's loop.
+	OnConnect     func(c *Conn)
+	OnMessage     func(c *Conn, msg M)
+	OnClose       func(c *Conn)
+	OnError       func(c *Conn, err error)
+	OnBufferFull  func(c *Conn)
+	OnBufferDrain func(c *Conn)
+
+	// ConnectTimeout bounds the TCP connect (default 10 s).
+	ConnectTimeout time.Duration
+
+	proto          protocols.Protocol[M]
+	hostport       string
+	reconnectAfter atomic.Int64 // nanoseconds; -1: no reconnect pending
+}
+
+// NewAsync prepares a client connection to address, whose scheme must name
+// the protocol ("frame://127.0.0.1:2000" with frame.Protocol()). It does not
+// connect: call Connect.
+func NewAsync[M any](addr string, p protocols.Protocol[M]) (*AsyncConn[M], error) {
+	scheme, hostport, err := address.Parse(addr)
+	if err != nil {
+		return nil, fmt.Errorf("connection: %w", err)
+	}
+	if scheme != p.Scheme() {
+		return nil, fmt.Errorf("connection: address %q has scheme %q but the protocol is %q", addr, scheme, p.Scheme())
+	}
+	a := &AsyncConn[M]{proto: p, hostport: hostport, ConnectTimeout: 10 * time.Second}
+	a.reconnectAfter.Store(-1)
+	a.Conn = newConn(&Hooks{
+		OnConnect: func(c *Conn) {
+			if a.OnConnect != nil {
+				a.OnConnect(c)
+			}
+		},
+		OnClose: func(c *Conn) {
+			if a.OnClose != nil {
+				a.OnClose(c)
+			}
+		},
+		OnError: func(c *Conn, err error) {
+			if a.OnError != nil {
+				a.OnError(c, err)
+			}
+		},
+		OnBufferFull: func(c *Conn) {
+			if a.OnBufferFull != nil {
+				a.OnBufferFull(c)
+			}
+		},
+		OnBufferDrain: func(c *Conn) {
+			if a.OnBufferDrain != nil {
+				a.OnBufferDrain(c)
+			}
+		},
+	}, 0, 0, 0)
+	a.Conn.onClosed = a.closed
+	return a, nil
+}
+
+// Connect starts connecting in the background and returns at once. OnConnect
+// runs when the connection is established; on failure OnError, then OnClose.
+// Connect does nothing while a connection is being made or is open.
+func (a *AsyncConn[M]) Connect() {
+	c := a.Conn
+	c.mu.Lock()
+	if s := c.Status(); s != StatusInitial && s != StatusClosed {
+		c.mu.Unlock()
+		return
+	}
+	c.status.Store(int32(StatusConnecting))
+	c.closeReq, c.destroyReq, c.resumeReq = false, false, false
+	c.loop = nil
+	s := newSession(a.proto, func(c *Conn, m M) {
+		if a.OnMessage != nil {
+			a.OnMessage(c, m)
+		}
+	}, c.maxPackage)
+	c.proc, c.enc = s, s
+	c.mu.Unlock()
+	go a.dial()
+}
+
+func (a *AsyncConn[M]) dial() {
+	c := a.Conn
+	nc, err := net.DialTimeout("tcp", a.hostport, a.ConnectTimeout)
+	if err == nil {
+		var cli *gnet.Client
+		if cli, err = clientEngine(); err == nil {
+			if _, err = cli.EnrollContext(nc, c); err != nil {
+				err = fmt.Errorf("registering with the event loop: %w", err)
+			}
+		} else {
+			_ = nc.Close()
+		}
+	}
+	if err == nil {
+		return
+	}
+	// No loop owns the connection: run the failure callbacks here.
+	c.mu.Lock()
+	c.status.Store(int32(StatusClosed))
+	putBuffer(c.pending)
+	c.pending, c.ops = nil, nil
+	c.mu.Unlock()
+	c.closeErr = fmt.Errorf("connection: connect to %s: %w", a.hostport, err)
+	c.callError(c.closeErr)
+	if c.hooks.OnClose != nil {
+		c.guard("OnClose", func() { c.hooks.OnClose(c) })
+	}
+	a.closed(c)
+}
+
+// Reconnect connects again after the delay: at once it closes an open
+// connection (dropping queued data), and the new connection is made after
+// the delay. Call it from OnClose to keep a client connected, as in
+// Workerman.
+func (a *AsyncConn[M]) Reconnect(after time.Duration) {
+	a.reconnectAfter.Store(int64(max(after, 0)))
+	switch a.Status() {
+	case StatusEstablished, StatusClosing:
+		a.Destroy() // closed() connects after the delay
+	case StatusInitial, StatusClosed:
+		a.closed(a.Conn)
+	}
+}
+
+// closed runs after the connection closed (or failed to open): it starts a
+// pending reconnect.
+func (a *AsyncConn[M]) closed(*Conn) {
+	d := a.reconnectAfter.Swap(-1)
+	if d < 0 {
+		return
+	}
+	if d == 0 {
+		a.Connect()
+		return
+	}
+	time.AfterFunc(time.Duration(d), a.Connect)
+}
+
+var (
+	clientMu  sync.Mutex
+	clientCli *gnet.Client
+)
+
+// clientEngine returns the process's engine for client connections, started
+// on first use.
+func clientEngine() (*gnet.Client, error) {
+	clientMu.Lock()
+	defer clientMu.Unlock()
+	if clientCli != nil {
+		return clientCli, nil
+	}
+	h := newHandler(nil, HandlerOptions{})
+	cli, err := gnet.NewClient(h,
+		gnet.WithMulticore(true),
+		gnet.WithTicker(true),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithLogger(gnetlog.Logger{L: slog.Default()}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("connection: creating the client engine: %w", err)
+	}
+	if err := cli.Start(); err != nil {
+		return nil, fmt.Errorf("connection: starting the client engine: %w", err)
+	}
+	clientCli = cli
+	return cli, nil
+}

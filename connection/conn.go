@@ -1,0 +1,621 @@
+package connection
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// Status is the state of a connection, with Workerman's names.
+type Status int32
+
+// The states a connection goes through. A server connection starts as
+// StatusEstablished; an AsyncConn starts as StatusInitial, then
+// StatusConnecting.
+const (
+	StatusInitial Status = iota
+	StatusConnecting
+	StatusEstablished
+	StatusClosing
+	StatusClosed
+)
+
+func (s Status) String() string {
+	switch s {
+	case StatusInitial:
+		return "initial"
+	case StatusConnecting:
+		return "connecting"
+	case StatusEstablished:
+		return "established"
+	case StatusClosing:
+		return "closing"
+	case StatusClosed:
+		return "closed"
+	}
+	return fmt.Sprintf("Status(%d)", int32(s))
+}
+
+// Defaults for new connections, as Workerman's static
+// TcpConnection::$defaultMaxSendBufferSize and $defaultMaxPackageSize.
+// A Worker or AsyncConn can set its own.
+var (
+	DefaultMaxSendBufferSize = 1 << 20  // 1 MiB
+	DefaultMaxPackageSize    = 10 << 20 // 10 MiB
+	// DefaultCloseTimeout bounds how long Close waits for queued data to
+	// reach the peer before it drops the rest and closes anyway.
+	DefaultCloseTimeout = 30 * time.Second
+)
+
+// Errors reported by Send and through OnError.
+var (
+	// ErrSendBufferFull: the send was dropped because MaxSendBufferSize bytes
+	// are already waiting to be written.
+	ErrSendBufferFull = errors.New("connection: send buffer full, message dropped")
+	// ErrClosed: the connection is closing or closed.
+	ErrClosed = errors.New("connection: closed")
+)
+
+// Encoder turns an outgoing message into bytes: the Encode half of a
+// protocol codec.
+type Encoder interface {
+	Encode(dst []byte, msg any) ([]byte, error)
+}
+
+// processor delivers the bytes buffered for a connection as messages: the
+// typed half of a protocol codec, bound to the OnMessage callback.
+type processor interface {
+	process(c *Conn)
+}
+
+var connIDs atomic.Uint64
+
+// Conn is one TCP connection owned by an event loop: Workerman's
+// TcpConnection.
+//
+// Send, Close, Destroy, PauseRecv, ResumeRecv, After, Every and the getters
+// are safe to call from any goroutine. Whatever the caller, the work is
+// handed to the owning loop in call order, so bytes are never reordered and
+// a Close never overtakes a Send made before it. Callbacks of one connection
+// run one at a time on its loop; they must not block.
+type Conn struct {
+	id    uint64
+	hooks *Hooks
+	enc   Encoder
+	proc  processor
+
+	remoteAddr net.Addr
+	localAddr  net.Addr
+	status     atomic.Int32
+	recvPaused atomic.Bool
+
+	bytesRead    atomic.Uint64
+	bytesWritten atomic.Uint64
+
+	// mu guards the work handed to the loop and the send-buffer accounting.
+	mu          sync.Mutex
+	loop        *Loop
+	pending     []byte
+	ops         []timerOp
+	scheduled   bool
+	closeReq    bool
+	destroyReq  bool
+	resumeReq   bool
+	drops       int
+	full        bool // OnBufferFull fired and OnBufferDrain not yet
+	fullPending bool // OnBufferFull to fire at the next flush
+	outbound    int  // bytes in gnet's outbound buffer at the last look
+	maxSend     int
+
+	// Loop-only state.
+	gc         gnet.Conn
+	prev, next *Conn // the loop's list of open connections
+	timers     []*Timer
+	inLeft     int // inbound bytes left unconsumed by the last process
+	closeBy    time.Time
+	closeAfter time.Duration
+	maxPackage int
+	pipeTo     *Conn // set by Pipe: raw bytes go to this connection
+	pipeFrom   *Conn // the connection piping into this one
+	data       any
+	closeErr   error
+	onClosed   func(c *Conn) // AsyncConn's reconnect hook
+}
+
+// Hooks are the callbacks of a connection that do not depend on the
+// protocol's message type. A Worker or AsyncConn fills them from its fields.
+// Every hook is optional and runs on the connection's loop.
+type Hooks struct {
+	OnConnect     func(c *Conn)
+	OnClose       func(c *Conn)
+	OnError       func(c *Conn, err error)
+	OnBufferFull  func(c *Conn)
+	OnBufferDrain func(c *Conn)
+}
+
+func newConn(h *Hooks, maxSend, maxPackage int, closeAfter time.Duration) *Conn {
+	if maxSend <= 0 {
+		maxSend = DefaultMaxSendBufferSize
+	}
+	if maxPackage <= 0 {
+		maxPackage = DefaultMaxPackageSize
+	}
+	if closeAfter <= 0 {
+		closeAfter = DefaultCloseTimeout
+	}
+	return &Conn{
+		id:         connIDs.Add(1),
+		hooks:      h,
+		maxSend:    maxSend,
+		maxPackage: maxPackage,
+		closeAfter: closeAfter,
+	}
+}
+
+// ID is the connection's number, unique in the process.
+func (c *Conn) ID() uint64 { return c.id }
+
+// Status reports the connection's state.
+func (c *Conn) Status() Status { return Status(c.status.Load()) }
+
+// RemoteAddr is the peer's address (nil before an AsyncConn connects).
+func (c *Conn) RemoteAddr() net.Addr {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.remoteAddr
+}
+
+// LocalAddr is the local end's address (nil before an AsyncConn connects).
+func (c *Conn) LocalAddr() net.Addr {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.localAddr
+}
+
+// BytesRead counts the bytes received on the connection.
+func (c *Conn) BytesRead() uint64 { return c.bytesRead.Load() }
+
+// BytesWritten counts the bytes handed to the socket.
+func (c *Conn) BytesWritten() uint64 { return c.bytesWritten.Load() }
+
+// Data returns the user-data slot: whatever the application stored with
+// SetData (Workerman code keeps such state in dynamic properties). Use it from
+// the connection's callbacks.
+func (c *Conn) Data() any { return c.data }
+
+// SetData stores v in the user-data slot. Use it from the connection's
+// callbacks.
+func (c *Conn) SetData(v any) { c.data = v }
+
+// MaxSendBufferSize is the number of queued bytes at which sends start to be
+// dropped (Workerman's maxSendBufferSize).
+func (c *Conn) MaxSendBufferSize() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.maxSend
+}
+
+// SetMaxSendBufferSize changes the connection's send-buffer limit.
+func (c *Conn) SetMaxSendBufferSize(n int) {
+	if n <= 0 {
+		n = DefaultMaxSendBufferSize
+	}
+	c.mu.Lock()
+	c.maxSend = n
+	c.mu.Unlock()
+}
+
+// MaxPackageSize is the largest message the connection accepts; set it from
+// a callback (for example OnConnect) with SetMaxPackageSize.
+func (c *Conn) MaxPackageSize() int { return c.maxPackage }
+
+// SetMaxPackageSize changes the largest accepted message. Call it from the
+// connection's callbacks.
+func (c *Conn) SetMaxPackageSize(n int) {
+	if n <= 0 {
+		n = DefaultMaxPackageSize
+	}
+	c.maxPackage = n
+}
+
+// SendBufferSize is the number of bytes queued and not yet written to the
+// socket: the server-side twin of the browser's WebSocket.bufferedAmount.
+func (c *Conn) SendBufferSize() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pending) + c.outbound
+}
+
+// Send encodes msg with the connection's protocol and queues it for writing.
+// It returns nil when the message was accepted (it is written in order, as
+// soon as the owning loop runs: at the end of the current callback when Send
+// is called from one), ErrSendBufferFull when MaxSendBufferSize bytes are
+// already queued (the message is dropped and OnError is told), ErrClosed when
+// the connection is closing or closed, or the protocol's encoding error.
+//
+// Workerman's send returns true (written), null (buffered) or false
+// (failed); here the first two are both nil, and SendBufferSize tells how
+// much is still buffered.
+func (c *Conn) Send(msg any) error {
+	return c.send(msg, false)
+}
+
+// sendRaw queues bytes that bypass the protocol's encoder (Pipe).
+func (c *Conn) sendRaw(p []byte) error {
+	return c.send(p, true)
+}
+
+func (c *Conn) send(msg any, raw bool) error {
+	c.mu.Lock()
+	if c.closeReq || c.destroyReq || c.Status() >= StatusClosing {
+		c.mu.Unlock()
+		c.countFailure()
+		return ErrClosed
+	}
+	if len(c.pending)+c.outbound >= c.maxSend {
+		c.drops++
+		c.scheduleLocked()
+		c.mu.Unlock()
+		c.countFailure()
+		return ErrSendBufferFull
+	}
+	if c.pending == nil {
+		c.pending = getBuffer()
+	}
+	before := len(c.pending)
+	var err error
+	if raw {
+		c.pending = append(c.pending, msg.([]byte)...)
+	} else if c.enc == nil {
+		err = fmt.Errorf("connection: no protocol to encode %T", msg)
+	} else {
+		var out []byte
+		out, err = c.enc.Encode(c.pending, msg)
+		if err == nil {
+			c.pending = out
+		} else {
+			c.pending = c.pending[:before]
+		}
+	}
+	if err != nil {
+		c.mu.Unlock()
+		return fmt.Errorf("connection %d: send: %w", c.id, err)
+	}
+	if !c.full && len(c.pending)+c.outbound >= c.maxSend {
+		c.full = true
+		c.fullPending = true
+	}
+	c.scheduleLocked()
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *Conn) countFailure() {
+	c.mu.Lock()
+	l := c.loop
+	c.mu.Unlock()
+	if l != nil {
+		l.stats.SendFailures.Add(1)
+	}
+}
+
+// scheduleLocked hands the connection to its loop unless it already is.
+// Without a loop (an AsyncConn still connecting) the work waits for the
+// connection to open. c.mu is held.
+func (c *Conn) scheduleLocked() {
+	if c.scheduled || c.loop == nil {
+		return
+	}
+	c.scheduled = true
+	c.loop.schedule(c)
+}
+
+// Close sends the optional final messages, then closes the connection once
+// everything queued has been written (gnet's own Close would drop it). After
+// CloseTimeout the rest is dropped and the connection closed anyway. Further
+// sends fail with ErrClosed. Safe for concurrent use.
+func (c *Conn) Close(final ...any) {
+	for _, m := range final {
+		_ = c.Send(m)
+	}
+	c.mu.Lock()
+	if c.closeReq || c.destroyReq || c.Status() >= StatusClosing {
+		c.mu.Unlock()
+		return
+	}
+	c.closeReq = true
+	if c.Status() == StatusEstablished {
+		c.status.Store(int32(StatusClosing))
+	}
+	c.scheduleLocked()
+	c.mu.Unlock()
+}
+
+// Destroy closes the connection at once, dropping anything still queued.
+// Safe for concurrent use.
+func (c *Conn) Destroy() {
+	c.mu.Lock()
+	if c.destroyReq || c.Status() == StatusClosed {
+		c.mu.Unlock()
+		return
+	}
+	c.destroyReq = true
+	if s := c.Status(); s == StatusEstablished || s == StatusConnecting {
+		c.status.Store(int32(StatusClosing))
+	}
+	c.scheduleLocked()
+	c.mu.Unlock()
+}
+
+// PauseRecv stops delivering messages: bytes that arrive meanwhile are kept
+// (up to MaxPackageSize; beyond that the connection is closed) and delivered
+// after ResumeRecv. It takes effect at once, also for the messages still
+// waiting in the current read. Safe for concurrent use.
+func (c *Conn) PauseRecv() { c.recvPaused.Store(true) }
+
+// ResumeRecv resumes delivering messages, starting with those that arrived
+// while paused. Safe for concurrent use.
+func (c *Conn) ResumeRecv() {
+	if !c.recvPaused.Swap(false) {
+		return
+	}
+	c.mu.Lock()
+	c.resumeReq = true
+	c.scheduleLocked()
+	c.mu.Unlock()
+}
+
+// isFull reports whether the send buffer is at its limit.
+func (c *Conn) isFull() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.full || len(c.pending)+c.outbound >= c.maxSend
+}
+
+// IsPaused reports whether PauseRecv is in effect.
+func (c *Conn) IsPaused() bool { return c.recvPaused.Load() }
+
+// Pipe forwards every byte received on c to dst, unchanged (the protocols'
+// codecs are bypassed), with backpressure: when dst's send buffer is full, c
+// stops receiving until it drains. When either side closes, the other is
+// closed after its queued data is written. Call it from c's callbacks, for
+// example OnConnect, before c's first message.
+func (c *Conn) Pipe(dst *Conn) {
+	c.pipeTo = dst
+	dst.mu.Lock()
+	dst.pipeFrom = c
+	dst.mu.Unlock()
+}
+
+// flush does on the loop the work handed to it: timer changes, queued bytes,
+// errors and buffer events, pause and close requests.
+func (c *Conn) flush() {
+	c.mu.Lock()
+	c.scheduled = false
+	if c.gc == nil {
+		c.mu.Unlock()
+		return
+	}
+	buf := c.pending
+	c.pending = nil
+	ops := c.ops
+	c.ops = nil
+	drops := c.drops
+	c.drops = 0
+	fullNow := c.fullPending
+	c.fullPending = false
+	closeReq, destroy, resume := c.closeReq, c.destroyReq, c.resumeReq
+	c.resumeReq = false
+	c.mu.Unlock()
+
+	if destroy {
+		putBuffer(buf)
+		c.closeNow()
+		return
+	}
+	for _, op := range ops {
+		c.applyTimerOp(op)
+	}
+	if len(buf) > 0 {
+		n := len(buf)
+		_, err := c.gc.Write(buf) // on a write error gnet closes c (OnClose runs now)
+		putBuffer(buf)
+		if err == nil {
+			c.bytesWritten.Add(uint64(n))
+			c.loop.stats.BytesWritten.Add(uint64(n))
+		}
+		if c.gc == nil {
+			return
+		}
+	}
+	for range drops {
+		c.callError(ErrSendBufferFull)
+	}
+	if fullNow {
+		c.bufferFull()
+	}
+	if c.gc == nil {
+		return
+	}
+	if resume && !c.recvPaused.Load() && c.proc != nil {
+		c.proc.process(c)
+	}
+	if closeReq {
+		c.closeBy = time.Now().Add(c.closeAfter)
+	}
+	c.checkWatched(time.Now())
+}
+
+// checkWatched refreshes the send-buffer accounting and completes what waits
+// on it: a drain event, a pending close. It runs after a flush and on every
+// tick while the connection has bytes queued in gnet, is full, or closing.
+func (c *Conn) checkWatched(now time.Time) {
+	if c.gc == nil {
+		c.loop.unwatchConn(c)
+		return
+	}
+	ob := c.gc.OutboundBuffered()
+	c.mu.Lock()
+	c.outbound = ob
+	closing := c.closeReq
+	drained := c.full && ob == 0 && len(c.pending) == 0
+	if drained {
+		c.full = false
+	}
+	full := c.full
+	c.mu.Unlock()
+
+	if drained {
+		c.bufferDrain()
+		if c.gc == nil {
+			return
+		}
+	}
+	if closing && (ob == 0 || now.After(c.closeBy)) {
+		c.closeNow()
+		return
+	}
+	if ob > 0 || full || closing {
+		c.loop.watchConn(c)
+	} else {
+		c.loop.unwatchConn(c)
+	}
+}
+
+func (c *Conn) bufferFull() {
+	if c.hooks != nil && c.hooks.OnBufferFull != nil {
+		c.guard("OnBufferFull", func() { c.hooks.OnBufferFull(c) })
+	}
+	c.mu.Lock()
+	src := c.pipeFrom
+	c.mu.Unlock()
+	if src != nil {
+		src.PauseRecv()
+	}
+}
+
+func (c *Conn) bufferDrain() {
+	if c.hooks != nil && c.hooks.OnBufferDrain != nil {
+		c.guard("OnBufferDrain", func() { c.hooks.OnBufferDrain(c) })
+	}
+	c.mu.Lock()
+	src := c.pipeFrom
+	c.mu.Unlock()
+	if src != nil {
+		src.ResumeRecv()
+	}
+}
+
+// callError reports err through OnError.
+func (c *Conn) callError(err error) {
+	if c.hooks != nil && c.hooks.OnError != nil {
+		c.guard("OnError", func() { c.hooks.OnError(c, err) })
+	}
+}
+
+// fail reports a protocol error through OnError and closes the connection at
+// once.
+func (c *Conn) fail(err error) {
+	c.callError(err)
+	c.Destroy()
+}
+
+// closeNow closes the gnet connection; gnet then calls OnClose, which runs
+// finish.
+func (c *Conn) closeNow() {
+	if c.gc == nil {
+		return
+	}
+	c.status.Store(int32(StatusClosing))
+	_ = c.gc.EventLoop().Close(c.gc)
+}
+
+// finish runs when gnet has closed the connection.
+func (c *Conn) finish(err error) {
+	l := c.loop
+	c.status.Store(int32(StatusClosed))
+	c.gc = nil
+	c.closeErr = err
+	for _, t := range c.timers {
+		l.wheel.Del(t.id)
+		t.id = 0
+		t.index = -1
+	}
+	clear(c.timers)
+	c.timers = c.timers[:0]
+	l.unwatchConn(c)
+	c.mu.Lock()
+	putBuffer(c.pending)
+	c.pending = nil
+	c.ops = nil
+	c.scheduled = false
+	c.outbound = 0
+	c.full, c.fullPending = false, false
+	from := c.pipeFrom
+	c.mu.Unlock()
+	l.stats.Connections.Add(-1)
+
+	if c.hooks != nil && c.hooks.OnClose != nil {
+		c.guard("OnClose", func() { c.hooks.OnClose(c) })
+	}
+	if c.pipeTo != nil {
+		c.pipeTo.Close()
+	}
+	if from != nil {
+		from.Close()
+	}
+	if c.onClosed != nil {
+		c.onClosed(c)
+	}
+}
+
+// CloseError is the error that ended the connection, as gnet reported it
+// (nil for a clean close by either side).
+func (c *Conn) CloseError() error { return c.closeErr }
+
+// guard runs a user callback: a panic is recovered, logged with the
+// connection's id, peer and stack, and closes only this connection.
+func (c *Conn) guard(name string, fn func()) {
+	defer c.recoverCallback(name)
+	fn()
+}
+
+func (c *Conn) recoverCallback(name string) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if c.loop != nil {
+		c.loop.stats.Panics.Add(1)
+	}
+	slog.Error("workerman: panic in callback; closing the connection",
+		"callback", name, "conn", c.id, "remote", addrString(c.remoteAddr),
+		"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	c.Destroy()
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func getBuffer() []byte { return (*bufferPool.Get().(*[]byte))[:0] }
+
+func putBuffer(b []byte) {
+	if b == nil || cap(b) > 1<<20 {
+		return
+	}
+	b = b[:0]
+	bufferPool.Put(&b)
+}

@@ -1,0 +1,235 @@
+package connection
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/workerman-go/workerman/timer"
+)
+
+// TickInterval is the resolution of the per-loop timer wheels and of the
+// checks for drained send buffers and lingering closes.
+const TickInterval = 10 * time.Millisecond
+
+// maxFlushRounds bounds how many rounds of newly dirtied connections one
+// callback exit flushes before it yields the loop back to gnet (and
+// reschedules itself), so that a callback storm cannot starve I/O.
+const maxFlushRounds = 8
+
+// Loop is the framework's state for one gnet event loop: the connections
+// with work handed to the loop, the loop's timer wheel, the connections whose
+// send buffer is watched, and the loop's counters.
+//
+// Every method that is not documented as safe for concurrent use runs on the
+// loop's goroutine.
+type Loop struct {
+	index int
+	el    gnet.EventLoop
+
+	// mu guards dirty, inCallback, wakePending and tickPending.
+	mu          sync.Mutex
+	dirty       []*Conn
+	spare       []*Conn
+	depth       int // loop-only: nesting of enter/exit
+	inCallback  bool
+	wakePending bool
+	tickPending bool
+
+	wheel *timer.Wheel
+	watch map[*Conn]struct{}
+	head  *Conn // the loop's open connections, linked through Conn.prev/next
+	// wantTick is wheel.Len() + len(watch), published for the ticker goroutine.
+	wantTick atomic.Int64
+
+	stats LoopStats
+}
+
+// LoopStats are one event loop's counters. All fields are safe to read from
+// any goroutine.
+type LoopStats struct {
+	Connections  atomic.Int64  // open connections
+	Accepted     atomic.Uint64 // connections opened since start
+	Refused      atomic.Uint64 // connections refused by the connection cap
+	BytesRead    atomic.Uint64
+	BytesWritten atomic.Uint64
+	Messages     atomic.Uint64 // messages delivered to OnMessage
+	SendFailures atomic.Uint64 // sends dropped (buffer full or connection closed)
+	Timers       atomic.Int64  // pending connection timers
+	Panics       atomic.Uint64 // recovered panics in callbacks
+}
+
+// bind attaches the loop to its gnet event loop, the first time that loop
+// opens a connection.
+func (l *Loop) bind(el gnet.EventLoop) {
+	l.el = el
+	l.wheel = timer.NewWheel(TickInterval, nil)
+	l.watch = make(map[*Conn]struct{})
+}
+
+// add links c into the loop's list of connections.
+func (l *Loop) add(c *Conn) {
+	c.prev, c.next = nil, l.head
+	if l.head != nil {
+		l.head.prev = c
+	}
+	l.head = c
+}
+
+// remove unlinks c from the loop's list of connections.
+func (l *Loop) remove(c *Conn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else if l.head == c {
+		l.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	}
+	c.prev, c.next = nil, nil
+}
+
+// Index is the loop's number, from 0.
+func (l *Loop) Index() int { return l.index }
+
+// Stats returns the loop's counters.
+func (l *Loop) Stats() *LoopStats { return &l.stats }
+
+// enter marks the start of work on the loop's goroutine: until the matching
+// exit, work handed to the loop is picked up by exit instead of waking the
+// loop.
+func (l *Loop) enter() {
+	l.depth++
+	if l.depth > 1 {
+		return
+	}
+	l.mu.Lock()
+	l.inCallback = true
+	l.mu.Unlock()
+}
+
+// exit flushes every connection that received work while the loop was busy,
+// then clears the in-callback mark. The check and the clearing happen under
+// the same lock that schedule takes, so no work is ever left without a wake-up.
+func (l *Loop) exit() {
+	if l.depth > 1 {
+		l.depth--
+		return
+	}
+	for round := 0; ; round++ {
+		l.mu.Lock()
+		if len(l.dirty) == 0 {
+			l.inCallback = false
+			l.mu.Unlock()
+			break
+		}
+		if round == maxFlushRounds {
+			// Yield to I/O and come back through the task queue.
+			l.inCallback = false
+			wake := !l.wakePending
+			l.wakePending = true
+			l.mu.Unlock()
+			if wake {
+				l.wake()
+			}
+			break
+		}
+		batch := l.dirty
+		l.dirty, l.spare = l.spare[:0], nil
+		l.mu.Unlock()
+		for i, c := range batch {
+			c.flush()
+			batch[i] = nil
+		}
+		l.mu.Lock()
+		if l.spare == nil {
+			l.spare = batch[:0]
+		}
+		l.mu.Unlock()
+	}
+	l.depth--
+	l.publishTick()
+}
+
+// schedule hands c's queued work to the loop. Safe for concurrent use.
+func (l *Loop) schedule(c *Conn) {
+	l.mu.Lock()
+	l.dirty = append(l.dirty, c)
+	wake := !l.inCallback && !l.wakePending
+	if wake {
+		l.wakePending = true
+	}
+	l.mu.Unlock()
+	if wake {
+		l.wake()
+	}
+}
+
+func (l *Loop) wake() {
+	if err := l.el.Execute(context.Background(), gnet.RunnableFunc(l.runTask)); err != nil {
+		// The engine is shutting down: connections are being closed by gnet
+		// and their queued work can no longer be written.
+		l.mu.Lock()
+		l.wakePending = false
+		l.mu.Unlock()
+	}
+}
+
+func (l *Loop) runTask(context.Context) error {
+	l.enter()
+	l.mu.Lock()
+	l.wakePending = false
+	l.mu.Unlock()
+	l.exit()
+	return nil
+}
+
+// publishTick tells the ticker goroutine whether this loop has timers or
+// watched connections.
+func (l *Loop) publishTick() {
+	l.wantTick.Store(int64(l.wheel.Len() + len(l.watch)))
+	l.stats.Timers.Store(int64(l.wheel.Len()))
+}
+
+// requestTick is called by the engine's ticker goroutine every TickInterval.
+// It queues one tick task on the loop if the loop has anything to tick and no
+// tick is already queued, so ticks never pile up behind a busy loop.
+func (l *Loop) requestTick() {
+	if l.wantTick.Load() == 0 {
+		return
+	}
+	l.mu.Lock()
+	if l.tickPending {
+		l.mu.Unlock()
+		return
+	}
+	l.tickPending = true
+	l.mu.Unlock()
+	if err := l.el.Execute(context.Background(), gnet.RunnableFunc(l.runTick)); err != nil {
+		l.mu.Lock()
+		l.tickPending = false
+		l.mu.Unlock()
+	}
+}
+
+func (l *Loop) runTick(context.Context) error {
+	l.enter()
+	l.mu.Lock()
+	l.tickPending = false
+	l.mu.Unlock()
+	now := time.Now()
+	l.wheel.Advance(now)
+	for c := range l.watch {
+		c.checkWatched(now)
+	}
+	l.exit()
+	return nil
+}
+
+// watchConn makes the loop check c every tick until unwatchConn.
+func (l *Loop) watchConn(c *Conn) { l.watch[c] = struct{}{} }
+
+func (l *Loop) unwatchConn(c *Conn) { delete(l.watch, c) }

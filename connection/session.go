@@ -1,0 +1,98 @@
+package connection
+
+import (
+	"fmt"
+
+	"github.com/workerman-go/workerman/protocols"
+)
+
+// session binds one connection's codec to the typed OnMessage callback.
+type session[M any] struct {
+	codec     protocols.Codec[M]
+	onMessage func(c *Conn, msg M)
+}
+
+func newSession[M any](p protocols.Protocol[M], onMessage func(*Conn, M), maxPackage int) *session[M] {
+	return &session[M]{
+		codec:     p.NewCodec(protocols.Limits{MaxPackageSize: maxPackage}),
+		onMessage: onMessage,
+	}
+}
+
+// process decodes and delivers every complete message buffered for c (gnet
+// fires OnTraffic once per read, which may carry many messages or part of
+// one). It stops early when c is paused or closing; the bytes stay buffered.
+func (s *session[M]) process(c *Conn) {
+	gc := c.gc
+	l := c.loop
+	for c.gc != nil && !c.recvPaused.Load() && c.Status() == StatusEstablished {
+		avail := gc.InboundBuffered()
+		if avail == 0 {
+			break
+		}
+		in, err := gc.Peek(avail)
+		if err != nil {
+			c.fail(fmt.Errorf("connection %d: reading buffered input: %w", c.id, err))
+			return
+		}
+		if dst := c.pipeTo; dst != nil {
+			// Pause first, then look: if dst drains in between, its drain
+			// event sees the pause and resumes c.
+			c.recvPaused.Store(true)
+			if dst.isFull() {
+				break
+			}
+			err := dst.sendRaw(in)
+			if err == ErrSendBufferFull {
+				break
+			}
+			c.recvPaused.Store(false)
+			if err != nil {
+				c.Close()
+				break
+			}
+			_, _ = gc.Discard(avail)
+			continue
+		}
+		msg, n, skip, err := s.codec.Decode(in)
+		if err != nil {
+			c.fail(fmt.Errorf("connection %d: %w", c.id, err))
+			return
+		}
+		if n == 0 {
+			break
+		}
+		if n > avail {
+			c.fail(fmt.Errorf("connection %d: protocol consumed %d bytes of %d", c.id, n, avail))
+			return
+		}
+		if !skip {
+			l.stats.Messages.Add(1)
+			if s.onMessage != nil {
+				s.deliver(c, msg)
+			}
+		}
+		if c.gc == nil {
+			return
+		}
+		_, _ = gc.Discard(n)
+	}
+	if c.gc == nil {
+		return
+	}
+	c.inLeft = gc.InboundBuffered()
+	if c.inLeft > c.maxPackage {
+		c.fail(fmt.Errorf("connection %d: %d bytes buffered without a complete message: %w (%d)",
+			c.id, c.inLeft, protocols.ErrPackageTooLarge, c.maxPackage))
+	}
+}
+
+func (s *session[M]) deliver(c *Conn, msg M) {
+	defer c.recoverCallback("OnMessage")
+	s.onMessage(c, msg)
+}
+
+// Encode implements Encoder through the codec.
+func (s *session[M]) Encode(dst []byte, msg any) ([]byte, error) {
+	return s.codec.Encode(dst, msg)
+}

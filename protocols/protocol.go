@@ -1,0 +1,65 @@
+// Package protocols defines the contract between the framework and a wire
+// protocol: how bytes read from a connection become typed messages, and how
+// messages given to Conn.Send become bytes.
+//
+// The shape follows Workerman's protocol classes (input, decode, encode) with
+// two changes that suit an event loop written in Go: the message type is a type
+// parameter, so callbacks receive typed messages without assertions; and input
+// and decode are one call, so a protocol that parses incrementally (HTTP) never
+// parses the same bytes twice.
+//
+// The sub-packages hold the built-in protocols (text, frame, ...). This package
+// does not run connections: the connection and worker packages do.
+package protocols
+
+import "errors"
+
+// Protocol describes a wire protocol whose decoded messages have type M.
+// A Protocol value is shared by every connection of a worker and must be safe
+// for concurrent use; per-connection state lives in the Codec it creates.
+type Protocol[M any] interface {
+	// Scheme is the address scheme that names the protocol, as in Workerman's
+	// "text://0.0.0.0:2000": "tcp", "text", "frame", "http", ...
+	Scheme() string
+	// NewCodec returns the state for one new connection.
+	NewCodec(limits Limits) Codec[M]
+}
+
+// Codec is one connection's protocol state. The framework calls it only from
+// the event loop that owns the connection, so it needs no locking.
+type Codec[M any] interface {
+	// Decode reads the next message from the front of in, which holds every
+	// byte received and not yet consumed.
+	//
+	// It returns the message and the number of bytes it consumed. n == 0 with a
+	// nil error means "need more bytes": Decode is called again when more
+	// arrive, with in starting at the same place. A non-nil error rejects the
+	// input: the framework reports it through OnError and closes the
+	// connection. A Decode that consumes bytes without producing a message
+	// (a keep-alive, a control frame) returns skip == true.
+	//
+	// in is only valid during the call. A message that refers to in (zero
+	// copy) is only valid until the OnMessage callback returns, and the
+	// protocol must say so in its documentation.
+	Decode(in []byte) (msg M, n int, skip bool, err error)
+
+	// Encode appends the wire form of msg to dst and returns the extended
+	// slice. It accepts at least string and []byte; a protocol may accept
+	// more (its own message types). An unsupported type is an error.
+	Encode(dst []byte, msg any) ([]byte, error)
+}
+
+// Limits are the per-connection bounds a codec must enforce.
+type Limits struct {
+	// MaxPackageSize is the largest message, in bytes, a codec may accept.
+	// A message announced or found larger is rejected with ErrPackageTooLarge.
+	MaxPackageSize int
+}
+
+// ErrPackageTooLarge is wrapped by codecs that reject a message larger than
+// Limits.MaxPackageSize.
+var ErrPackageTooLarge = errors.New("package exceeds MaxPackageSize")
+
+// ErrUnsupportedMessage is wrapped by Encode when it is given a type it cannot
+// encode.
+var ErrUnsupportedMessage = errors.New("unsupported message type")
