@@ -260,6 +260,10 @@ func (c *Conn) send(msg any, raw bool) error {
 		return ErrClosed
 	}
 	if len(c.pending)+c.outbound >= c.maxSend {
+		if !c.full {
+			c.full = true
+			c.fullPending = true
+		}
 		c.drops++
 		c.scheduleLocked()
 		c.mu.Unlock()
@@ -435,11 +439,11 @@ func (c *Conn) flush() {
 			return
 		}
 	}
-	for range drops {
-		c.callError(ErrSendBufferFull)
-	}
 	if fullNow {
 		c.bufferFull()
+	}
+	for range drops {
+		c.callError(ErrSendBufferFull)
 	}
 	if c.gc == nil {
 		return
@@ -447,9 +451,7 @@ func (c *Conn) flush() {
 	if resume && !c.recvPaused.Load() && c.proc != nil {
 		c.proc.process(c)
 	}
-	if closeReq {
-		c.closeBy = time.Now().Add(c.closeAfter)
-	}
+	_ = closeReq // the close completes in checkWatched, once the data is out
 	c.checkWatched(time.Now())
 }
 
@@ -464,10 +466,16 @@ func (c *Conn) checkWatched(now time.Time) {
 	ob := c.gc.OutboundBuffered()
 	c.mu.Lock()
 	c.outbound = ob
+	empty := ob == 0 && len(c.pending) == 0
+	// A close waits for bytes queued after this flush took its batch too.
 	closing := c.closeReq
-	drained := c.full && ob == 0 && len(c.pending) == 0
+	drained := c.full && empty
 	if drained {
 		c.full = false
+	} else if !c.full && len(c.pending)+ob >= c.maxSend {
+		c.full = true
+		c.fullPending = false
+		defer c.bufferFull()
 	}
 	full := c.full
 	c.mu.Unlock()
@@ -478,7 +486,10 @@ func (c *Conn) checkWatched(now time.Time) {
 			return
 		}
 	}
-	if closing && (ob == 0 || now.After(c.closeBy)) {
+	if closing && c.closeBy.IsZero() {
+		c.closeBy = now.Add(c.closeAfter)
+	}
+	if closing && (empty || now.After(c.closeBy)) {
 		c.closeNow()
 		return
 	}

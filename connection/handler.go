@@ -118,6 +118,19 @@ func (h *Handler) Loops() []*Loop {
 	return append([]*Loop(nil), h.loops...)
 }
 
+// boundLoops returns the loops that are bound to a gnet event loop.
+func (h *Handler) boundLoops() []*Loop {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	bound := make([]*Loop, 0, len(h.loops))
+	for _, l := range h.loops {
+		if l.el != nil {
+			bound = append(bound, l)
+		}
+	}
+	return bound
+}
+
 // loopFor returns the Loop of a gnet event loop, binding a free slot to it
 // the first time.
 func (h *Handler) loopFor(el gnet.EventLoop) *Loop {
@@ -151,13 +164,8 @@ func (h *Handler) OnBoot(eng gnet.Engine) gnet.Action {
 // connections, and marks the engine ready the first time.
 func (h *Handler) OnTick() (time.Duration, gnet.Action) {
 	h.ready1.Do(func() { close(h.ready) })
-	h.mu.Lock()
-	loops := h.loops
-	h.mu.Unlock()
-	for _, l := range loops {
-		if l.el != nil {
-			l.requestTick()
-		}
+	for _, l := range h.boundLoops() {
+		l.requestTick()
 	}
 	return TickInterval, gnet.None
 }
@@ -238,10 +246,7 @@ func (h *Handler) StopAccepting() { h.stopping.Store(true) }
 func (h *Handler) Shutdown(ctx context.Context) error {
 	h.stopping.Store(true)
 	closeAll := func(destroy bool) {
-		for _, l := range h.Loops() {
-			if l.el == nil {
-				continue
-			}
+		for _, l := range h.boundLoops() {
 			_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 				l.enter()
 				for c := l.head; c != nil; c = c.next {

@@ -1,0 +1,495 @@
+package connection_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/protocols/frame"
+	"github.com/workerman-go/workerman/protocols/tcp"
+	"github.com/workerman-go/workerman/protocols/text"
+	"github.com/workerman-go/workerman/worker"
+)
+
+// testTimeout bounds every wait in these tests: generous, because the
+// machines are shared, and never a measure of speed.
+const testTimeout = 20 * time.Second
+
+type starter interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	Addr() string
+}
+
+// start runs w on a loopback port of its own and stops it when the test ends.
+func start(t *testing.T, w starter) string {
+	t.Helper()
+	if err := w.Start(context.Background()); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		if err := w.Stop(ctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return w.Addr()
+}
+
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, testTimeout)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	_ = c.SetDeadline(time.Now().Add(testTimeout))
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// eventually polls cond until it holds or the test times out.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(testTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestEchoManyConcurrentClients(t *testing.T) {
+	w := worker.New("tcp://127.0.0.1:0", tcp.Protocol())
+	w.Count = 2
+	w.OnMessage = func(c *connection.Conn, data []byte) { c.Send(data) }
+	addr := start(t, w)
+
+	const clients, rounds = 50, 20
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.DialTimeout("tcp", addr, testTimeout)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(testTimeout))
+			for r := range rounds {
+				msg := []byte(fmt.Sprintf("client %d round %d %s", i, r, strings.Repeat("x", i*37)))
+				if _, err := c.Write(msg); err != nil {
+					errs <- err
+					return
+				}
+				got := make([]byte, len(msg))
+				if _, err := io.ReadFull(c, got); err != nil {
+					errs <- fmt.Errorf("client %d: %w", i, err)
+					return
+				}
+				if !bytes.Equal(got, msg) {
+					errs <- fmt.Errorf("client %d: got %q, want %q", i, got, msg)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestTextInputSplitAtEveryByte(t *testing.T) {
+	var (
+		mu  sync.Mutex
+		got []string
+	)
+	w := worker.New("text://127.0.0.1:0", text.Protocol())
+	w.Count = 1
+	w.OnMessage = func(c *connection.Conn, line string) {
+		mu.Lock()
+		got = append(got, line)
+		mu.Unlock()
+	}
+	addr := start(t, w)
+
+	stream := "alpha\r\nbeta\n\ngamma with spaces\r\n" + strings.Repeat("z", 300) + "\n"
+	want := []string{"alpha", "beta", "", "gamma with spaces", strings.Repeat("z", 300)}
+	for split := 1; split < len(stream); split++ {
+		c := dial(t, addr)
+		if _, err := c.Write([]byte(stream[:split])); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond) // let the first part arrive alone most of the time
+		if _, err := c.Write([]byte(stream[split:])); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "all lines", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(got) >= len(want)
+		})
+		mu.Lock()
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("split at %d: got %q, want %q", split, got, want)
+		}
+		got = got[:0]
+		mu.Unlock()
+		c.Close()
+	}
+
+	// One byte per write.
+	c := dial(t, addr)
+	for i := range len(stream) {
+		if _, err := c.Write([]byte{stream[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "all lines, byte by byte", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) >= len(want)
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("byte by byte: got %q, want %q", got, want)
+	}
+}
+
+func frameBytes(payload []byte) []byte {
+	b := make([]byte, 4+len(payload))
+	binary.BigEndian.PutUint32(b, uint32(4+len(payload)))
+	copy(b[4:], payload)
+	return b
+}
+
+func readFrame(t *testing.T, r io.Reader) []byte {
+	t.Helper()
+	var h [4]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		t.Fatalf("reading frame header: %v", err)
+	}
+	b := make([]byte, binary.BigEndian.Uint32(h[:])-4)
+	if _, err := io.ReadFull(r, b); err != nil {
+		t.Fatalf("reading frame body: %v", err)
+	}
+	return b
+}
+
+func TestMessageLargerThanReadBuffer(t *testing.T) {
+	w := worker.New("frame://127.0.0.1:0", frame.Protocol())
+	w.Count = 1
+	w.MaxSendBufferSize = 8 << 20
+	w.OnMessage = func(c *connection.Conn, msg []byte) { c.Send(msg) }
+	addr := start(t, w)
+
+	c := dial(t, addr)
+	payload := make([]byte, 3<<20) // gnet reads 64 KiB at a time
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	go func() { _, _ = c.Write(frameBytes(payload)) }()
+	if got := readFrame(t, c); !bytes.Equal(got, payload) {
+		t.Fatalf("echoed %d bytes differ from the %d sent", len(got), len(payload))
+	}
+}
+
+func TestOversizedMessageClosesWithError(t *testing.T) {
+	errc := make(chan error, 1)
+	w := worker.New("frame://127.0.0.1:0", frame.Protocol())
+	w.MaxPackageSize = 1024
+	w.OnError = func(c *connection.Conn, err error) { errc <- err }
+	addr := start(t, w)
+	c := dial(t, addr)
+	var h [4]byte
+	binary.BigEndian.PutUint32(h[:], 1<<20)
+	_, _ = c.Write(h[:])
+	select {
+	case err := <-errc:
+		if !strings.Contains(err.Error(), "MaxPackageSize") {
+			t.Errorf("error %q does not name the limit", err)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("no OnError")
+	}
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Fatal("connection still open")
+	}
+}
+
+func TestCloseDeliversEverythingQueued(t *testing.T) {
+	const size = 32 << 20
+	w := worker.New("tcp://127.0.0.1:0", tcp.Protocol())
+	w.Count = 1
+	w.MaxSendBufferSize = 64 << 20
+	w.OnConnect = func(c *connection.Conn) {
+		chunk := make([]byte, 1<<20)
+		for i := range size / len(chunk) {
+			for j := range chunk {
+				chunk[j] = byte(i + j)
+			}
+			if err := c.Send(chunk); err != nil {
+				panic(err)
+			}
+		}
+		c.Close()
+	}
+	addr := start(t, w)
+	c := dial(t, addr)
+	time.Sleep(100 * time.Millisecond) // let the server queue far more than the socket holds
+	got, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != size {
+		t.Fatalf("received %d bytes, want %d", len(got), size)
+	}
+	for i := range size / (1 << 20) {
+		for j := 0; j < 1<<20; j += 4093 {
+			if got[i<<20+j] != byte(i+j) {
+				t.Fatalf("byte %d is wrong", i<<20+j)
+			}
+		}
+	}
+}
+
+func TestBufferFullDropDrain(t *testing.T) {
+	var (
+		fulls, drains atomic.Int32
+		dropErrs      atomic.Int32
+		sendErrs      atomic.Int32
+		conn          atomic.Pointer[connection.Conn]
+	)
+	w := worker.New("tcp://127.0.0.1:0", tcp.Protocol())
+	w.Count = 1
+	w.MaxSendBufferSize = 256 << 10
+	w.OnConnect = func(c *connection.Conn) { conn.Store(c) }
+	w.OnBufferFull = func(c *connection.Conn) { fulls.Add(1) }
+	w.OnBufferDrain = func(c *connection.Conn) { drains.Add(1) }
+	w.OnError = func(c *connection.Conn, err error) {
+		if errors.Is(err, connection.ErrSendBufferFull) {
+			dropErrs.Add(1)
+		}
+	}
+	addr := start(t, w)
+	c := dial(t, addr)
+	eventually(t, "connection", func() bool { return conn.Load() != nil })
+	sc := conn.Load()
+
+	// The client reads nothing. While the kernel's socket buffers still take
+	// bytes the queue may fill and drain a few times; once they are full the
+	// queue reaches the limit for good and sends are dropped.
+	chunk := bytes.Repeat([]byte("q"), 16<<10)
+	sent := 0
+	deadline := time.Now().Add(testTimeout)
+	for {
+		if time.Now().After(deadline) || sent > 512<<20 {
+			t.Fatalf("no send dropped after %d bytes", sent)
+		}
+		err := sc.Send(chunk)
+		if errors.Is(err, connection.ErrSendBufferFull) {
+			sendErrs.Add(1)
+			break
+		}
+		if err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		sent += len(chunk)
+		if sent%(256<<10) == 0 {
+			time.Sleep(5 * time.Millisecond) // let the loop flush into the socket
+		}
+	}
+	eventually(t, "OnBufferFull", func() bool { return fulls.Load() == drains.Load()+1 })
+	full0, drain0 := fulls.Load(), drains.Load()
+
+	// Full for good: every further send is dropped and reported, and the
+	// full event does not repeat.
+	for range 20 {
+		if err := sc.Send(chunk); !errors.Is(err, connection.ErrSendBufferFull) {
+			t.Fatalf("send while full: %v, want ErrSendBufferFull", err)
+		}
+		sendErrs.Add(1)
+	}
+	eventually(t, "OnError for each dropped send", func() bool { return dropErrs.Load() == sendErrs.Load() })
+	time.Sleep(50 * time.Millisecond)
+	if fulls.Load() != full0 || drains.Load() != drain0 {
+		t.Fatalf("buffer events while the client was not reading: full %d→%d, drain %d→%d",
+			full0, fulls.Load(), drain0, drains.Load())
+	}
+
+	// The client resumes reading: everything accepted arrives, then drain.
+	got := 0
+	buf := make([]byte, 64<<10)
+	for got < sent {
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatalf("read after %d of %d bytes: %v (server queue %d, status %v)", got, sent, err, sc.SendBufferSize(), sc.Status())
+		}
+		got += n
+	}
+	eventually(t, "OnBufferDrain", func() bool { return drains.Load() == drain0+1 })
+	if fulls.Load() != full0 {
+		t.Fatalf("OnBufferFull fired again while draining")
+	}
+	if err := sc.Send("after drain"); err != nil {
+		t.Fatalf("send after drain: %v", err)
+	}
+}
+
+func TestPauseAndResumeRecv(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		got  []string
+		conn atomic.Pointer[connection.Conn]
+	)
+	w := worker.New("text://127.0.0.1:0", text.Protocol())
+	w.Count = 1
+	w.OnConnect = func(c *connection.Conn) { conn.Store(c) }
+	w.OnMessage = func(c *connection.Conn, line string) {
+		mu.Lock()
+		got = append(got, line)
+		mu.Unlock()
+		if line == "pause" {
+			c.PauseRecv()
+		}
+	}
+	addr := start(t, w)
+	c := dial(t, addr)
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(got) }
+
+	_, _ = c.Write([]byte("one\npause\ntwo\nthree\n"))
+	eventually(t, "first two lines", func() bool { return count() == 2 })
+	_, _ = c.Write([]byte("four\n"))
+	time.Sleep(100 * time.Millisecond)
+	if n := count(); n != 2 {
+		t.Fatalf("%d messages delivered while paused", n-2)
+	}
+	if !conn.Load().IsPaused() {
+		t.Fatal("IsPaused is false")
+	}
+	conn.Load().ResumeRecv() // from a goroutine that is not the loop
+	eventually(t, "the held lines", func() bool { return count() == 5 })
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(got, ",") != "one,pause,two,three,four" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestConnectionTimersDieWithTheirConnections(t *testing.T) {
+	var fired atomic.Int64
+	w := worker.New("tcp://127.0.0.1:0", tcp.Protocol())
+	w.Count = 2
+	w.OnConnect = func(c *connection.Conn) {
+		c.Every(20*time.Millisecond, func() { fired.Add(1) })
+		c.After(time.Hour, func() { t.Error("a one-hour timer ran") })
+	}
+	addr := start(t, w)
+
+	timers := func() int64 {
+		var n int64
+		for _, l := range w.Loops() {
+			n += l.Stats().Timers.Load()
+		}
+		return n
+	}
+	const n = 1000
+	conns := make([]net.Conn, 0, n)
+	for range n {
+		conns = append(conns, dial(t, addr))
+	}
+	eventually(t, "2000 timers", func() bool { return timers() == 2*n })
+	eventually(t, "timers firing", func() bool { return fired.Load() > n })
+	for _, c := range conns {
+		c.Close()
+	}
+	eventually(t, "all connections closed", func() bool { return w.Connections() == 0 })
+	eventually(t, "no timer left", func() bool { return timers() == 0 })
+	before := fired.Load()
+	time.Sleep(100 * time.Millisecond)
+	if after := fired.Load(); after != before {
+		t.Fatalf("%d timer runs after every connection closed", after-before)
+	}
+}
+
+func TestPanicInCallbackClosesOnlyThatConnection(t *testing.T) {
+	w := worker.New("text://127.0.0.1:0", text.Protocol())
+	w.OnMessage = func(c *connection.Conn, line string) {
+		if line == "boom" {
+			panic("boom requested")
+		}
+		c.Send("echo: " + line)
+	}
+	addr := start(t, w)
+	good := dial(t, addr)
+	bad := dial(t, addr)
+	_, _ = bad.Write([]byte("boom\n"))
+	if _, err := bad.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the panicking connection was not closed")
+	}
+	_, _ = good.Write([]byte("still here\n"))
+	line, err := bufio.NewReader(good).ReadString('\n')
+	if err != nil || line != "echo: still here\n" {
+		t.Fatalf("other connection: %q, %v", line, err)
+	}
+	later := dial(t, addr)
+	_, _ = later.Write([]byte("new\n"))
+	if line, err := bufio.NewReader(later).ReadString('\n'); err != nil || line != "echo: new\n" {
+		t.Fatalf("new connection: %q, %v", line, err)
+	}
+}
+
+func TestSendFromOtherGoroutinesKeepsOrder(t *testing.T) {
+	var conn atomic.Pointer[connection.Conn]
+	w := worker.New("text://127.0.0.1:0", text.Protocol())
+	w.MaxSendBufferSize = 64 << 20
+	w.OnConnect = func(c *connection.Conn) { conn.Store(c) }
+	addr := start(t, w)
+	c := dial(t, addr)
+	eventually(t, "connection", func() bool { return conn.Load() != nil })
+	sc := conn.Load()
+	const n = 20000
+	go func() {
+		for i := range n {
+			if err := sc.Send(fmt.Sprint(i)); err != nil {
+				t.Errorf("send %d: %v", i, err)
+				return
+			}
+		}
+		sc.Close("end")
+	}()
+	r := bufio.NewReader(c)
+	for i := range n {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+		if line != fmt.Sprint(i)+"\n" {
+			t.Fatalf("line %d is %q", i, line)
+		}
+	}
+	if line, _ := r.ReadString('\n'); line != "end\n" {
+		t.Fatalf("last line %q", line)
+	}
+	if _, err := r.ReadByte(); err != io.EOF {
+		t.Fatalf("after close: %v, want EOF", err)
+	}
+}
