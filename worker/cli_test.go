@@ -1,0 +1,363 @@
+package worker_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/protocols/tcp"
+	"github.com/workerman-go/workerman/protocols/text"
+	"github.com/workerman-go/workerman/worker"
+)
+
+const testTimeout = 30 * time.Second
+
+// The test binary doubles as the server program of the subprocess tests:
+// with WM_TEST_SERVER set it builds that server and hands its arguments to
+// worker.Main, exactly as a program's main would through RunAll.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("WM_TEST_SERVER"); mode != "" {
+		os.Exit(serverMain(mode))
+	}
+	os.Exit(m.Run())
+}
+
+const bulkSize = 8 << 20
+
+func serverMain(mode string) int {
+	if n := os.Getenv("WM_TEST_NOFILE"); n != "" {
+		limit, _ := strconv.Atoi(n)
+		var rl unix.Rlimit
+		_ = unix.Getrlimit(unix.RLIMIT_NOFILE, &rl)
+		rl.Cur = uint64(limit)
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+			fmt.Fprintln(os.Stderr, "setrlimit:", err)
+			return 2
+		}
+	}
+	switch mode {
+	case "echo":
+		w := worker.New("tcp://127.0.0.1:0", tcp.Protocol())
+		w.Name = "echo"
+		w.Count = 2
+		w.OnMessage = func(c *connection.Conn, b []byte) { c.Send(b) }
+	case "bulk":
+		// Queues 8 MiB for every client at once, then waits.
+		w := worker.New("text://127.0.0.1:0", text.Protocol())
+		w.Name = "bulk"
+		w.MaxSendBufferSize = 64 << 20
+		w.OnConnect = func(c *connection.Conn) {
+			c.Send("ready")
+			line := strings.Repeat("b", 1023)
+			for range bulkSize / 1024 {
+				c.Send(line)
+			}
+		}
+	default:
+		fmt.Fprintln(os.Stderr, "unknown server mode", mode)
+		return 2
+	}
+	return worker.Main(os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// server is a subprocess running serverMain.
+type server struct {
+	cmd    *exec.Cmd
+	addr   string
+	stdout *bufio.Reader
+	stderr bytes.Buffer
+}
+
+func command(t *testing.T, mode string, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "WM_TEST_SERVER="+mode)
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
+}
+
+// startServer runs "start" in the foreground and waits for its banner.
+func startServer(t *testing.T, mode string, env []string, args ...string) *server {
+	t.Helper()
+	s := &server{cmd: command(t, mode, env, args...)}
+	out, err := s.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stderr = &s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+	})
+	s.stdout = bufio.NewReader(out)
+	lines := make(chan string)
+	go func() {
+		for {
+			line, err := s.stdout.ReadString('\n')
+			if err != nil {
+				close(lines)
+				return
+			}
+			lines <- line
+		}
+	}()
+	timeout := time.After(testTimeout)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("server exited before listening; stderr: %s", s.stderr.String())
+			}
+			if _, a, found := strings.Cut(line, "listening on "); found {
+				s.addr = strings.TrimSpace(a)
+				go func() {
+					for range lines {
+					}
+				}()
+				return s
+			}
+		case <-timeout:
+			t.Fatal("server did not print its address")
+		}
+	}
+}
+
+func (s *server) wait(t *testing.T) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatalf("wait: %v", err)
+		}
+		return 0
+	case <-time.After(testTimeout):
+		t.Fatal("server did not exit")
+		return -1
+	}
+}
+
+func TestSIGTERMDeliversQueuedDataAndExitsZero(t *testing.T) {
+	pid := filepath.Join(t.TempDir(), "bulk.pid")
+	s := startServer(t, "bulk", nil, "-listen", "127.0.0.1:0", "-pidfile", pid, "start")
+	c, err := net.DialTimeout("tcp", s.addr, testTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(testTimeout))
+	r := bufio.NewReader(c)
+	if line, err := r.ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	// OnConnect has queued 8 MiB, far more than the socket holds. Stop now.
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("reading after SIGTERM: %v", err)
+	}
+	if len(rest) != bulkSize {
+		t.Fatalf("received %d bytes after SIGTERM, want %d", len(rest), bulkSize)
+	}
+	if code := s.wait(t); code != 0 {
+		t.Fatalf("exit status %d, want 0; stderr: %s", code, s.stderr.String())
+	}
+	if _, err := os.Stat(pid); !os.IsNotExist(err) {
+		t.Fatalf("pid file left behind: %v", err)
+	}
+}
+
+func TestConnectionCapUnderLowDescriptorLimit(t *testing.T) {
+	// 64 descriptors: the cap is 64-16 = 48 connections, and the process
+	// itself holds about a dozen (stdio, epoll, eventfd, listeners).
+	s := startServer(t, "echo", []string{"WM_TEST_NOFILE=64"},
+		"-listen", "127.0.0.1:0", "-pidfile", filepath.Join(t.TempDir(), "cap.pid"), "start")
+
+	const n = 150
+	var served, refused int
+	conns := make([]net.Conn, 0, n)
+	for i := range n {
+		c, err := net.DialTimeout("tcp", s.addr, testTimeout)
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		conns = append(conns, c)
+		_ = c.SetDeadline(time.Now().Add(testTimeout))
+		if _, err := c.Write([]byte("x")); err != nil {
+			refused++
+			continue
+		}
+		b := make([]byte, 1)
+		if _, err := c.Read(b); err != nil {
+			refused++ // closed at accept
+			continue
+		}
+		served++
+	}
+	if served == 0 || served > 48 {
+		t.Fatalf("%d connections served, want 1..48", served)
+	}
+	if refused != n-served {
+		t.Fatalf("%d served + %d refused != %d", served, refused, n)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	// Still alive and serving.
+	deadline := time.Now().Add(testTimeout)
+	for {
+		c, err := net.DialTimeout("tcp", s.addr, testTimeout)
+		if err != nil {
+			t.Fatalf("server gone: %v; stderr: %s", err, s.stderr.String())
+		}
+		_ = c.SetDeadline(time.Now().Add(testTimeout))
+		_, _ = c.Write([]byte("y"))
+		b := make([]byte, 1)
+		_, err = c.Read(b)
+		c.Close()
+		if err == nil && b[0] == 'y' {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection served after the others closed: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond) // the server may still be closing the old ones
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := s.wait(t); code != 0 {
+		t.Fatalf("exit status %d; stderr: %s", code, s.stderr.String())
+	}
+}
+
+func run(t *testing.T, mode string, args ...string) (string, int) {
+	t.Helper()
+	cmd := command(t, mode, nil, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return out.String(), ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), 0
+	case <-time.After(testTimeout):
+		_ = cmd.Process.Kill()
+		t.Fatalf("%v did not finish; output: %s", args, out.String())
+		return "", -1
+	}
+}
+
+func TestDetachedStartStatusStop(t *testing.T) {
+	dir := t.TempDir()
+	pid := filepath.Join(dir, "echo.pid")
+	args := func(cmd ...string) []string {
+		return append([]string{"-listen", "127.0.0.1:0", "-pidfile", pid}, cmd...)
+	}
+	t.Cleanup(func() { run(t, "echo", args("stop")...) })
+
+	out, code := run(t, "echo", args("start", "-d")...)
+	if code != 0 || !strings.Contains(out, "start success") {
+		t.Fatalf("start -d: exit %d, output %q", code, out)
+	}
+	out, code = run(t, "echo", args("start", "-d")...)
+	if code == 0 || !strings.Contains(out, "already running") {
+		t.Fatalf("second start -d: exit %d, output %q", code, out)
+	}
+
+	out, code = run(t, "echo", args("status")...)
+	if code != 0 || !strings.Contains(out, "WORKERMAN-GO STATUS") || !strings.Contains(out, "echo") {
+		t.Fatalf("status: exit %d, output %q", code, out)
+	}
+	// The table names the bound address; a client can use it.
+	var addr string
+	for _, f := range strings.Fields(out) {
+		if strings.HasPrefix(f, "127.0.0.1:") {
+			addr = f
+			break
+		}
+	}
+	if addr == "" {
+		t.Fatalf("no address in status output %q", out)
+	}
+	c, err := net.DialTimeout("tcp", addr, testTimeout)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	_ = c.SetDeadline(time.Now().Add(testTimeout))
+	_, _ = c.Write([]byte("ping"))
+	b := make([]byte, 4)
+	if _, err := io.ReadFull(c, b); err != nil || string(b) != "ping" {
+		t.Fatalf("echo through the detached server: %q, %v", b, err)
+	}
+	out, code = run(t, "echo", args("status")...)
+	if code != 0 || !strings.Contains(out, "1 connections") {
+		t.Fatalf("status with one client: exit %d, output %q", code, out)
+	}
+	c.Close()
+
+	for _, unsupported := range []string{"restart", "reload", "connections"} {
+		out, code = run(t, "echo", args(unsupported)...)
+		if code == 0 || !strings.Contains(out, "not supported yet") {
+			t.Fatalf("%s: exit %d, output %q", unsupported, code, out)
+		}
+	}
+
+	out, code = run(t, "echo", args("stop")...)
+	if code != 0 || !strings.Contains(out, "stop success") {
+		t.Fatalf("stop: exit %d, output %q", code, out)
+	}
+	out, code = run(t, "echo", args("status")...)
+	if code == 0 || !strings.Contains(out, "not running") {
+		t.Fatalf("status after stop: exit %d, output %q", code, out)
+	}
+	out, code = run(t, "echo", args("stop")...)
+	if code == 0 || !strings.Contains(out, "not running") {
+		t.Fatalf("stop when not running: exit %d, output %q", code, out)
+	}
+}
+
+func TestUnknownCommandAndBadListen(t *testing.T) {
+	out, code := run(t, "echo", "-pidfile", filepath.Join(t.TempDir(), "x.pid"), "frobnicate")
+	if code == 0 || !strings.Contains(out, `unknown command "frobnicate"`) {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+	out, code = run(t, "echo", "-listen", "no-port", "start")
+	if code == 0 || !strings.Contains(out, "-listen") {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+}
