@@ -2,6 +2,9 @@ package connection
 
 import (
 	"context"
+	"net"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -282,8 +285,8 @@ func (c *Conn) attach(gc gnet.Conn, l *Loop) {
 	c.inLeft = 0
 	c.mu.Lock()
 	c.loop = l
-	c.remoteAddr = gc.RemoteAddr()
-	c.localAddr = gc.LocalAddr()
+	c.remoteAddr = cloneAddr(gc.RemoteAddr())
+	c.localAddr = cloneAddr(gc.LocalAddr())
 	c.status.Store(int32(StatusEstablished))
 	if c.destroyReq || c.closeReq {
 		c.status.Store(int32(StatusClosing))
@@ -296,4 +299,14 @@ func (c *Conn) attach(gc gnet.Conn, l *Loop) {
 		c.scheduleLocked()
 		c.mu.Unlock()
 	}
+}
+
+// cloneAddr copies a TCP address: gnet recycles the memory of an address's
+// zone when it releases the connection, and a Conn's addresses outlive that.
+func cloneAddr(a net.Addr) net.Addr {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok || ta == nil {
+		return a
+	}
+	return &net.TCPAddr{IP: slices.Clone(ta.IP), Port: ta.Port, Zone: strings.Clone(ta.Zone)}
 }

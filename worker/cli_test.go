@@ -55,6 +55,14 @@ func serverMain(mode string) int {
 		w.Name = "echo"
 		w.Count = 2
 		w.OnMessage = func(c *connection.Conn, b []byte) { c.Send(b) }
+	case "two":
+		// Two Workers with different protocols in one process, as in Workerman.
+		a := worker.New("text://127.0.0.1:0", text.Protocol())
+		a.Name = "text-side"
+		a.OnMessage = func(c *connection.Conn, line string) { c.Send("text:" + line) }
+		b := worker.New("tcp://127.0.0.1:0", tcp.Protocol())
+		b.Name = "tcp-side"
+		b.OnMessage = func(c *connection.Conn, p []byte) { c.Send(append([]byte("tcp:"), p...)) }
 	case "bulk":
 		// Queues 8 MiB for every client at once, then waits.
 		w := worker.New("text://127.0.0.1:0", text.Protocol())
@@ -359,5 +367,48 @@ func TestUnknownCommandAndBadListen(t *testing.T) {
 	out, code = run(t, "echo", "-listen", "no-port", "start")
 	if code == 0 || !strings.Contains(out, "-listen") {
 		t.Fatalf("exit %d, output %q", code, out)
+	}
+}
+
+func TestRunAllRunsEveryWorker(t *testing.T) {
+	cmd := command(t, "two", nil, "-pidfile", filepath.Join(t.TempDir(), "two.pid"), "start")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addrs := map[string]string{}
+	r := bufio.NewReader(out)
+	for len(addrs) < 2 {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading banner: %v; stderr: %s", err, stderr.String())
+		}
+		f := strings.Fields(line)
+		if len(f) >= 5 && f[0] == "worker" {
+			addrs[f[1]] = f[len(f)-1]
+		}
+	}
+	for name, want := range map[string]string{"text-side": "text:hi\n", "tcp-side": "tcp:hi\n"} {
+		c, err := net.DialTimeout("tcp", addrs[name], testTimeout)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		_ = c.SetDeadline(time.Now().Add(testTimeout))
+		_, _ = c.Write([]byte("hi\n"))
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
+			t.Fatalf("%s answered %q, %v; want %q", name, got, err, want)
+		}
+		c.Close()
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGINT: %v; stderr: %s", err, stderr.String())
 	}
 }

@@ -115,6 +115,23 @@ func (w *Worker[M]) Connections() int {
 	return 0
 }
 
+// Loops returns the state and counters of the Worker's event loops (empty
+// before it runs).
+func (w *Worker[M]) Loops() []*connection.Loop {
+	if h := w.getHandler(); h != nil {
+		return h.Loops()
+	}
+	return nil
+}
+
+// Refused counts the connections refused by the connection cap.
+func (w *Worker[M]) Refused() uint64 {
+	if h := w.getHandler(); h != nil {
+		return h.Refused()
+	}
+	return 0
+}
+
 func (w *Worker[M]) getHandler() *connection.Handler {
 	w.mu.Lock()
 	defer w.mu.Unlock()
