@@ -62,7 +62,7 @@ func NewAsync[M any](addr string, p protocols.Protocol[M]) (*AsyncConn[M], error
 	}
 	a := &AsyncConn[M]{proto: p, hostport: hostport, ConnectTimeout: 10 * time.Second}
 	a.reconnectAfter.Store(-1)
-	a.Conn = newConn(&Hooks{
+	a.Conn = newConn(newConnConfig(&Hooks{
 		OnConnect: func(c *Conn) {
 			if a.OnConnect != nil {
 				a.OnConnect(c)
@@ -88,8 +88,8 @@ func NewAsync[M any](addr string, p protocols.Protocol[M]) (*AsyncConn[M], error
 				a.OnBufferDrain(c)
 			}
 		},
-	}, 0, 0, 0)
-	a.Conn.onClosed = a.closed
+	}, 0), 0, 0)
+	a.Conn.cfg.onClosed = a.closed
 	return a, nil
 }
 
@@ -106,12 +106,11 @@ func (a *AsyncConn[M]) Connect() {
 	c.status.Store(int32(StatusConnecting))
 	c.closeReq, c.destroyReq, c.resumeReq = false, false, false
 	c.loop = nil
-	s := newSession(a.proto, func(c *Conn, m M) {
+	c.sess = newSession(a.proto, func(c *Conn, m M) {
 		if a.OnMessage != nil {
 			a.OnMessage(c, m)
 		}
 	}, c.maxPackage)
-	c.proc, c.enc = s, s
 	c.mu.Unlock()
 	go a.dial()
 }
@@ -136,12 +135,14 @@ func (a *AsyncConn[M]) dial() {
 	c.mu.Lock()
 	c.status.Store(int32(StatusClosed))
 	putBuffer(c.pending)
-	c.pending, c.ops = nil, nil
+	c.pending = nil
+	x := c.extra()
+	x.ops = nil
 	c.mu.Unlock()
-	c.closeErr = fmt.Errorf("connection: connect to %s: %w", a.hostport, err)
-	c.callError(c.closeErr)
-	if c.hooks.OnClose != nil {
-		c.guard("OnClose", func() { c.hooks.OnClose(c) })
+	x.closeErr = fmt.Errorf("connection: connect to %s: %w", a.hostport, err)
+	c.callError(x.closeErr)
+	if h := c.cfg.hooks; h.OnClose != nil {
+		c.guard("OnClose", func() { h.OnClose(c) })
 	}
 	a.closed(c)
 }

@@ -86,10 +86,9 @@ var connIDs atomic.Uint64
 // a Close never overtakes a Send made before it. Callbacks of one connection
 // run one at a time on its loop; they must not block.
 type Conn struct {
-	id    uint64
-	hooks *Hooks
-	enc   Encoder
-	proc  processor
+	id   uint64
+	cfg  *connConfig
+	sess codecSession
 
 	remoteAddr net.Addr
 	localAddr  net.Addr
@@ -99,16 +98,19 @@ type Conn struct {
 	bytesRead    atomic.Uint64
 	bytesWritten atomic.Uint64
 
+	// x holds what few connections use (timers, a pipe, a close error),
+	// allocated on first use to keep idle connections small.
+	x atomic.Pointer[connExtra]
+
 	// mu guards the work handed to the loop and the send-buffer accounting.
 	mu          sync.Mutex
 	loop        *Loop
 	pending     []byte
-	ops         []timerOp
+	drops       int32
 	scheduled   bool
 	closeReq    bool
 	destroyReq  bool
 	resumeReq   bool
-	drops       int
 	full        bool // OnBufferFull fired and OnBufferDrain not yet
 	fullPending bool // OnBufferFull to fire at the next flush
 	outbound    int  // bytes in gnet's outbound buffer at the last look
@@ -117,16 +119,51 @@ type Conn struct {
 	// Loop-only state.
 	gc         gnet.Conn
 	prev, next *Conn // the loop's list of open connections
-	timers     []*Timer
-	inLeft     int // inbound bytes left unconsumed by the last process
-	closeBy    time.Time
-	closeAfter time.Duration
+	inLeft     int   // inbound bytes left unconsumed by the last process
+	closeBy    int64 // UnixNano after which a pending close drops what is left
 	maxPackage int
-	pipeTo     *Conn // set by Pipe: raw bytes go to this connection
-	pipeFrom   *Conn // the connection piping into this one
 	data       any
-	closeErr   error
+}
+
+// connExtra is the part of a Conn that few connections need.
+type connExtra struct {
+	ops      []timerOp // guarded by Conn.mu
+	pipeFrom *Conn     // guarded by Conn.mu: the connection piping into this one
+	timers   []*Timer  // loop-only
+	pipeTo   *Conn     // loop-only: set by Pipe, raw bytes go there
+	closeErr error     // loop-only
+}
+
+// extra returns c's connExtra, allocating it on first use.
+func (c *Conn) extra() *connExtra {
+	if x := c.x.Load(); x != nil {
+		return x
+	}
+	c.x.CompareAndSwap(nil, new(connExtra))
+	return c.x.Load()
+}
+
+// connConfig is what the connections of one Worker (or one AsyncConn) share.
+type connConfig struct {
+	hooks      *Hooks
+	closeAfter time.Duration
 	onClosed   func(c *Conn) // AsyncConn's reconnect hook
+}
+
+func newConnConfig(h *Hooks, closeAfter time.Duration) *connConfig {
+	if h == nil {
+		h = &Hooks{}
+	}
+	if closeAfter <= 0 {
+		closeAfter = DefaultCloseTimeout
+	}
+	return &connConfig{hooks: h, closeAfter: closeAfter}
+}
+
+// codecSession is a connection's protocol state bound to its OnMessage.
+type codecSession interface {
+	processor
+	Encoder
 }
 
 // Hooks are the callbacks of a connection that do not depend on the
@@ -140,22 +177,18 @@ type Hooks struct {
 	OnBufferDrain func(c *Conn)
 }
 
-func newConn(h *Hooks, maxSend, maxPackage int, closeAfter time.Duration) *Conn {
+func newConn(cfg *connConfig, maxSend, maxPackage int) *Conn {
 	if maxSend <= 0 {
 		maxSend = DefaultMaxSendBufferSize
 	}
 	if maxPackage <= 0 {
 		maxPackage = DefaultMaxPackageSize
 	}
-	if closeAfter <= 0 {
-		closeAfter = DefaultCloseTimeout
-	}
 	return &Conn{
 		id:         connIDs.Add(1),
-		hooks:      h,
+		cfg:        cfg,
 		maxSend:    maxSend,
 		maxPackage: maxPackage,
-		closeAfter: closeAfter,
 	}
 }
 
@@ -277,11 +310,11 @@ func (c *Conn) send(msg any, raw bool) error {
 	var err error
 	if raw {
 		c.pending = append(c.pending, msg.([]byte)...)
-	} else if c.enc == nil {
+	} else if c.sess == nil {
 		err = fmt.Errorf("connection: no protocol to encode %T", msg)
 	} else {
 		var out []byte
-		out, err = c.enc.Encode(c.pending, msg)
+		out, err = c.sess.Encode(c.pending, msg)
 		if err == nil {
 			c.pending = out
 		} else {
@@ -392,9 +425,10 @@ func (c *Conn) IsPaused() bool { return c.recvPaused.Load() }
 // closed after its queued data is written. Call it from c's callbacks, for
 // example OnConnect, before c's first message.
 func (c *Conn) Pipe(dst *Conn) {
-	c.pipeTo = dst
+	c.extra().pipeTo = dst
+	x := dst.extra()
 	dst.mu.Lock()
-	dst.pipeFrom = c
+	x.pipeFrom = c
 	dst.mu.Unlock()
 }
 
@@ -409,13 +443,15 @@ func (c *Conn) flush() {
 	}
 	buf := c.pending
 	c.pending = nil
-	ops := c.ops
-	c.ops = nil
+	var ops []timerOp
+	if x := c.x.Load(); x != nil {
+		ops, x.ops = x.ops, nil
+	}
 	drops := c.drops
 	c.drops = 0
 	fullNow := c.fullPending
 	c.fullPending = false
-	closeReq, destroy, resume := c.closeReq, c.destroyReq, c.resumeReq
+	destroy, resume := c.destroyReq, c.resumeReq
 	c.resumeReq = false
 	c.mu.Unlock()
 
@@ -448,17 +484,18 @@ func (c *Conn) flush() {
 	if c.gc == nil {
 		return
 	}
-	if resume && !c.recvPaused.Load() && c.proc != nil {
-		c.proc.process(c)
+	if resume && !c.recvPaused.Load() && c.sess != nil {
+		c.sess.process(c)
 	}
-	_ = closeReq // the close completes in checkWatched, once the data is out
-	c.checkWatched(time.Now())
+	c.checkWatched(0) // completes a close once the data is out
+
 }
 
 // checkWatched refreshes the send-buffer accounting and completes what waits
 // on it: a drain event, a pending close. It runs after a flush and on every
 // tick while the connection has bytes queued in gnet, is full, or closing.
-func (c *Conn) checkWatched(now time.Time) {
+// now is the tick's time in UnixNano, or 0 to read the clock only if needed.
+func (c *Conn) checkWatched(now int64) {
 	if c.gc == nil {
 		c.loop.unwatchConn(c)
 		return
@@ -486,10 +523,13 @@ func (c *Conn) checkWatched(now time.Time) {
 			return
 		}
 	}
-	if closing && c.closeBy.IsZero() {
-		c.closeBy = now.Add(c.closeAfter)
+	if closing && now == 0 {
+		now = time.Now().UnixNano()
 	}
-	if closing && (empty || now.After(c.closeBy)) {
+	if closing && c.closeBy == 0 {
+		c.closeBy = now + int64(c.cfg.closeAfter)
+	}
+	if closing && (empty || now > c.closeBy) {
 		c.closeNow()
 		return
 	}
@@ -501,33 +541,27 @@ func (c *Conn) checkWatched(now time.Time) {
 }
 
 func (c *Conn) bufferFull() {
-	if c.hooks != nil && c.hooks.OnBufferFull != nil {
-		c.guard("OnBufferFull", func() { c.hooks.OnBufferFull(c) })
+	if h := c.cfg.hooks; h.OnBufferFull != nil {
+		c.guard("OnBufferFull", func() { h.OnBufferFull(c) })
 	}
-	c.mu.Lock()
-	src := c.pipeFrom
-	c.mu.Unlock()
-	if src != nil {
+	if src := c.pipeSource(); src != nil {
 		src.PauseRecv()
 	}
 }
 
 func (c *Conn) bufferDrain() {
-	if c.hooks != nil && c.hooks.OnBufferDrain != nil {
-		c.guard("OnBufferDrain", func() { c.hooks.OnBufferDrain(c) })
+	if h := c.cfg.hooks; h.OnBufferDrain != nil {
+		c.guard("OnBufferDrain", func() { h.OnBufferDrain(c) })
 	}
-	c.mu.Lock()
-	src := c.pipeFrom
-	c.mu.Unlock()
-	if src != nil {
+	if src := c.pipeSource(); src != nil {
 		src.ResumeRecv()
 	}
 }
 
 // callError reports err through OnError.
 func (c *Conn) callError(err error) {
-	if c.hooks != nil && c.hooks.OnError != nil {
-		c.guard("OnError", func() { c.hooks.OnError(c, err) })
+	if h := c.cfg.hooks; h.OnError != nil {
+		c.guard("OnError", func() { h.OnError(c, err) })
 	}
 }
 
@@ -553,43 +587,66 @@ func (c *Conn) finish(err error) {
 	l := c.loop
 	c.status.Store(int32(StatusClosed))
 	c.gc = nil
-	c.closeErr = err
-	for _, t := range c.timers {
-		l.wheel.Del(t.id)
-		t.id = 0
-		t.index = -1
+	c.closeBy = 0
+	x := c.x.Load()
+	if x != nil {
+		x.closeErr = err
+		for _, t := range x.timers {
+			l.wheel.Del(t.id)
+			t.id = 0
+			t.index = -1
+		}
+		clear(x.timers)
+		x.timers = x.timers[:0]
 	}
-	clear(c.timers)
-	c.timers = c.timers[:0]
 	l.unwatchConn(c)
+	var from *Conn
 	c.mu.Lock()
 	putBuffer(c.pending)
 	c.pending = nil
-	c.ops = nil
+	if x != nil {
+		x.ops = nil
+		from = x.pipeFrom
+	}
 	c.scheduled = false
 	c.outbound = 0
 	c.full, c.fullPending = false, false
-	from := c.pipeFrom
 	c.mu.Unlock()
 	l.stats.Connections.Add(-1)
 
-	if c.hooks != nil && c.hooks.OnClose != nil {
-		c.guard("OnClose", func() { c.hooks.OnClose(c) })
+	if h := c.cfg.hooks; h.OnClose != nil {
+		c.guard("OnClose", func() { h.OnClose(c) })
 	}
-	if c.pipeTo != nil {
-		c.pipeTo.Close()
+	if x != nil && x.pipeTo != nil {
+		x.pipeTo.Close()
 	}
 	if from != nil {
 		from.Close()
 	}
-	if c.onClosed != nil {
-		c.onClosed(c)
+	if c.cfg.onClosed != nil {
+		c.cfg.onClosed(c)
 	}
 }
 
+// pipeSource is the connection piping into c, if any.
+func (c *Conn) pipeSource() *Conn {
+	x := c.x.Load()
+	if x == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return x.pipeFrom
+}
+
 // CloseError is the error that ended the connection, as gnet reported it
-// (nil for a clean close by either side).
-func (c *Conn) CloseError() error { return c.closeErr }
+// (nil for a clean close by either side). Use it from OnClose.
+func (c *Conn) CloseError() error {
+	if x := c.x.Load(); x != nil {
+		return x.closeErr
+	}
+	return nil
+}
 
 // guard runs a user callback: a panic is recovered, logged with the
 // connection's id, peer and stack, and closes only this connection.

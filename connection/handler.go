@@ -42,7 +42,7 @@ type Handler struct {
 	gnet.BuiltinEventEngine
 
 	opts      HandlerOptions
-	hooks     *Hooks
+	cfg       *connConfig
 	newConn   func() *Conn // nil for a client-only engine
 	maxConns  int64
 	fdCeiling int
@@ -64,21 +64,17 @@ type Handler struct {
 func NewHandler[M any](p protocols.Protocol[M], onMessage func(*Conn, M), hooks *Hooks, opts HandlerOptions) *Handler {
 	h := newHandler(hooks, opts)
 	h.newConn = func() *Conn {
-		c := newConn(h.hooks, opts.MaxSendBufferSize, opts.MaxPackageSize, opts.CloseTimeout)
-		s := newSession(p, onMessage, c.maxPackage)
-		c.proc, c.enc = s, s
+		c := newConn(h.cfg, opts.MaxSendBufferSize, opts.MaxPackageSize)
+		c.sess = newSession(p, onMessage, c.maxPackage)
 		return c
 	}
 	return h
 }
 
 func newHandler(hooks *Hooks, opts HandlerOptions) *Handler {
-	if hooks == nil {
-		hooks = &Hooks{}
-	}
 	h := &Handler{
 		opts:  opts,
-		hooks: hooks,
+		cfg:   newConnConfig(hooks, opts.CloseTimeout),
 		byEL:  make(map[gnet.EventLoop]*Loop),
 		ready: make(chan struct{}),
 	}
@@ -193,8 +189,8 @@ func (h *Handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	l.enter()
 	c.attach(gc, l)
 	c.guard("OnConnect", func() {
-		if c.hooks.OnConnect != nil {
-			c.hooks.OnConnect(c)
+		if c.cfg.hooks.OnConnect != nil {
+			c.cfg.hooks.OnConnect(c)
 		}
 	})
 	l.exit()
@@ -215,7 +211,7 @@ func (h *Handler) OnTraffic(gc gnet.Conn) gnet.Action {
 		c.inLeft = n
 	}
 	if c.Status() == StatusEstablished {
-		c.proc.process(c)
+		c.sess.process(c)
 	} else {
 		// Closing: nothing more is delivered; drop what arrives.
 		_, _ = gc.Discard(-1)
@@ -291,7 +287,10 @@ func (c *Conn) attach(gc gnet.Conn, l *Loop) {
 	if c.destroyReq || c.closeReq {
 		c.status.Store(int32(StatusClosing))
 	}
-	queued := len(c.pending) > 0 || len(c.ops) > 0 || c.closeReq || c.destroyReq
+	queued := len(c.pending) > 0 || c.closeReq || c.destroyReq
+	if x := c.x.Load(); x != nil && len(x.ops) > 0 {
+		queued = true
+	}
 	c.mu.Unlock()
 	l.add(c)
 	if queued {
@@ -301,11 +300,12 @@ func (c *Conn) attach(gc gnet.Conn, l *Loop) {
 	}
 }
 
-// cloneAddr copies a TCP address: gnet recycles the memory of an address's
-// zone when it releases the connection, and a Conn's addresses outlive that.
+// cloneAddr copies a TCP address that has a zone: gnet recycles the memory
+// of an address's zone when it releases the connection, and a Conn's
+// addresses outlive that. Without a zone the address is kept as it is.
 func cloneAddr(a net.Addr) net.Addr {
 	ta, ok := a.(*net.TCPAddr)
-	if !ok || ta == nil {
+	if !ok || ta == nil || ta.Zone == "" {
 		return a
 	}
 	return &net.TCPAddr{IP: slices.Clone(ta.IP), Port: ta.Port, Zone: strings.Clone(ta.Zone)}

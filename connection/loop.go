@@ -223,7 +223,7 @@ func (l *Loop) runTick(context.Context) error {
 	now := time.Now()
 	l.wheel.Advance(now)
 	for c := range l.watch {
-		c.checkWatched(now)
+		c.checkWatched(now.UnixNano())
 	}
 	l.exit()
 	return nil

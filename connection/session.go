@@ -35,7 +35,7 @@ func (s *session[M]) process(c *Conn) {
 			c.fail(fmt.Errorf("connection %d: reading buffered input: %w", c.id, err))
 			return
 		}
-		if dst := c.pipeTo; dst != nil {
+		if dst := c.pipeTarget(); dst != nil {
 			// Pause first, then look: if dst drains in between, its drain
 			// event sees the pause and resumes c.
 			c.recvPaused.Store(true)
@@ -95,4 +95,12 @@ func (s *session[M]) deliver(c *Conn, msg M) {
 // Encode implements Encoder through the codec.
 func (s *session[M]) Encode(dst []byte, msg any) ([]byte, error) {
 	return s.codec.Encode(dst, msg)
+}
+
+// pipeTarget is where Pipe sends c's bytes, if anywhere.
+func (c *Conn) pipeTarget() *Conn {
+	if x := c.x.Load(); x != nil {
+		return x.pipeTo
+	}
+	return nil
 }

@@ -54,7 +54,8 @@ func (c *Conn) queueTimerOp(op timerOp) {
 		c.mu.Unlock()
 		return
 	}
-	c.ops = append(c.ops, op)
+	x := c.extra()
+	x.ops = append(x.ops, op)
 	c.scheduleLocked()
 	c.mu.Unlock()
 }
@@ -69,8 +70,9 @@ func (c *Conn) applyTimerOp(op timerOp) {
 	if t.index >= 0 {
 		return // already running
 	}
-	t.index = len(c.timers)
-	c.timers = append(c.timers, t)
+	x := c.extra()
+	t.index = len(x.timers)
+	x.timers = append(x.timers, t)
 	t.id = c.loop.wheel.Add(t.interval, t.run, t.persistent)
 }
 
@@ -97,16 +99,22 @@ func (c *Conn) dropTimer(t *Timer) {
 
 // forgetTimer removes t from c.timers (the wheel no longer holds it).
 func (c *Conn) forgetTimer(t *Timer) {
-	last := len(c.timers) - 1
-	moved := c.timers[last]
-	c.timers[t.index] = moved
+	x := c.extra()
+	last := len(x.timers) - 1
+	moved := x.timers[last]
+	x.timers[t.index] = moved
 	moved.index = t.index
-	c.timers[last] = nil
-	c.timers = c.timers[:last]
+	x.timers[last] = nil
+	x.timers = x.timers[:last]
 	t.index = -1
 	t.id = 0
 }
 
 // TimerCount is the number of the connection's timers still pending. Use it
 // from the connection's callbacks.
-func (c *Conn) TimerCount() int { return len(c.timers) }
+func (c *Conn) TimerCount() int {
+	if x := c.x.Load(); x != nil {
+		return len(x.timers)
+	}
+	return 0
+}
