@@ -1,0 +1,652 @@
+// Command compare runs the echo benchmarks of several servers side by side
+// and prints a Markdown table.
+//
+//	go run ./bench/cmd/compare                           # all servers, 5 rounds, ~2.5 minutes
+//	go run ./bench/cmd/compare -servers net,gnet -quick  # 3 short rounds, ~30 s smoke run
+//
+// It builds the load generator and the servers into a temporary directory,
+// then for every round, alternating the servers (the order rotates each
+// round), measures on a freshly started server:
+//
+//   - echo throughput: -echo-conns connections each with one -echo-size
+//     message in flight for -echo-duration (after -echo-warmup);
+//   - idle memory: the server's resident memory (summed over its process
+//     tree) before and after -idle-conns idle connections are open and have
+//     settled for -idle-settle; the delta divided by the connections.
+//
+// Figures are medians over the rounds. The table and the raw results are
+// written to bench/results/echo-<date>.md. All traffic stays on loopback.
+// Every child process is killed when the driver ends, whatever the reason,
+// and the whole run is bounded by -timeout.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/workerman-go/workerman/bench/internal/procfs"
+	"github.com/workerman-go/workerman/bench/loadgen"
+)
+
+// serverSpec names a benchmarked server and the package building it.
+type serverSpec struct {
+	Name  string `json:"name"`
+	Pkg   string `json:"pkg"`
+	Label string `json:"label"`
+}
+
+var knownServers = []serverSpec{
+	{"net", "./bench/servers/netecho", "net (goroutine per conn)"},
+	{"gnet", "./bench/servers/gnetecho", "gnet v2 (engine ceiling)"},
+	{"wm", "./bench/servers/wmecho", "workerman-go"},
+}
+
+type options struct {
+	Servers      string        `json:"servers"`
+	Rounds       int           `json:"rounds"`
+	EchoConns    int           `json:"echo_conns"`
+	EchoSize     int           `json:"echo_size"`
+	EchoDuration time.Duration `json:"echo_duration_ns"`
+	EchoWarmup   time.Duration `json:"echo_warmup_ns"`
+	IdleConns    int           `json:"idle_conns"`
+	IdleSettle   time.Duration `json:"idle_settle_ns"`
+	Procs        int           `json:"procs"`
+	Src          string        `json:"src"`
+	Loops        int           `json:"loadgen_loops"`
+	Quick        bool          `json:"quick"`
+	Timeout      time.Duration `json:"timeout_ns"`
+	Out          string        `json:"-"`
+}
+
+var verbose bool
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+}
+
+func main() {
+	os.Exit(mainCode())
+}
+
+func mainCode() (code int) {
+	var o options
+	flag.StringVar(&o.Servers, "servers", "net,gnet,wm", "comma-separated servers to compare: net, gnet, wm")
+	flag.IntVar(&o.Rounds, "rounds", 5, "rounds; each measures every server once per test")
+	flag.IntVar(&o.EchoConns, "echo-conns", 100, "echo: connections")
+	flag.IntVar(&o.EchoSize, "echo-size", 64, "echo: message size in bytes")
+	flag.DurationVar(&o.EchoDuration, "echo-duration", 5*time.Second, "echo: measured time per round")
+	flag.DurationVar(&o.EchoWarmup, "echo-warmup", time.Second, "echo: unmeasured warm-up per round")
+	flag.IntVar(&o.IdleConns, "idle-conns", 10000, "idle: connections")
+	flag.DurationVar(&o.IdleSettle, "idle-settle", 2*time.Second, "idle: wait after all connections are up before reading memory")
+	flag.IntVar(&o.Procs, "procs", 1, "idle: load generator processes sharing the connections (raised as needed to stay under 19,000 each)")
+	flag.StringVar(&o.Src, "src", "", "comma-separated loopback source addresses for the load generators (e.g. 127.0.0.1,127.0.0.2)")
+	flag.IntVar(&o.Loops, "loadgen-loops", 1, "epoll loops per load generator process")
+	flag.BoolVar(&o.Quick, "quick", false, "smoke run of about 30 s (3 rounds, 1 s echo, 2,000 idle connections) unless flags say otherwise")
+	flag.DurationVar(&o.Timeout, "timeout", 8*time.Minute, "overall time limit")
+	flag.StringVar(&o.Out, "out", "", `result file (default bench/results/echo-<date>.md; "-" for none)`)
+	flag.BoolVar(&verbose, "v", false, "show the children's stderr")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		logf("compare: unexpected arguments %q", flag.Args())
+		return 2
+	}
+	if o.Quick {
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		quick := map[string]func(){
+			"echo-duration": func() { o.EchoDuration = time.Second },
+			"echo-warmup":   func() { o.EchoWarmup = 300 * time.Millisecond },
+			"idle-conns":    func() { o.IdleConns = 2000 },
+			"idle-settle":   func() { o.IdleSettle = 500 * time.Millisecond },
+			"rounds":        func() { o.Rounds = 3 },
+			"timeout":       func() { o.Timeout = 3 * time.Minute },
+		}
+		for name, apply := range quick {
+			if !set[name] {
+				apply()
+			}
+		}
+	}
+	if o.Rounds < 1 || o.EchoConns < 1 || o.IdleConns < 1 || o.Procs < 1 || o.EchoDuration <= 0 {
+		logf("compare: -rounds, -echo-conns, -idle-conns, -procs and -echo-duration must be positive")
+		return 2
+	}
+	servers, err := selectServers(o.Servers)
+	if err != nil {
+		logf("compare: %v", err)
+		return 2
+	}
+	if need := (o.IdleConns + loadgen.DefaultMaxConns - 1) / loadgen.DefaultMaxConns; o.Procs < need {
+		logf("compare: raising -procs to %d so that no load generator holds more than %d connections", need, loadgen.DefaultMaxConns)
+		o.Procs = need
+	}
+
+	reg := newRegistry()
+	// Whatever happens from here on, no child outlives the driver.
+	defer reg.killAll()
+	defer func() {
+		if r := recover(); r != nil {
+			reg.killAll()
+			logf("compare: panic: %v", r)
+			code = 3
+		}
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-sigs
+		logf("compare: %v: stopping (again to kill at once)", s)
+		cancel()
+		<-sigs
+		reg.killAll()
+		os.Exit(130)
+	}()
+	// Last resort if cleanup itself hangs.
+	watchdog := time.AfterFunc(o.Timeout+30*time.Second, func() {
+		logf("compare: watchdog: overall timeout exceeded, killing everything")
+		reg.killAll()
+		os.Exit(3)
+	})
+	defer watchdog.Stop()
+
+	d := &driver{o: o, reg: reg, servers: servers}
+	if err := d.run(ctx); err != nil {
+		logf("compare: %v", err)
+		return 1
+	}
+	if d.failures > 0 {
+		return 1
+	}
+	return 0
+}
+
+func selectServers(list string) ([]serverSpec, error) {
+	var out []serverSpec
+	seen := map[string]bool{}
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		found := false
+		for _, s := range knownServers {
+			if s.Name == name {
+				out = append(out, s)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown server %q (known: net, gnet, wm)", name)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no server selected")
+	}
+	return out, nil
+}
+
+type driver struct {
+	o        options
+	reg      *registry
+	servers  []serverSpec
+	root     string // module root
+	bin      string // temp dir with the binaries
+	echo     []echoRecord
+	idle     []idleRecord
+	failures int
+	started  time.Time
+	load0    string
+	load1    string
+}
+
+type echoRecord struct {
+	Server            string            `json:"server"`
+	Round             int               `json:"round"`
+	OK                bool              `json:"ok"`
+	Error             string            `json:"error,omitempty"`
+	MsgsPerSec        float64           `json:"msgs_per_sec"`
+	MBPerSec          float64           `json:"mb_per_sec"`
+	P50us             float64           `json:"p50_us"`
+	P99us             float64           `json:"p99_us"`
+	ServerCPUusPerMsg float64           `json:"server_cpu_us_per_msg,omitempty"`
+	ClientCPUusPerMsg float64           `json:"client_cpu_us_per_msg,omitempty"`
+	Loadgen           []json.RawMessage `json:"loadgen,omitempty"`
+}
+
+type idleRecord struct {
+	Server       string            `json:"server"`
+	Round        int               `json:"round"`
+	OK           bool              `json:"ok"`
+	Error        string            `json:"error,omitempty"`
+	Conns        int               `json:"conns"`
+	RSSBefore    int64             `json:"rss_before"`
+	RSSAfter     int64             `json:"rss_after"`
+	FDsBefore    int               `json:"fds_before"`
+	FDsAfter     int               `json:"fds_after"`
+	BytesPerConn float64           `json:"bytes_per_conn"`
+	Loadgen      []json.RawMessage `json:"loadgen,omitempty"`
+}
+
+func (d *driver) run(ctx context.Context) error {
+	d.started = time.Now()
+	d.load0 = loadAvg()
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return fmt.Errorf("run from inside the module (go run ./bench/cmd/compare)")
+	}
+	d.root = filepath.Dir(gomod)
+
+	d.bin, err = os.MkdirTemp("", "wm-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(d.bin)
+
+	logf("compare: building into %s", d.bin)
+	if err := d.build(ctx, "loadgen", "./bench/cmd/loadgen"); err != nil {
+		return err
+	}
+	for _, s := range d.servers {
+		if err := d.build(ctx, s.Name, s.Pkg); err != nil {
+			if s.Name == "wm" {
+				err = fmt.Errorf("%w\n(the wm server needs the worker, connection and protocols/tcp packages; until they build, run with -servers net,gnet)", err)
+			}
+			return err
+		}
+	}
+
+	o := d.o
+	logf("compare: %d rounds of %s; echo %d conns × %d B for %v (+%v warm-up); idle %d conns over %d process(es), settle %v; load average %s",
+		o.Rounds, o.Servers, o.EchoConns, o.EchoSize, o.EchoDuration, o.EchoWarmup, o.IdleConns, o.Procs, o.IdleSettle, d.load0)
+	for r := 1; r <= o.Rounds; r++ {
+		order := rotate(d.servers, r-1)
+		for _, s := range order {
+			if err := ctx.Err(); err != nil {
+				return d.abort(err)
+			}
+			rec := d.echoRound(ctx, s, r)
+			d.echo = append(d.echo, rec)
+			d.logEcho(rec)
+		}
+		for _, s := range order {
+			if err := ctx.Err(); err != nil {
+				return d.abort(err)
+			}
+			rec := d.idleRound(ctx, s, r)
+			d.idle = append(d.idle, rec)
+			d.logIdle(rec)
+		}
+	}
+	d.load1 = loadAvg()
+	return d.report()
+}
+
+func (d *driver) abort(err error) error {
+	d.load1 = loadAvg()
+	if len(d.echo)+len(d.idle) > 0 {
+		logf("compare: interrupted (%v); partial results follow", err)
+		if rerr := d.report(); rerr != nil {
+			logf("compare: %v", rerr)
+		}
+	}
+	return err
+}
+
+func rotate(s []serverSpec, k int) []serverSpec {
+	out := make([]serverSpec, 0, len(s))
+	for i := range s {
+		out = append(out, s[(i+k)%len(s)])
+	}
+	return out
+}
+
+func (d *driver) build(ctx context.Context, name, pkg string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(d.bin, name), pkg)
+	cmd.Dir = d.root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("building %s (%s): %v\n%s", name, pkg, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// startServer starts a fresh server and waits for its LISTENING line.
+func (d *driver) startServer(ctx context.Context, s serverSpec) (*proc, string, error) {
+	p, err := startProc(d.reg, s.Name, "LISTENING", false, filepath.Join(d.bin, s.Name), "-listen", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	line, err := p.waitMarker(ctx, 20*time.Second)
+	if err != nil {
+		p.stop(2 * time.Second)
+		return nil, "", err
+	}
+	addr, err := parseListening(line)
+	if err != nil {
+		p.stop(2 * time.Second)
+		return nil, "", fmt.Errorf("%s: %v", s.Name, err)
+	}
+	return p, addr, nil
+}
+
+// parseListening extracts host:port from "LISTENING <addr>", accepting an
+// optional scheme ("tcp://127.0.0.1:1234").
+func parseListening(line string) (string, error) {
+	f := strings.Fields(line)
+	if len(f) < 2 {
+		return "", fmt.Errorf("malformed line %q", line)
+	}
+	addr := f[1]
+	if i := strings.Index(addr, "://"); i >= 0 {
+		addr = addr[i+3:]
+	}
+	if strings.HasSuffix(addr, ":0") {
+		return "", fmt.Errorf("server reported port 0 (%q): it must print the bound address", line)
+	}
+	return addr, nil
+}
+
+func (d *driver) loadgenArgs(mode, target string, conns int) []string {
+	a := []string{"-mode", mode, "-target", target, "-conns", fmt.Sprint(conns), "-loops", fmt.Sprint(d.o.Loops)}
+	if d.o.Src != "" {
+		a = append(a, "-src", d.o.Src)
+	}
+	return a
+}
+
+// split divides n into k nearly equal positive shares.
+func split(n, k int) []int {
+	if k > n {
+		k = n
+	}
+	out := make([]int, k)
+	for i := range out {
+		out[i] = n / k
+		if i < n%k {
+			out[i]++
+		}
+	}
+	return out
+}
+
+const setupTimeout = 60 * time.Second
+
+func (d *driver) echoRound(ctx context.Context, s serverSpec, round int) (rec echoRecord) {
+	rec = echoRecord{Server: s.Name, Round: round}
+	defer func() {
+		if !rec.OK {
+			d.failures++
+		}
+	}()
+	srv, addr, err := d.startServer(ctx, s)
+	if err != nil {
+		rec.Error = err.Error()
+		return rec
+	}
+	defer srv.stop(3 * time.Second)
+
+	shares := split(d.o.EchoConns, (d.o.EchoConns+loadgen.DefaultMaxConns-1)/loadgen.DefaultMaxConns)
+	var lgs []*proc
+	for i, n := range shares {
+		args := d.loadgenArgs("echo", addr, n)
+		args = append(args, "-size", fmt.Sprint(d.o.EchoSize),
+			"-duration", d.o.EchoDuration.String(), "-warmup", d.o.EchoWarmup.String(),
+			"-setup-timeout", setupTimeout.String(), "-server-pid", fmt.Sprint(srv.pid()))
+		p, err := startProc(d.reg, fmt.Sprintf("loadgen-echo-%d", i), "", false, filepath.Join(d.bin, "loadgen"), args...)
+		if err != nil {
+			rec.Error = err.Error()
+			return rec
+		}
+		lgs = append(lgs, p)
+	}
+	limit := setupTimeout + d.o.EchoWarmup + d.o.EchoDuration + 15*time.Second
+	var results []*loadgen.Result
+	var problems []string
+	for _, p := range lgs {
+		if err := p.wait(ctx, limit); err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		res, raw, err := parseResult(p)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		rec.Loadgen = append(rec.Loadgen, raw)
+		results = append(results, res)
+		if !res.OK {
+			problems = append(problems, fmt.Sprintf("%s: %s", p.name, res.Error))
+		}
+	}
+	if srv.exited() {
+		problems = append(problems, fmt.Sprintf("server exited during the test: %v%s", srv.exitErr(), srv.diag()))
+	}
+	var h loadgen.Hist
+	var msgs uint64
+	var cpuServer, cpuClient float64
+	for _, r := range results {
+		rec.MsgsPerSec += r.MsgsPerSec
+		rec.MBPerSec += r.MBPerSec
+		msgs += r.Messages
+		cpuClient += r.ClientCPU
+		if r.Latency != nil {
+			h.Merge(r.Latency)
+		}
+	}
+	rec.P50us = float64(h.Quantile(0.5)) / 1e3
+	rec.P99us = float64(h.Quantile(0.99)) / 1e3
+	if len(results) == 1 { // the server CPU window is exact only with one generator
+		cpuServer = results[0].ServerCPU
+	}
+	if msgs > 0 {
+		rec.ServerCPUusPerMsg = cpuServer * 1e6 / float64(msgs)
+		rec.ClientCPUusPerMsg = cpuClient * 1e6 / float64(msgs)
+	}
+	rec.OK = len(problems) == 0 && len(results) == len(lgs)
+	rec.Error = strings.Join(problems, "; ")
+	return rec
+}
+
+func parseResult(p *proc) (*loadgen.Result, json.RawMessage, error) {
+	line := p.json()
+	if line == "" {
+		return nil, nil, fmt.Errorf("%s printed no result (exit: %v)%s", p.name, p.exitErr(), p.diag())
+	}
+	var res loadgen.Result
+	if err := json.Unmarshal([]byte(line), &res); err != nil {
+		return nil, nil, fmt.Errorf("%s: bad result line: %v", p.name, err)
+	}
+	return &res, json.RawMessage(line), nil
+}
+
+func (d *driver) idleRound(ctx context.Context, s serverSpec, round int) (rec idleRecord) {
+	rec = idleRecord{Server: s.Name, Round: round}
+	defer func() {
+		if !rec.OK {
+			d.failures++
+		}
+	}()
+	srv, addr, err := d.startServer(ctx, s)
+	if err != nil {
+		rec.Error = err.Error()
+		return rec
+	}
+	defer srv.stop(3 * time.Second)
+
+	// Baseline, after a short settle.
+	if !sleepCtx(ctx, 500*time.Millisecond) {
+		rec.Error = ctx.Err().Error()
+		return rec
+	}
+	pid := srv.pid()
+	if rec.RSSBefore, err = procfs.TreeRSS(pid); err != nil {
+		rec.Error = fmt.Sprintf("reading server memory: %v", err)
+		return rec
+	}
+	rec.FDsBefore, _ = procfs.TreeFDs(pid)
+
+	// The generators hold until their stdin closes; -duration only bounds
+	// the hold in case the driver vanished without closing it.
+	hold := setupTimeout + d.o.IdleSettle + 2*time.Minute
+	var lgs []*proc
+	defer func() {
+		for _, p := range lgs {
+			p.closeStdin()
+		}
+		for _, p := range lgs {
+			_ = p.wait(context.Background(), 20*time.Second)
+		}
+	}()
+	for i, n := range split(d.o.IdleConns, d.o.Procs) {
+		args := d.loadgenArgs("idle", addr, n)
+		args = append(args, "-duration", hold.String(), "-setup-timeout", setupTimeout.String(), "-stdin-stop")
+		p, err := startProc(d.reg, fmt.Sprintf("loadgen-idle-%d", i), "READY", true, filepath.Join(d.bin, "loadgen"), args...)
+		if err != nil {
+			rec.Error = err.Error()
+			return rec
+		}
+		lgs = append(lgs, p)
+	}
+	var problems []string
+	for _, p := range lgs {
+		line, err := p.waitMarker(ctx, setupTimeout+15*time.Second)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		var n int
+		fmt.Sscanf(line, "READY %d", &n)
+		rec.Conns += n
+	}
+	if rec.Conns != d.o.IdleConns {
+		problems = append(problems, fmt.Sprintf("%d of %d connections established", rec.Conns, d.o.IdleConns))
+	}
+	// The client side is up; wait (bounded) until the server has accepted
+	// them all, then let it settle.
+	if len(problems) == 0 {
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			fds, _ := procfs.TreeFDs(pid)
+			if fds >= rec.FDsBefore+rec.Conns || time.Now().After(deadline) || ctx.Err() != nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !sleepCtx(ctx, d.o.IdleSettle) {
+			problems = append(problems, ctx.Err().Error())
+		}
+	}
+	if len(problems) == 0 {
+		rec.FDsAfter, _ = procfs.TreeFDs(pid)
+		// median of three samples
+		var samples []int64
+		for i := 0; i < 3; i++ {
+			v, err := procfs.TreeRSS(pid)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("reading server memory: %v", err))
+				break
+			}
+			samples = append(samples, v)
+			time.Sleep(100 * time.Millisecond)
+		}
+		if len(samples) == 3 {
+			sort.Slice(samples, func(i, j int) bool { return samples[i] < samples[j] })
+			rec.RSSAfter = samples[1]
+		}
+		if rec.FDsAfter < rec.FDsBefore+rec.Conns {
+			problems = append(problems, fmt.Sprintf("server holds only %d descriptors more than before for %d connections", rec.FDsAfter-rec.FDsBefore, rec.Conns))
+		}
+	}
+	// Release the connections and collect the generators' reports.
+	for _, p := range lgs {
+		p.closeStdin()
+	}
+	for _, p := range lgs {
+		if err := p.wait(ctx, 30*time.Second); err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		res, raw, err := parseResult(p)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		rec.Loadgen = append(rec.Loadgen, raw)
+		if !res.OK {
+			problems = append(problems, fmt.Sprintf("%s: %s", p.name, res.Error))
+		}
+	}
+	if srv.exited() {
+		problems = append(problems, fmt.Sprintf("server exited during the test: %v%s", srv.exitErr(), srv.diag()))
+	}
+	if rec.Conns > 0 && rec.RSSAfter > 0 {
+		rec.BytesPerConn = float64(rec.RSSAfter-rec.RSSBefore) / float64(rec.Conns)
+	}
+	rec.OK = len(problems) == 0
+	rec.Error = strings.Join(problems, "; ")
+	return rec
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func (d *driver) logEcho(r echoRecord) {
+	if !r.OK {
+		logf("  round %d echo %-5s FAILED: %s", r.Round, r.Server, r.Error)
+		return
+	}
+	logf("  round %d echo %-5s %9.0f msg/s  p50 %7.1f µs  p99 %8.1f µs  server CPU %5.2f µs/msg",
+		r.Round, r.Server, r.MsgsPerSec, r.P50us, r.P99us, r.ServerCPUusPerMsg)
+}
+
+func (d *driver) logIdle(r idleRecord) {
+	if !r.OK {
+		logf("  round %d idle %-5s FAILED: %s", r.Round, r.Server, r.Error)
+		return
+	}
+	logf("  round %d idle %-5s %6d conns  RSS %6.1f → %6.1f MiB  %6.2f KiB/conn",
+		r.Round, r.Server, r.Conns, mib(r.RSSBefore), mib(r.RSSAfter), r.BytesPerConn/1024)
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+func numCPU() int { return runtime.NumCPU() }

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// registry remembers every child process so that all of them can be killed
+// whatever way the driver ends. Each child leads its own process group, so
+// killing the group also reaches anything it forked.
+type registry struct {
+	mu    sync.Mutex
+	procs map[*proc]struct{}
+}
+
+func newRegistry() *registry { return &registry{procs: map[*proc]struct{}{}} }
+
+func (r *registry) add(p *proc) {
+	r.mu.Lock()
+	r.procs[p] = struct{}{}
+	r.mu.Unlock()
+}
+
+func (r *registry) remove(p *proc) {
+	r.mu.Lock()
+	delete(r.procs, p)
+	r.mu.Unlock()
+}
+
+// killAll sends SIGKILL to the process group of every child still known.
+func (r *registry) killAll() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for p := range r.procs {
+		p.signal(syscall.SIGKILL)
+	}
+}
+
+// proc is a running child process whose output is watched line by line.
+type proc struct {
+	name   string
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	marker string      // stdout line prefix to report on found
+	found  chan string // the first stdout line starting with marker
+	done   chan struct{}
+
+	mu      sync.Mutex
+	waitErr error
+	outTail []string
+	errTail []string
+	jsonOut string // the last stdout line that looks like a JSON object
+}
+
+const tailLines = 40
+
+func appendTail(t []string, line string) []string {
+	if len(t) == tailLines {
+		copy(t, t[1:])
+		t = t[:tailLines-1]
+	}
+	return append(t, line)
+}
+
+// lineWriter splits what a child writes into lines.
+type lineWriter struct {
+	buf []byte
+	fn  func(string)
+}
+
+func (w *lineWriter) Write(b []byte) (int, error) {
+	w.buf = append(w.buf, b...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.fn(strings.TrimRight(string(w.buf[:i]), "\r"))
+		w.buf = w.buf[i+1:]
+	}
+	if len(w.buf) > 1<<20 { // a runaway line: keep memory bounded
+		w.fn(string(w.buf))
+		w.buf = w.buf[:0]
+	}
+	return len(b), nil
+}
+
+// startProc starts bin with args. marker, when not empty, is a stdout line
+// prefix whose first occurrence is delivered on p.found. With withStdin the
+// child's stdin is a pipe that p.closeStdin closes.
+func startProc(reg *registry, name, marker string, withStdin bool, bin string, args ...string) (*proc, error) {
+	p := &proc{name: name, marker: marker, found: make(chan string, 1), done: make(chan struct{})}
+	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Setpgid:   true,            // own group: killable as a whole
+		Pdeathsig: syscall.SIGKILL, // dies with the driver, even on SIGKILL
+	}
+	cmd.Stdout = &lineWriter{fn: p.onStdout}
+	cmd.Stderr = &lineWriter{fn: p.onStderr}
+	cmd.WaitDelay = 3 * time.Second
+	if withStdin {
+		w, err := cmd.StdinPipe()
+		if err != nil {
+			return nil, err
+		}
+		p.stdin = w
+	}
+	p.cmd = cmd
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	reg.add(p)
+	go func() {
+		err := cmd.Wait()
+		p.mu.Lock()
+		p.waitErr = err
+		p.mu.Unlock()
+		reg.remove(p)
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *proc) onStdout(line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.outTail = appendTail(p.outTail, line)
+	if strings.HasPrefix(line, "{") {
+		p.jsonOut = line
+	}
+	if p.marker != "" && strings.HasPrefix(line, p.marker) {
+		select {
+		case p.found <- line:
+		default: // only the first one counts
+		}
+	}
+}
+
+func (p *proc) onStderr(line string) {
+	p.mu.Lock()
+	p.errTail = appendTail(p.errTail, line)
+	p.mu.Unlock()
+	if verbose {
+		logf("  [%s] %s", p.name, line)
+	}
+}
+
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+func (p *proc) signal(sig syscall.Signal) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, sig)
+}
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitMarker waits for the marker line, the process exiting, ctx or timeout.
+func (p *proc) waitMarker(ctx context.Context, timeout time.Duration) (string, error) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case line := <-p.found:
+		return line, nil
+	case <-p.done:
+		// it may have printed the marker just before exiting
+		select {
+		case line := <-p.found:
+			return line, nil
+		default:
+		}
+		return "", fmt.Errorf("%s exited before printing %q: %v%s", p.name, p.marker, p.exitErr(), p.diag())
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case <-t.C:
+		return "", fmt.Errorf("%s did not print %q within %v%s", p.name, p.marker, timeout, p.diag())
+	}
+}
+
+// wait waits for the process to exit, killing it after timeout or on ctx.
+func (p *proc) wait(ctx context.Context, timeout time.Duration) error {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		p.kill()
+		return ctx.Err()
+	case <-t.C:
+		p.kill()
+		return fmt.Errorf("%s did not finish within %v (killed)%s", p.name, timeout, p.diag())
+	}
+}
+
+// stop asks the process group to terminate (SIGTERM), then kills it.
+func (p *proc) stop(grace time.Duration) {
+	if p.exited() {
+		return
+	}
+	p.signal(syscall.SIGTERM)
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-p.done:
+	case <-t.C:
+		p.kill()
+	}
+}
+
+func (p *proc) kill() {
+	p.signal(syscall.SIGKILL)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+func (p *proc) closeStdin() {
+	if p.stdin != nil {
+		_ = p.stdin.Close()
+	}
+}
+
+func (p *proc) exitErr() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.waitErr
+}
+
+func (p *proc) json() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.jsonOut
+}
+
+// diag is the tail of the child's stderr, for error messages.
+func (p *proc) diag() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := p.errTail
+	if len(t) > 10 {
+		t = t[len(t)-10:]
+	}
+	if len(t) == 0 {
+		return ""
+	}
+	return "\n    stderr: " + strings.Join(t, "\n    stderr: ")
+}

@@ -1,0 +1,115 @@
+// Command loadgen drives an echo or idle load against a loopback TCP server.
+//
+//	loadgen -mode echo -target 127.0.0.1:9000 -conns 100 -size 64 -duration 5s
+//	loadgen -mode idle -target 127.0.0.1:9000 -conns 10000 -duration 120s
+//
+// One JSON line with the result is printed on stdout; human-readable text goes
+// to stderr. In idle mode a line "READY <n>" is printed on stdout as soon as
+// the connect phase is over (n = established connections); the connections
+// are then held until SIGINT/SIGTERM, stdin reaching EOF (-stdin-stop) or the
+// end of -duration.
+//
+// Exit status: 0 when the run was clean, 1 when the result reports a problem
+// (failed connections, echo mismatches, I/O errors...), 2 on a usage error.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/workerman-go/workerman/bench/loadgen"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	var cfg loadgen.Config
+	var src string
+	var stdinStop bool
+	flag.StringVar(&cfg.Mode, "mode", "echo", "echo or idle")
+	flag.StringVar(&cfg.Target, "target", "", "server address, 127.x.y.z:port (required)")
+	flag.IntVar(&cfg.Conns, "conns", 100, "connections to open")
+	flag.IntVar(&cfg.Size, "size", 64, "echo: message size in bytes")
+	flag.DurationVar(&cfg.Warmup, "warmup", 0, "echo: unmeasured time before the measured window")
+	flag.DurationVar(&cfg.Duration, "duration", 10*time.Second, "echo: measured time; idle: longest hold")
+	flag.StringVar(&src, "src", "", "comma-separated loopback source addresses to bind, round robin (e.g. 127.0.0.1,127.0.0.2)")
+	flag.IntVar(&cfg.Loops, "loops", 1, "epoll loops (goroutines)")
+	flag.IntVar(&cfg.Burst, "burst", 200, "most connects in flight at once")
+	flag.IntVar(&cfg.Retries, "retries", 5, "connect retries per connection (negative: none)")
+	flag.DurationVar(&cfg.ConnectTimeout, "connect-timeout", 3*time.Second, "timeout of one connect attempt")
+	flag.DurationVar(&cfg.SetupTimeout, "setup-timeout", 60*time.Second, "timeout of the whole connect phase")
+	flag.IntVar(&cfg.MaxConns, "max-conns", loadgen.DefaultMaxConns, "refuse to open more connections than this in one process")
+	flag.IntVar(&cfg.ServerPID, "server-pid", 0, "echo: report this process tree's CPU time over the measured window")
+	flag.BoolVar(&stdinStop, "stdin-stop", false, "idle: stop holding when stdin reaches EOF")
+	flag.Parse()
+	if flag.NArg() > 0 || cfg.Target == "" {
+		fmt.Fprintln(os.Stderr, "loadgen: -target is required and no positional arguments are accepted")
+		flag.Usage()
+		return 2
+	}
+	if src != "" {
+		cfg.Sources = strings.Split(src, ",")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "loadgen: %v, stopping\n", s)
+		cancel()
+	}()
+	if stdinStop {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			fmt.Fprintln(os.Stderr, "loadgen: stdin closed, stopping")
+			cancel()
+		}()
+	}
+
+	out := bufio.NewWriter(os.Stdout)
+	var outMu sync.Mutex
+	cfg.OnReady = func(n int) {
+		fmt.Fprintf(os.Stderr, "loadgen: %d/%d connections established\n", n, cfg.Conns)
+		if cfg.Mode == loadgen.ModeIdle {
+			outMu.Lock()
+			fmt.Fprintf(out, "READY %d\n", n)
+			out.Flush()
+			outMu.Unlock()
+		}
+	}
+
+	res, err := loadgen.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	fmt.Fprintln(os.Stderr, "loadgen:", res.Summary())
+	b, err := json.Marshal(res)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	outMu.Lock()
+	out.Write(b)
+	out.WriteByte('\n')
+	out.Flush()
+	outMu.Unlock()
+	if !res.OK {
+		return 1
+	}
+	return 0
+}

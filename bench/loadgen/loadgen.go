@@ -1,0 +1,414 @@
+// Package loadgen is a TCP load generator for loopback benchmarks.
+//
+// It drives connections with raw non-blocking sockets and a few epoll loops
+// (golang.org/x/sys/unix), never a goroutine per connection, so that the
+// client costs little next to the server under test and can hold tens of
+// thousands of connections. Two modes:
+//
+//   - echo: every connection keeps one message of Size bytes in flight (send,
+//     wait for the complete echo, verify it byte for byte, repeat) for
+//     Duration after an optional Warmup; the result holds messages/s, MB/s
+//     and a latency histogram.
+//   - idle: open Conns connections, report them (OnReady), then hold them
+//     without sending anything until Duration ends or the context is
+//     cancelled; connections closed by the server are counted.
+//
+// Targets and source addresses must be IPv4 loopback (127.0.0.0/8).
+// Connects are non-blocking, at most Burst in flight, with bounded retries.
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/workerman-go/workerman/bench/internal/procfs"
+)
+
+// Modes.
+const (
+	ModeEcho = "echo"
+	ModeIdle = "idle"
+)
+
+// DefaultMaxConns is the most connections one process opens by default: the
+// machine allows 20,000 descriptors per process and a few are needed for
+// other things. Spread more over several processes.
+const DefaultMaxConns = 19000
+
+// Config describes one run.
+type Config struct {
+	Mode   string // ModeEcho or ModeIdle
+	Target string // "127.x.y.z:port"
+	Conns  int    // connections to open
+
+	// Sources are the loopback addresses client sockets are bound to, round
+	// robin, before connecting. Empty: let the kernel choose (127.0.0.1).
+	// Each source address has its own ephemeral port range towards a target.
+	Sources []string
+
+	Size     int           // echo: message size in bytes (default 64)
+	Warmup   time.Duration // echo: run this long before measuring
+	Duration time.Duration // echo: measured time; idle: longest hold. Required.
+
+	Loops          int           // epoll loops (goroutines); default 1
+	Burst          int           // most connects in flight at once; default 200
+	Retries        int           // retries per connection (EAGAIN, ECONNREFUSED, timeout...); default 5
+	ConnectTimeout time.Duration // per attempt; default 3s
+	SetupTimeout   time.Duration // whole connect phase; default 60s
+	MaxConns       int           // refuse to open more; default DefaultMaxConns
+
+	// ServerPID, when non-zero, is a process whose CPU time (with its
+	// descendants) is sampled over the measured echo window.
+	ServerPID int
+
+	// OnReady, when set, is called once the connect phase is over with the
+	// number of established connections, before the echo or hold phase.
+	OnReady func(established int)
+}
+
+// Result is the outcome of a run; it is what the loadgen command prints as
+// one JSON line.
+type Result struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+
+	Mode   string `json:"mode"`
+	Target string `json:"target"`
+	PID    int    `json:"pid"`
+
+	Conns          int            `json:"conns"`
+	Established    int            `json:"established"`
+	Failed         int            `json:"failed"`
+	ConnectRetries int            `json:"connect_retries"`
+	ConnectSec     float64        `json:"connect_sec"`
+	Errors         map[string]int `json:"errors,omitempty"` // error -> count
+
+	// echo
+	Size        int     `json:"size,omitempty"`
+	WindowSec   float64 `json:"window_sec,omitempty"`
+	Messages    uint64  `json:"messages,omitempty"`
+	MsgsPerSec  float64 `json:"msgs_per_sec,omitempty"`
+	MBPerSec    float64 `json:"mb_per_sec,omitempty"` // echoed payload, one direction, 1e6 bytes
+	P50us       float64 `json:"p50_us,omitempty"`
+	P99us       float64 `json:"p99_us,omitempty"`
+	MaxUs       float64 `json:"max_us,omitempty"`
+	Mismatches  uint64  `json:"mismatches"`
+	IOErrors    uint64  `json:"io_errors"`
+	Latency     *Hist   `json:"latency,omitempty"`
+	ServerCPU   float64 `json:"server_cpu_sec,omitempty"` // over the window
+	ClientCPU   float64 `json:"client_cpu_sec"`           // this process, over the window or hold
+	Interrupted bool    `json:"interrupted,omitempty"`
+
+	// idle
+	HeldSec         float64 `json:"held_sec,omitempty"`
+	HeldAtEnd       int     `json:"held_at_end"`
+	PeerClosed      int     `json:"peer_closed"`
+	UnexpectedBytes uint64  `json:"unexpected_bytes,omitempty"`
+}
+
+func (c *Config) setDefaults() {
+	if c.Size <= 0 {
+		c.Size = 64
+	}
+	if c.Loops <= 0 {
+		c.Loops = 1
+	}
+	if c.Burst <= 0 {
+		c.Burst = 200
+	}
+	if c.Retries < 0 {
+		c.Retries = 0
+	} else if c.Retries == 0 {
+		c.Retries = 5
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = 3 * time.Second
+	}
+	if c.SetupTimeout <= 0 {
+		c.SetupTimeout = 60 * time.Second
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+}
+
+func parseLoopback(s string, port bool) (netip.AddrPort, error) {
+	var ap netip.AddrPort
+	var err error
+	if port {
+		ap, err = netip.ParseAddrPort(s)
+	} else {
+		var a netip.Addr
+		a, err = netip.ParseAddr(s)
+		ap = netip.AddrPortFrom(a, 0)
+	}
+	if err != nil {
+		return ap, err
+	}
+	a := ap.Addr().Unmap()
+	if !a.Is4() || !a.IsLoopback() {
+		return ap, fmt.Errorf("%s is not an IPv4 loopback address (127.0.0.0/8)", s)
+	}
+	return netip.AddrPortFrom(a, ap.Port()), nil
+}
+
+// Run performs one load generation run. It returns an error only when the
+// run could not take place (bad configuration, no epoll); connection
+// failures, mismatches and so on are reported in the Result with OK false.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg.setDefaults()
+	if cfg.Mode != ModeEcho && cfg.Mode != ModeIdle {
+		return nil, fmt.Errorf("loadgen: unknown mode %q", cfg.Mode)
+	}
+	if cfg.Conns <= 0 {
+		return nil, errors.New("loadgen: Conns must be positive")
+	}
+	if cfg.Conns > cfg.MaxConns {
+		return nil, fmt.Errorf("loadgen: %d connections exceed the per-process limit %d; use several processes", cfg.Conns, cfg.MaxConns)
+	}
+	if cfg.Duration <= 0 {
+		return nil, errors.New("loadgen: Duration must be positive")
+	}
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err == nil && uint64(cfg.Conns)+64 > rl.Cur {
+		return nil, fmt.Errorf("loadgen: %d connections need more than the descriptor limit %d allows", cfg.Conns, rl.Cur)
+	}
+	target, err := parseLoopback(cfg.Target, true)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: target: %w", err)
+	}
+	if target.Port() == 0 {
+		return nil, errors.New("loadgen: target port is 0")
+	}
+	var sources []unix.SockaddrInet4
+	for _, s := range cfg.Sources {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		ap, err := parseLoopback(s, false)
+		if err != nil {
+			return nil, fmt.Errorf("loadgen: source: %w", err)
+		}
+		sources = append(sources, unix.SockaddrInet4{Addr: ap.Addr().As4()})
+	}
+
+	nl := cfg.Loops
+	if nl > cfg.Conns {
+		nl = cfg.Conns
+	}
+	base := time.Now()
+	res := &Result{Mode: cfg.Mode, Target: target.String(), PID: unix.Getpid(), Conns: cfg.Conns}
+	if cfg.Mode == ModeEcho {
+		res.Size = cfg.Size
+	}
+	loops := make([]*loop, 0, nl)
+	defer func() {
+		for _, l := range loops {
+			l.closeAll()
+		}
+	}()
+	burst := (cfg.Burst + nl - 1) / nl
+	for i := 0; i < nl; i++ {
+		l, err := newLoop(&cfg, base, i, nl, target, sources, burst)
+		if err != nil {
+			return nil, fmt.Errorf("loadgen: %w", err)
+		}
+		loops = append(loops, l)
+	}
+
+	// Phase 1: connect.
+	setupEnd := time.Since(base) + cfg.SetupTimeout
+	parallel(loops, func(l *loop) { l.connectAll(ctx, setupEnd) })
+	res.ConnectSec = time.Since(base).Seconds()
+	established := 0
+	for _, l := range loops {
+		established += l.established
+	}
+	if cfg.OnReady != nil {
+		cfg.OnReady(established)
+	}
+
+	// Phase 2: echo or hold.
+	cpu0 := cpuSample{}
+	var cpu1 cpuSample
+	mode := cfg.Mode
+	if established == 0 {
+		mode = "" // nothing to drive or hold
+	}
+	switch mode {
+	case ModeEcho:
+		start := time.Since(base)
+		warmEnd := start + cfg.Warmup
+		end := warmEnd + cfg.Duration
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { // sample CPU when the measured window opens
+			defer wg.Done()
+			t := time.NewTimer(cfg.Warmup)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			cpu0 = sampleCPU(cfg.ServerPID)
+		}()
+		parallel(loops, func(l *loop) { l.echo(ctx, warmEnd, end) })
+		cpu1 = sampleCPU(cfg.ServerPID)
+		wg.Wait()
+		stop := time.Since(base)
+		if stop > end {
+			stop = end
+		}
+		if stop < warmEnd {
+			stop = warmEnd
+		}
+		res.WindowSec = (stop - warmEnd).Seconds()
+		res.Interrupted = ctx.Err() != nil
+	case ModeIdle:
+		start := time.Since(base)
+		cpu0 = sampleCPU(0)
+		parallel(loops, func(l *loop) { l.hold(ctx, start+cfg.Duration) })
+		cpu1 = sampleCPU(0)
+		res.HeldSec = (time.Since(base) - start).Seconds()
+	}
+	res.ClientCPU = (cpu1.self - cpu0.self).Seconds()
+	if cfg.ServerPID != 0 && cpu0.okServer && cpu1.okServer {
+		res.ServerCPU = (cpu1.server - cpu0.server).Seconds()
+	}
+
+	// Aggregate.
+	var h Hist
+	errs := map[string]int{}
+	for _, l := range loops {
+		res.Established += l.established
+		res.Failed += l.failed
+		res.ConnectRetries += l.retries
+		res.PeerClosed += l.peerClosed
+		res.Messages += l.messages
+		res.Mismatches += l.mismatches
+		res.IOErrors += l.ioErrors
+		res.UnexpectedBytes += l.unexpected
+		res.HeldAtEnd += l.open
+		for k, v := range l.errs {
+			errs[k] += v
+		}
+		h.Merge(&l.hist)
+	}
+	if len(errs) > 0 {
+		res.Errors = errs
+	}
+	if cfg.Mode == ModeEcho {
+		if res.WindowSec > 0 {
+			res.MsgsPerSec = float64(res.Messages) / res.WindowSec
+			res.MBPerSec = float64(res.Messages) * float64(cfg.Size) / res.WindowSec / 1e6
+		}
+		res.P50us = us(h.Quantile(0.50))
+		res.P99us = us(h.Quantile(0.99))
+		res.MaxUs = us(h.Max())
+		res.Latency = &h
+	}
+
+	var problems []string
+	if res.Failed > 0 || res.Established < res.Conns {
+		problems = append(problems, fmt.Sprintf("%d of %d connections failed", res.Conns-res.Established, res.Conns))
+	}
+	if res.Mismatches > 0 {
+		problems = append(problems, fmt.Sprintf("%d echo mismatches", res.Mismatches))
+	}
+	if res.IOErrors > 0 {
+		problems = append(problems, fmt.Sprintf("%d I/O errors", res.IOErrors))
+	}
+	if res.PeerClosed > 0 {
+		problems = append(problems, fmt.Sprintf("%d connections closed by the server", res.PeerClosed))
+	}
+	if res.UnexpectedBytes > 0 {
+		problems = append(problems, fmt.Sprintf("%d unexpected bytes received on idle connections", res.UnexpectedBytes))
+	}
+	if cfg.Mode == ModeEcho && res.Messages == 0 && !res.Interrupted {
+		problems = append(problems, "no message completed")
+	}
+	res.OK = len(problems) == 0
+	res.Error = strings.Join(problems, "; ")
+	return res, nil
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+type cpuSample struct {
+	self     time.Duration
+	server   time.Duration
+	okServer bool
+}
+
+func sampleCPU(serverPID int) cpuSample {
+	var s cpuSample
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_SELF, &ru) == nil {
+		s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if serverPID != 0 {
+		if d, err := procfs.TreeCPU(serverPID); err == nil {
+			s.server, s.okServer = d, true
+		}
+	}
+	return s
+}
+
+func parallel(loops []*loop, f func(*loop)) {
+	if len(loops) == 1 {
+		f(loops[0])
+		return
+	}
+	var wg sync.WaitGroup
+	for _, l := range loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(l)
+		}()
+	}
+	wg.Wait()
+}
+
+// Summary is a one-line human description of r.
+func (r *Result) Summary() string {
+	var b strings.Builder
+	switch r.Mode {
+	case ModeEcho:
+		fmt.Fprintf(&b, "echo %s: %d/%d conns, %d B msgs, %.0f msg/s, %.2f MB/s, p50 %.1f µs, p99 %.1f µs, max %.1f µs over %.2fs",
+			r.Target, r.Established, r.Conns, r.Size, r.MsgsPerSec, r.MBPerSec, r.P50us, r.P99us, r.MaxUs, r.WindowSec)
+		if r.ServerCPU > 0 && r.Messages > 0 {
+			fmt.Fprintf(&b, ", server CPU %.2f µs/msg", r.ServerCPU*1e6/float64(r.Messages))
+		}
+	case ModeIdle:
+		fmt.Fprintf(&b, "idle %s: %d/%d conns established in %.2fs, held %.1fs, %d open at end",
+			r.Target, r.Established, r.Conns, r.ConnectSec, r.HeldSec, r.HeldAtEnd)
+	}
+	if r.ConnectRetries > 0 {
+		fmt.Fprintf(&b, ", %d connect retries", r.ConnectRetries)
+	}
+	if len(r.Errors) > 0 {
+		keys := make([]string, 0, len(r.Errors))
+		for k := range r.Errors {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteString(", errors:")
+		for _, k := range keys {
+			fmt.Fprintf(&b, " %s×%d", k, r.Errors[k])
+		}
+	}
+	if !r.OK {
+		fmt.Fprintf(&b, " — FAILED: %s", r.Error)
+	}
+	return b.String()
+}
