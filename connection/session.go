@@ -1,6 +1,7 @@
 package connection
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/workerman-go/workerman/protocols"
@@ -56,7 +57,7 @@ func (s *session[M]) process(c *Conn) {
 		}
 		msg, n, skip, err := s.codec.Decode(in)
 		if err != nil {
-			c.fail(fmt.Errorf("connection %d: %w", c.id, err))
+			c.reject(fmt.Errorf("connection %d: %w", c.id, err))
 			return
 		}
 		if n == 0 {
@@ -103,4 +104,20 @@ func (c *Conn) pipeTarget() *Conn {
 		return x.pipeTo
 	}
 	return nil
+}
+
+// reject ends a connection whose input the protocol refused: a Rejection's
+// reply is written after what is already queued, then the connection
+// closes; any other error closes it at once. OnError hears of both.
+func (c *Conn) reject(err error) {
+	var rej protocols.Rejection
+	if !errors.As(err, &rej) {
+		c.fail(err)
+		return
+	}
+	c.callError(err)
+	if reply := rej.Reply(); len(reply) > 0 {
+		_ = c.sendRaw(reply)
+	}
+	c.Close()
 }

@@ -49,6 +49,16 @@ type Codec[M any] interface {
 	Encode(dst []byte, msg any) ([]byte, error)
 }
 
+// Rejection is implemented by Decode errors that carry bytes for the peer:
+// an HTTP error response, a WebSocket close frame. The framework reports the
+// error through OnError, writes Reply after everything already queued, and
+// then closes the connection (gracefully). Other Decode errors close the
+// connection at once.
+type Rejection interface {
+	error
+	Reply() []byte
+}
+
 // Limits are the per-connection bounds a codec must enforce.
 type Limits struct {
 	// MaxPackageSize is the largest message, in bytes, a codec may accept.
