@@ -90,7 +90,16 @@ func NewAsync[M any](addr string, p protocols.Protocol[M]) (*AsyncConn[M], error
 		},
 	}, 0), 0, 0)
 	a.Conn.cfg.onClosed = a.closed
+	a.Conn.sess = a.newSession() // sends before Connect are encoded and queued
 	return a, nil
+}
+
+func (a *AsyncConn[M]) newSession() *session[M] {
+	return newSession(a.proto, func(c *Conn, m M) {
+		if a.OnMessage != nil {
+			a.OnMessage(c, m)
+		}
+	}, a.Conn.maxPackage)
 }
 
 // Connect starts connecting in the background and returns at once. OnConnect
@@ -103,14 +112,12 @@ func (a *AsyncConn[M]) Connect() {
 		c.mu.Unlock()
 		return
 	}
-	c.status.Store(int32(StatusConnecting))
 	c.closeReq, c.destroyReq, c.resumeReq = false, false, false
 	c.loop = nil
-	c.sess = newSession(a.proto, func(c *Conn, m M) {
-		if a.OnMessage != nil {
-			a.OnMessage(c, m)
-		}
-	}, c.maxPackage)
+	if c.Status() == StatusClosed {
+		c.sess = a.newSession() // a new connection starts a new codec state
+	}
+	c.status.Store(int32(StatusConnecting))
 	c.mu.Unlock()
 	go a.dial()
 }
@@ -143,6 +150,9 @@ func (a *AsyncConn[M]) dial() {
 	c.callError(x.closeErr)
 	if h := c.cfg.hooks; h.OnClose != nil {
 		c.guard("OnClose", func() { h.OnClose(c) })
+	}
+	if src := c.pipeSource(); src != nil {
+		src.Close() // nothing piped into c can be delivered
 	}
 	a.closed(c)
 }

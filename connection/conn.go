@@ -105,7 +105,7 @@ type Conn struct {
 	// mu guards the work handed to the loop and the send-buffer accounting.
 	mu          sync.Mutex
 	loop        *Loop
-	pending     []byte
+	pending     *sendBuffer // bytes not yet handed to gnet; nil when none
 	drops       int32
 	scheduled   bool
 	closeReq    bool
@@ -119,6 +119,7 @@ type Conn struct {
 	// Loop-only state.
 	gc         gnet.Conn
 	prev, next *Conn // the loop's list of open connections
+	watched    bool  // in the loop's watch set
 	inLeft     int   // inbound bytes left unconsumed by the last process
 	closeBy    int64 // UnixNano after which a pending close drops what is left
 	maxPackage int
@@ -263,7 +264,7 @@ func (c *Conn) SetMaxPackageSize(n int) {
 func (c *Conn) SendBufferSize() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.pending) + c.outbound
+	return c.pending.len() + c.outbound
 }
 
 // Send encodes msg with the connection's protocol and queues it for writing.
@@ -280,7 +281,36 @@ func (c *Conn) Send(msg any) error {
 	return c.send(msg, false)
 }
 
-// sendRaw queues bytes that bypass the protocol's encoder (Pipe).
+// sendRawPart queues as much of p as fits under MaxSendBufferSize,
+// bypassing the encoder, and reports how much it took (Pipe: the rest stays
+// in the source's input until this connection drains).
+func (c *Conn) sendRawPart(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeReq || c.destroyReq || c.Status() >= StatusClosing {
+		return 0, ErrClosed
+	}
+	room := c.maxSend - c.pending.len() - c.outbound
+	if room <= 0 {
+		if !c.full {
+			c.full, c.fullPending = true, true
+			c.scheduleLocked()
+		}
+		return 0, nil
+	}
+	n := min(room, len(p))
+	if c.pending == nil {
+		c.pending = getBuffer()
+	}
+	c.pending.b = append(c.pending.b, p[:n]...)
+	if !c.full && n == room {
+		c.full, c.fullPending = true, true
+	}
+	c.scheduleLocked()
+	return n, nil
+}
+
+// sendRaw queues bytes that bypass the protocol's encoder (rejection replies).
 func (c *Conn) sendRaw(p []byte) error {
 	return c.send(p, true)
 }
@@ -292,7 +322,7 @@ func (c *Conn) send(msg any, raw bool) error {
 		c.countFailure()
 		return ErrClosed
 	}
-	if len(c.pending)+c.outbound >= c.maxSend {
+	if c.pending.len()+c.outbound >= c.maxSend {
 		if !c.full {
 			c.full = true
 			c.fullPending = true
@@ -306,26 +336,27 @@ func (c *Conn) send(msg any, raw bool) error {
 	if c.pending == nil {
 		c.pending = getBuffer()
 	}
-	before := len(c.pending)
+	p := c.pending
+	before := len(p.b)
 	var err error
 	if raw {
-		c.pending = append(c.pending, msg.([]byte)...)
+		p.b = append(p.b, msg.([]byte)...)
 	} else if c.sess == nil {
 		err = fmt.Errorf("connection: no protocol to encode %T", msg)
 	} else {
 		var out []byte
-		out, err = c.sess.Encode(c.pending, msg)
+		out, err = c.sess.Encode(p.b, msg)
 		if err == nil {
-			c.pending = out
+			p.b = out
 		} else {
-			c.pending = c.pending[:before]
+			p.b = p.b[:before]
 		}
 	}
 	if err != nil {
 		c.mu.Unlock()
 		return fmt.Errorf("connection %d: send: %w", c.id, err)
 	}
-	if !c.full && len(c.pending)+c.outbound >= c.maxSend {
+	if !c.full && len(p.b)+c.outbound >= c.maxSend {
 		c.full = true
 		c.fullPending = true
 	}
@@ -413,7 +444,7 @@ func (c *Conn) ResumeRecv() {
 func (c *Conn) isFull() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.full || len(c.pending)+c.outbound >= c.maxSend
+	return c.full || c.pending.len()+c.outbound >= c.maxSend
 }
 
 // IsPaused reports whether PauseRecv is in effect.
@@ -463,9 +494,9 @@ func (c *Conn) flush() {
 	for _, op := range ops {
 		c.applyTimerOp(op)
 	}
-	if len(buf) > 0 {
-		n := len(buf)
-		_, err := c.gc.Write(buf) // on a write error gnet closes c (OnClose runs now)
+	if buf != nil && len(buf.b) > 0 {
+		n := len(buf.b)
+		_, err := c.gc.Write(buf.b) // on a write error gnet closes c (OnClose runs now)
 		putBuffer(buf)
 		if err == nil {
 			c.bytesWritten.Add(uint64(n))
@@ -503,13 +534,13 @@ func (c *Conn) checkWatched(now int64) {
 	ob := c.gc.OutboundBuffered()
 	c.mu.Lock()
 	c.outbound = ob
-	empty := ob == 0 && len(c.pending) == 0
+	empty := ob == 0 && c.pending.len() == 0
 	// A close waits for bytes queued after this flush took its batch too.
 	closing := c.closeReq
 	drained := c.full && empty
 	if drained {
 		c.full = false
-	} else if !c.full && len(c.pending)+ob >= c.maxSend {
+	} else if !c.full && c.pending.len()+ob >= c.maxSend {
 		c.full = true
 		c.fullPending = false
 		defer c.bufferFull()
@@ -676,14 +707,26 @@ func addrString(a net.Addr) string {
 	return a.String()
 }
 
-var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// sendBuffer holds a connection's queued bytes. Buffers are pooled, and a
+// connection holds one only while it has bytes queued, so idle connections
+// cost nothing here.
+type sendBuffer struct{ b []byte }
 
-func getBuffer() []byte { return (*bufferPool.Get().(*[]byte))[:0] }
+func (p *sendBuffer) len() int {
+	if p == nil {
+		return 0
+	}
+	return len(p.b)
+}
 
-func putBuffer(b []byte) {
-	if b == nil || cap(b) > 1<<20 {
+var bufferPool = sync.Pool{New: func() any { return &sendBuffer{b: make([]byte, 0, 4096)} }}
+
+func getBuffer() *sendBuffer { return bufferPool.Get().(*sendBuffer) }
+
+func putBuffer(p *sendBuffer) {
+	if p == nil || cap(p.b) > 1<<20 {
 		return
 	}
-	b = b[:0]
-	bufferPool.Put(&b)
+	p.b = p.b[:0]
+	bufferPool.Put(p)
 }

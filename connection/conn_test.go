@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -46,6 +47,27 @@ func start(t *testing.T, w starter) string {
 		}
 	})
 	return w.Addr()
+}
+
+// dialSmallReceiveBuffer dials with a fixed, small receive buffer, so that a
+// client that does not read closes its window soon and for good (a
+// default socket's buffer grows as the kernel tunes it).
+func dialSmallReceiveBuffer(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{Timeout: testTimeout, Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10)
+		})
+		return errors.Join(err, serr)
+	}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	_ = c.SetDeadline(time.Now().Add(testTimeout))
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 func dial(t *testing.T, addr string) net.Conn {
@@ -290,7 +312,7 @@ func TestBufferFullDropDrain(t *testing.T) {
 		}
 	}
 	addr := start(t, w)
-	c := dial(t, addr)
+	c := dialSmallReceiveBuffer(t, addr)
 	eventually(t, "connection", func() bool { return conn.Load() != nil })
 	sc := conn.Load()
 
@@ -299,24 +321,41 @@ func TestBufferFullDropDrain(t *testing.T) {
 	// queue reaches the limit for good and sends are dropped.
 	chunk := bytes.Repeat([]byte("q"), 16<<10)
 	sent := 0
-	deadline := time.Now().Add(testTimeout)
-	for {
-		if time.Now().After(deadline) || sent > 512<<20 {
-			t.Fatalf("no send dropped after %d bytes", sent)
-		}
-		err := sc.Send(chunk)
-		if errors.Is(err, connection.ErrSendBufferFull) {
-			sendErrs.Add(1)
-			break
-		}
-		if err != nil {
-			t.Fatalf("send: %v", err)
-		}
-		sent += len(chunk)
-		if sent%(256<<10) == 0 {
-			time.Sleep(5 * time.Millisecond) // let the loop flush into the socket
+	fill := func() {
+		t.Helper()
+		deadline := time.Now().Add(testTimeout)
+		for {
+			if time.Now().After(deadline) || sent > 512<<20 {
+				t.Fatalf("no send dropped after %d bytes", sent)
+			}
+			err := sc.Send(chunk)
+			if errors.Is(err, connection.ErrSendBufferFull) {
+				sendErrs.Add(1)
+				return
+			}
+			if err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			sent += len(chunk)
+			if sent%(256<<10) == 0 {
+				time.Sleep(5 * time.Millisecond) // let the loop flush into the socket
+			}
 		}
 	}
+	fill()
+	// The kernel stops taking bytes once the client's receive window is
+	// closed; wait until the queue stops shrinking, then top it up again.
+	last, still := -1, 0
+	eventually(t, "the kernel to stop taking bytes", func() bool {
+		n := sc.SendBufferSize()
+		if n == last {
+			still++
+		} else {
+			last, still = n, 0
+		}
+		return still >= 10
+	})
+	fill()
 	eventually(t, "OnBufferFull", func() bool { return fulls.Load() == drains.Load()+1 })
 	full0, drain0 := fulls.Load(), drains.Load()
 

@@ -287,7 +287,7 @@ func (c *Conn) attach(gc gnet.Conn, l *Loop) {
 	if c.destroyReq || c.closeReq {
 		c.status.Store(int32(StatusClosing))
 	}
-	queued := len(c.pending) > 0 || c.closeReq || c.destroyReq
+	queued := c.pending.len() > 0 || c.closeReq || c.destroyReq
 	if x := c.x.Load(); x != nil && len(x.ops) > 0 {
 		queued = true
 	}

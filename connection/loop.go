@@ -43,7 +43,8 @@ type Loop struct {
 	watch map[*Conn]struct{}
 	head  *Conn // the loop's open connections, linked through Conn.prev/next
 	// wantTick is wheel.Len() + len(watch), published for the ticker goroutine.
-	wantTick atomic.Int64
+	wantTick                atomic.Int64
+	lastTimers, lastWatched int // loop-only: what publishTick last published
 
 	stats LoopStats
 }
@@ -119,8 +120,12 @@ func (l *Loop) exit() {
 		l.depth--
 		return
 	}
+	var spare []*Conn // the last batch's slice, handed back for reuse
 	for round := 0; ; round++ {
 		l.mu.Lock()
+		if spare != nil && l.spare == nil {
+			l.spare = spare
+		}
 		if len(l.dirty) == 0 {
 			l.inCallback = false
 			l.mu.Unlock()
@@ -144,11 +149,7 @@ func (l *Loop) exit() {
 			c.flush()
 			batch[i] = nil
 		}
-		l.mu.Lock()
-		if l.spare == nil {
-			l.spare = batch[:0]
-		}
-		l.mu.Unlock()
+		spare = batch[:0]
 	}
 	l.depth--
 	l.publishTick()
@@ -190,8 +191,13 @@ func (l *Loop) runTask(context.Context) error {
 // publishTick tells the ticker goroutine whether this loop has timers or
 // watched connections.
 func (l *Loop) publishTick() {
-	l.wantTick.Store(int64(l.wheel.Len() + len(l.watch)))
-	l.stats.Timers.Store(int64(l.wheel.Len()))
+	timers, watched := l.wheel.Len(), len(l.watch)
+	if timers == l.lastTimers && watched == l.lastWatched {
+		return
+	}
+	l.lastTimers, l.lastWatched = timers, watched
+	l.wantTick.Store(int64(timers + watched))
+	l.stats.Timers.Store(int64(timers))
 }
 
 // requestTick is called by the engine's ticker goroutine every TickInterval.
@@ -230,6 +236,16 @@ func (l *Loop) runTick(context.Context) error {
 }
 
 // watchConn makes the loop check c every tick until unwatchConn.
-func (l *Loop) watchConn(c *Conn) { l.watch[c] = struct{}{} }
+func (l *Loop) watchConn(c *Conn) {
+	if !c.watched {
+		c.watched = true
+		l.watch[c] = struct{}{}
+	}
+}
 
-func (l *Loop) unwatchConn(c *Conn) { delete(l.watch, c) }
+func (l *Loop) unwatchConn(c *Conn) {
+	if c.watched {
+		c.watched = false
+		delete(l.watch, c)
+	}
+}

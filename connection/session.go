@@ -40,19 +40,18 @@ func (s *session[M]) process(c *Conn) {
 			// Pause first, then look: if dst drains in between, its drain
 			// event sees the pause and resumes c.
 			c.recvPaused.Store(true)
-			if dst.isFull() {
-				break
-			}
-			err := dst.sendRaw(in)
-			if err == ErrSendBufferFull {
-				break
-			}
-			c.recvPaused.Store(false)
+			n, err := dst.sendRawPart(in)
 			if err != nil {
 				c.Close()
 				break
 			}
-			_, _ = gc.Discard(avail)
+			if n > 0 {
+				_, _ = gc.Discard(n)
+			}
+			if n < len(in) {
+				break // dst is full: its drain resumes c
+			}
+			c.recvPaused.Store(false)
 			continue
 		}
 		msg, n, skip, err := s.codec.Decode(in)

@@ -78,7 +78,8 @@ type Worker[M any] struct {
 	handler *connection.Handler
 	addr    string
 	started time.Time
-	done    chan error // the engine's result, once it stops
+	done    chan error    // the engine's result, once it stops
+	stopped chan struct{} // closed when the current run has stopped
 	running bool
 }
 
@@ -205,8 +206,9 @@ func (w *Worker[M]) Start(ctx context.Context) error {
 		}
 		return fmt.Errorf("worker %s: listen on %s: %w", w.Name, bound, err)
 	}
+	stopped := make(chan struct{})
 	w.mu.Lock()
-	w.handler, w.addr, w.started, w.done = h, bound, time.Now(), done
+	w.handler, w.addr, w.started, w.done, w.stopped = h, bound, time.Now(), done, stopped
 	w.mu.Unlock()
 	slog.Debug("worker started", "name", w.Name, "listen", w.address, "addr", bound, "loops", count)
 	if w.OnWorkerStart != nil {
@@ -214,11 +216,16 @@ func (w *Worker[M]) Start(ctx context.Context) error {
 			slog.Error("worker: OnWorkerStart failed", "worker", w.Name, "err", err)
 		}
 	}
+	// ctx belongs to this run: once the run is over, its cancellation must
+	// not stop a later one.
 	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), StopTimeout)
-		defer cancel()
-		_ = w.Stop(sctx)
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), StopTimeout)
+			defer cancel()
+			_ = w.stop(sctx, h)
+		case <-stopped:
+		}
 	}()
 	return nil
 }
@@ -237,14 +244,20 @@ var StopTimeout = 10 * time.Second
 // lets every connection write what is queued and closes it, then stops the
 // loops. When ctx ends first, the remaining connections are closed at once.
 // Stopping a Worker that is not running does nothing.
-func (w *Worker[M]) Stop(ctx context.Context) error {
+func (w *Worker[M]) Stop(ctx context.Context) error { return w.stop(ctx, nil) }
+
+// stop stops the current run; with only set, it stops it only if only is
+// the current run's handler.
+func (w *Worker[M]) stop(ctx context.Context, only *connection.Handler) error {
 	w.mu.Lock()
-	h, done := w.handler, w.done
-	w.handler = nil
-	w.mu.Unlock()
-	if h == nil {
+	h, done, stopped := w.handler, w.done, w.stopped
+	if h == nil || (only != nil && h != only) {
+		w.mu.Unlock()
 		return nil
 	}
+	w.handler = nil
+	w.mu.Unlock()
+	defer close(stopped)
 	h.StopAccepting()
 	if w.OnWorkerStop != nil {
 		if err := guard("OnWorkerStop", func() { w.OnWorkerStop(w) }); err != nil {
@@ -263,7 +276,7 @@ func (w *Worker[M]) Stop(ctx context.Context) error {
 	}
 	w.mu.Lock()
 	w.running = false
-	w.done = nil
+	w.done, w.stopped = nil, nil
 	w.mu.Unlock()
 	if shutdownErr != nil {
 		return fmt.Errorf("worker %s: closing connections: %w", w.Name, shutdownErr)
