@@ -1,0 +1,166 @@
+// Command frame-client is a client that stays connected: an AsyncConn that
+// talks to a frame:// server, sends a numbered message every second, prints
+// the replies, and reconnects a second after the server goes away.
+//
+// Run as it is, it needs nothing else: the same process also runs a frame://
+// echo server on -listen (127.0.0.1:2347), and the client connects to it.
+//
+//	go run ./examples/frame-client
+//
+// To watch it reconnect, run the server and a client-only copy apart, then
+// stop the server (Ctrl+C) and start it again:
+//
+//	go run ./examples/frame-client                 # server, and a client of its own
+//	go run ./examples/frame-client -serve=false    # another terminal: only a client
+//
+// Flags:
+//
+//	-listen host:port   where the local server listens (default 127.0.0.1:2347)
+//	-server host:port   where the client connects (default: the -listen address)
+//	-serve=false        run the client only, with no local server
+//
+// The command line. worker.RunAll reads os.Args itself and refuses flags it
+// does not know, so this program does not call it. It parses the whole
+// command line with its own flag.FlagSet, which defines its own flags and
+// also those of the worker package (-listen, -pidfile, -logfile), and it
+// passes the worker package's flags and what follows them (the command:
+// start, stop, status) to worker.Main. So "frame-client stop" and
+// "frame-client status" work as for any Worker program. A detached instance
+// ("start -d") is started again with only the arguments worker.Main was
+// given, so its client always connects to its own server.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/protocols/frame"
+	"github.com/workerman-go/workerman/worker"
+)
+
+func main() {
+	fs := flag.NewFlagSet(os.Args[0], flag.ExitOnError)
+	listen := fs.String("listen", "127.0.0.1:2347", "`host:port` the local server listens on")
+	fs.String("pidfile", "", "pid `file` of the running instance (see the worker package)")
+	fs.String("logfile", "", "log `file` of a detached instance (start -d)")
+	server := fs.String("server", "", "`host:port` the client connects to (default: the -listen address)")
+	serve := fs.Bool("serve", true, "also run the frame:// echo server on -listen")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: %s [flags] [start [-d] | stop | status]\n", fs.Name())
+		fs.PrintDefaults()
+	}
+	_ = fs.Parse(os.Args[1:]) // ExitOnError: exits on a bad flag
+	if *server != "" {
+		if _, _, err := net.SplitHostPort(*server); err != nil {
+			log.Fatalf("-server: %v", err)
+		}
+	}
+
+	if !*serve {
+		if fs.NArg() > 0 {
+			log.Fatalf("%q: commands are for the server; there is none with -serve=false", fs.Arg(0))
+		}
+		if *server == "" {
+			*server = *listen
+		}
+		runClientOnly(*server)
+		return
+	}
+
+	// The local server: an echo Worker. Its OnWorkerStart starts the client,
+	// so the client runs only in the process that serves, not in one that
+	// runs "stop" or "status", and only once the server listens.
+	var client atomic.Pointer[connection.AsyncConn[[]byte]]
+	var stopping atomic.Bool
+	w := worker.New("frame://"+*listen, frame.Protocol())
+	w.Name = "frame-echo"
+	w.Count = 1
+	w.OnMessage = func(c *connection.Conn, msg []byte) {
+		c.Send("echo: " + string(msg))
+	}
+	w.OnWorkerStart = func(w *worker.Worker[[]byte]) {
+		to := *server
+		if to == "" {
+			to = w.Addr() // where it listens: the real port if -listen said 0
+		}
+		ac, err := startClient(to, &stopping)
+		if err != nil {
+			log.Fatal(err)
+		}
+		client.Store(ac)
+	}
+	w.OnWorkerStop = func(*worker.Worker[[]byte]) {
+		stopping.Store(true) // the server is going away: no reconnect
+		if ac := client.Load(); ac != nil {
+			ac.Close()
+		}
+	}
+
+	// Hand worker.Main the flags it knows, as given, then the command.
+	args := []string{"-listen", *listen}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "pidfile" || f.Name == "logfile" {
+			args = append(args, "-"+f.Name, f.Value.String())
+		}
+	})
+	args = append(args, fs.Args()...)
+	os.Exit(worker.Main(args, os.Stdout, os.Stderr))
+}
+
+// startClient connects to server (host:port) in the background and keeps
+// the connection up until stopping is set.
+func startClient(server string, stopping *atomic.Bool) (*connection.AsyncConn[[]byte], error) {
+	ac, err := connection.NewAsync("frame://"+server, frame.Protocol())
+	if err != nil {
+		return nil, err
+	}
+	var sent atomic.Int64 // numbers go on across reconnects
+	ac.OnConnect = func(c *connection.Conn) {
+		log.Printf("connected to %s", c.RemoteAddr())
+		// A connection timer runs on the connection's loop and ends with
+		// the connection, so every new connection starts its own.
+		c.Every(time.Second, func() {
+			c.Send(fmt.Sprintf("message %d", sent.Add(1)))
+		})
+	}
+	ac.OnMessage = func(c *connection.Conn, msg []byte) {
+		log.Printf("reply: %s", msg)
+	}
+	ac.OnError = func(c *connection.Conn, err error) {
+		log.Printf("error: %v", err)
+	}
+	// OnClose runs when the connection closes and after a failed connect:
+	// either way, try again in a second. The *Conn stays the same.
+	ac.OnClose = func(c *connection.Conn) {
+		if stopping.Load() {
+			return
+		}
+		log.Printf("disconnected; reconnecting in 1s")
+		ac.Reconnect(time.Second)
+	}
+	ac.Connect()
+	return ac, nil
+}
+
+// runClientOnly runs the client until SIGINT or SIGTERM.
+func runClientOnly(server string) {
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer cancel()
+	var stopping atomic.Bool
+	ac, err := startClient(server, &stopping)
+	if err != nil {
+		log.Fatal(err)
+	}
+	<-ctx.Done()
+	stopping.Store(true)
+	ac.Close()
+}
