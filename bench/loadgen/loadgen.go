@@ -5,10 +5,12 @@
 // client costs little next to the server under test and can hold tens of
 // thousands of connections. Two modes:
 //
-//   - echo: every connection keeps one message of Size bytes in flight (send,
-//     wait for the complete echo, verify it byte for byte, repeat) for
-//     Duration after an optional Warmup; the result holds messages/s, MB/s
-//     and a latency histogram.
+//   - echo: every connection keeps Depth messages of Size bytes in flight
+//     (default one: send, wait for the complete echo, verify it byte for
+//     byte, repeat; with Depth > 1 the echoes are verified in order and each
+//     completed message is replaced by a new one) for Duration after an
+//     optional Warmup; the result holds messages/s, MB/s and a latency
+//     histogram.
 //   - idle: open Conns connections, report them (OnReady), then hold them
 //     without sending anything until Duration ends or the context is
 //     cancelled; connections closed by the server are counted.
@@ -21,7 +23,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -43,6 +47,9 @@ const (
 // other things. Spread more over several processes.
 const DefaultMaxConns = 19000
 
+// MaxDepth bounds Config.Depth, the messages in flight per connection.
+const MaxDepth = 4096
+
 // Config describes one run.
 type Config struct {
 	Mode   string // ModeEcho or ModeIdle
@@ -55,6 +62,7 @@ type Config struct {
 	Sources []string
 
 	Size     int           // echo: message size in bytes (default 64)
+	Depth    int           // echo: messages in flight per connection (default 1)
 	Warmup   time.Duration // echo: run this long before measuring
 	Duration time.Duration // echo: measured time; idle: longest hold. Required.
 
@@ -83,6 +91,11 @@ type Result struct {
 	Mode   string `json:"mode"`
 	Target string `json:"target"`
 	PID    int    `json:"pid"`
+	// CPUs is the CPU list this process may run on (Cpus_allowed_list,
+	// "0-1", "1"...) and GOMAXPROCS the Go scheduler's parallelism, both
+	// as the run started: the compare driver checks its pinning with them.
+	CPUs       string `json:"cpus,omitempty"`
+	GOMAXPROCS int    `json:"gomaxprocs,omitempty"`
 
 	Conns          int            `json:"conns"`
 	Established    int            `json:"established"`
@@ -92,20 +105,24 @@ type Result struct {
 	Errors         map[string]int `json:"errors,omitempty"` // error -> count
 
 	// echo
-	Size        int     `json:"size,omitempty"`
-	WindowSec   float64 `json:"window_sec,omitempty"`
-	Messages    uint64  `json:"messages,omitempty"`
-	MsgsPerSec  float64 `json:"msgs_per_sec,omitempty"`
-	MBPerSec    float64 `json:"mb_per_sec,omitempty"` // echoed payload, one direction, 1e6 bytes
-	P50us       float64 `json:"p50_us,omitempty"`
-	P99us       float64 `json:"p99_us,omitempty"`
-	MaxUs       float64 `json:"max_us,omitempty"`
-	Mismatches  uint64  `json:"mismatches"`
-	IOErrors    uint64  `json:"io_errors"`
-	Latency     *Hist   `json:"latency,omitempty"`
-	ServerCPU   float64 `json:"server_cpu_sec,omitempty"` // over the window
-	ClientCPU   float64 `json:"client_cpu_sec"`           // this process, over the window or hold
-	Interrupted bool    `json:"interrupted,omitempty"`
+	Size       int     `json:"size,omitempty"`
+	Depth      int     `json:"depth,omitempty"`
+	WindowSec  float64 `json:"window_sec,omitempty"`
+	Messages   uint64  `json:"messages,omitempty"`
+	MsgsPerSec float64 `json:"msgs_per_sec,omitempty"`
+	MBPerSec   float64 `json:"mb_per_sec,omitempty"` // echoed payload, one direction, 1e6 bytes
+	P50us      float64 `json:"p50_us,omitempty"`
+	P99us      float64 `json:"p99_us,omitempty"`
+	MaxUs      float64 `json:"max_us,omitempty"`
+	Mismatches uint64  `json:"mismatches"`
+	IOErrors   uint64  `json:"io_errors"`
+	Latency    *Hist   `json:"latency,omitempty"`
+	ServerCPU  float64 `json:"server_cpu_sec,omitempty"` // over the window
+	ClientCPU  float64 `json:"client_cpu_sec"`           // this process, over the window or hold
+	// CPUBusyPct is how busy each CPU of the machine was over the echo
+	// window, in %, whatever ran on it (/proc/stat); index: CPU number.
+	CPUBusyPct  []float64 `json:"cpu_busy_pct,omitempty"`
+	Interrupted bool      `json:"interrupted,omitempty"`
 
 	// idle
 	HeldSec         float64 `json:"held_sec,omitempty"`
@@ -117,6 +134,9 @@ type Result struct {
 func (c *Config) setDefaults() {
 	if c.Size <= 0 {
 		c.Size = 64
+	}
+	if c.Depth <= 0 {
+		c.Depth = 1
 	}
 	if c.Loops <= 0 {
 		c.Loops = 1
@@ -177,6 +197,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Duration <= 0 {
 		return nil, errors.New("loadgen: Duration must be positive")
 	}
+	if cfg.Depth > MaxDepth {
+		return nil, fmt.Errorf("loadgen: Depth %d exceeds %d", cfg.Depth, MaxDepth)
+	}
 	var rl unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err == nil && uint64(cfg.Conns)+64 > rl.Cur {
 		return nil, fmt.Errorf("loadgen: %d connections need more than the descriptor limit %d allows", cfg.Conns, rl.Cur)
@@ -206,9 +229,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		nl = cfg.Conns
 	}
 	base := time.Now()
-	res := &Result{Mode: cfg.Mode, Target: target.String(), PID: unix.Getpid(), Conns: cfg.Conns}
+	res := &Result{Mode: cfg.Mode, Target: target.String(), PID: unix.Getpid(), Conns: cfg.Conns,
+		GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	res.CPUs, _, _ = procfs.CPUsAllowed(res.PID)
 	if cfg.Mode == ModeEcho {
-		res.Size = cfg.Size
+		res.Size, res.Depth = cfg.Size, cfg.Depth
 	}
 	loops := make([]*loop, 0, nl)
 	defer func() {
@@ -281,6 +306,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.HeldSec = (time.Since(base) - start).Seconds()
 	}
 	res.ClientCPU = (cpu1.self - cpu0.self).Seconds()
+	if mode == ModeEcho && cpu0.busy != nil && len(cpu1.busy) == len(cpu0.busy) {
+		for i := range cpu0.busy {
+			pct := 0.0
+			if dt := cpu1.total[i] - cpu0.total[i]; dt > 0 {
+				pct = float64(cpu1.busy[i]-cpu0.busy[i]) / float64(dt) * 100
+			}
+			res.CPUBusyPct = append(res.CPUBusyPct, math.Round(pct*10)/10)
+		}
+	}
 	if cfg.ServerPID != 0 && cpu0.okServer && cpu1.okServer {
 		res.ServerCPU = (cpu1.server - cpu0.server).Seconds()
 	}
@@ -344,9 +378,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 type cpuSample struct {
-	self     time.Duration
-	server   time.Duration
-	okServer bool
+	self        time.Duration
+	server      time.Duration
+	okServer    bool
+	busy, total []uint64 // per CPU, clock ticks
 }
 
 func sampleCPU(serverPID int) cpuSample {
@@ -360,6 +395,7 @@ func sampleCPU(serverPID int) cpuSample {
 			s.server, s.okServer = d, true
 		}
 	}
+	s.busy, s.total, _ = procfs.CPUTicks()
 	return s
 }
 
@@ -384,8 +420,8 @@ func (r *Result) Summary() string {
 	var b strings.Builder
 	switch r.Mode {
 	case ModeEcho:
-		fmt.Fprintf(&b, "echo %s: %d/%d conns, %d B msgs, %.0f msg/s, %.2f MB/s, p50 %.1f µs, p99 %.1f µs, max %.1f µs over %.2fs",
-			r.Target, r.Established, r.Conns, r.Size, r.MsgsPerSec, r.MBPerSec, r.P50us, r.P99us, r.MaxUs, r.WindowSec)
+		fmt.Fprintf(&b, "echo %s: %d/%d conns × %d in flight, %d B msgs, %.0f msg/s, %.2f MB/s, p50 %.1f µs, p99 %.1f µs, max %.1f µs over %.2fs",
+			r.Target, r.Established, r.Conns, r.Depth, r.Size, r.MsgsPerSec, r.MBPerSec, r.P50us, r.P99us, r.MaxUs, r.WindowSec)
 		if r.ServerCPU > 0 && r.Messages > 0 {
 			fmt.Fprintf(&b, ", server CPU %.2f µs/msg", r.ServerCPU*1e6/float64(r.Messages))
 		}

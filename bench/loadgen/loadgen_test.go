@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -141,6 +142,147 @@ func TestEchoDetectsMismatch(t *testing.T) {
 	}
 }
 
+// serveWith runs handle on every connection accepted on 127.0.0.1:0.
+func serveWith(t *testing.T, handle func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+func TestEchoPipelined(t *testing.T) {
+	s := startEcho(t)
+	// One byte at a time: echoes split anywhere, also across messages.
+	trickle := serveWith(t, func(c net.Conn) {
+		b := make([]byte, 1)
+		for {
+			if _, err := c.Read(b); err != nil {
+				return
+			}
+			if _, err := c.Write(b); err != nil {
+				return
+			}
+		}
+	})
+	for _, tc := range []struct {
+		name, target      string
+		size, depth, loop int
+	}{
+		{"depth4", s.ln.Addr().String(), 100, 4, 2},
+		{"depth16-short", s.ln.Addr().String(), 5, 16, 1},
+		{"depth1-big", s.ln.Addr().String(), 10000, 1, 1},
+		{"depth8-big", s.ln.Addr().String(), 3000, 8, 1},
+		{"trickle", trickle, 24, 3, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Run(context.Background(), Config{
+				Mode:     ModeEcho,
+				Target:   tc.target,
+				Conns:    7,
+				Size:     tc.size,
+				Depth:    tc.depth,
+				Warmup:   50 * time.Millisecond,
+				Duration: 400 * time.Millisecond,
+				Loops:    tc.loop,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Log(res.Summary())
+			if !res.OK || res.Depth != tc.depth {
+				t.Fatalf("run not OK (%s), depth %d", res.Error, res.Depth)
+			}
+			if res.Messages == 0 || res.Latency.Count() != res.Messages {
+				t.Errorf("messages %d, latency samples %d", res.Messages, res.Latency.Count())
+			}
+		})
+	}
+}
+
+func TestEchoDetectsReorder(t *testing.T) {
+	// A server that echoes every pair of messages swapped: each byte comes
+	// back, but out of order, which must count as a mismatch.
+	const size = 16
+	addr := serveWith(t, func(c net.Conn) {
+		buf := make([]byte, 2*size)
+		for {
+			if _, err := io.ReadFull(c, buf); err != nil {
+				return
+			}
+			out := append(append([]byte(nil), buf[size:]...), buf[:size]...)
+			if _, err := c.Write(out); err != nil {
+				return
+			}
+		}
+	})
+	res, err := Run(context.Background(), Config{Mode: ModeEcho, Target: addr, Conns: 3, Size: size, Depth: 2, Duration: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK || res.Mismatches != 3 || res.Messages != 0 {
+		t.Fatalf("want 3 mismatches and a failed run, got %s", res.Summary())
+	}
+}
+
+func TestEchoDetectsDuplicate(t *testing.T) {
+	// Echoing everything twice: the second copy of a message arrives where
+	// the next one is due and carries the wrong sequence number.
+	addr := serveWith(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			if _, err := c.Write(append(buf[:n:n], buf[:n]...)); err != nil {
+				return
+			}
+		}
+	})
+	for _, depth := range []int{1, 4} {
+		res, err := Run(context.Background(), Config{Mode: ModeEcho, Target: addr, Conns: 2, Depth: depth, Duration: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.OK || res.Mismatches != 2 {
+			t.Fatalf("depth %d: want 2 mismatches and a failed run, got %s", depth, res.Summary())
+		}
+	}
+}
+
 func TestIdle(t *testing.T) {
 	s := startEcho(t)
 	ready := -1
@@ -162,6 +304,11 @@ func TestIdle(t *testing.T) {
 	}
 	if ready != 50 || res.Established != 50 || res.HeldAtEnd != 50 {
 		t.Errorf("ready %d, established %d, held at end %d; want 50", ready, res.Established, res.HeldAtEnd)
+	}
+	// The kernel completes connects before the server's Accept returns
+	// them; on a busy machine the accept loop may lag behind.
+	for deadline := time.Now().Add(5 * time.Second); s.accepted.Load() < 50 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
 	}
 	if got := s.accepted.Load(); got != 50 {
 		t.Errorf("server accepted %d connections, want 50", got)

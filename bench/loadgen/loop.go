@@ -32,11 +32,18 @@ type conn struct {
 	global   int           // index over all loops (source round robin, payload)
 	since    time.Duration // connect start, or retry time while waiting
 
-	// echo
-	msg        []byte
+	// echo: Depth messages in flight. Messages are queued in wbuf (written
+	// from wOff on) and echoed back in order: the oldest one not yet fully
+	// echoed is number rseq+1, rOff of its bytes are back, and sentAt is a
+	// ring of the queue times of the n messages in flight, the oldest at
+	// head.
+	tmpl       []byte // payload pattern of the connection (Size bytes)
+	exp        []byte // the message being received, as it must come back
+	wbuf       []byte
 	wOff, rOff int
-	seq        uint64
-	sentAt     time.Duration
+	seq, rseq  uint64 // last queued, last fully echoed
+	sentAt     []time.Duration
+	head, n    int // ring start and messages in flight
 }
 
 type loop struct {
@@ -406,22 +413,29 @@ func (l *loop) hold(ctx context.Context, end time.Duration) {
 
 // ---- echo ------------------------------------------------------------------
 
-// echo keeps one message in flight on every open connection until end.
+// echo keeps Depth messages in flight on every open connection until end.
 // Messages completed in [warmEnd, end) are counted.
 func (l *loop) echo(ctx context.Context, warmEnd, end time.Duration) {
-	size := l.cfg.Size
+	size, depth := l.cfg.Size, l.cfg.Depth
 	for i := range l.conns {
 		c := &l.conns[i]
 		if c.state != stOpen {
 			continue
 		}
 		// Distinct payload per connection; the first bytes carry a
-		// sequence number so a stale or repeated echo never matches.
-		c.msg = make([]byte, size)
-		for k := range c.msg {
-			c.msg[k] = byte(k*7 + c.global*13 + 1)
+		// sequence number so a stale, repeated or reordered echo never
+		// matches.
+		c.tmpl = make([]byte, size)
+		for k := range c.tmpl {
+			c.tmpl[k] = byte(k*7 + c.global*13 + 1)
 		}
-		l.send(c)
+		c.exp = make([]byte, size)
+		c.wbuf = make([]byte, 0, depth*size)
+		c.sentAt = make([]time.Duration, depth)
+		for k := 0; k < depth; k++ {
+			l.queue(c)
+		}
+		l.flush(c)
 	}
 	for {
 		now := l.now()
@@ -443,7 +457,7 @@ func (l *loop) echo(ctx context.Context, warmEnd, end time.Duration) {
 			if c.state != stOpen {
 				continue
 			}
-			if ev.Events&unix.EPOLLOUT != 0 && c.wOff < len(c.msg) {
+			if ev.Events&unix.EPOLLOUT != 0 && c.wOff < len(c.wbuf) {
 				l.flush(c)
 				if c.state != stOpen {
 					continue
@@ -456,21 +470,35 @@ func (l *loop) echo(ctx context.Context, warmEnd, end time.Duration) {
 	}
 }
 
-// send starts the next message on c.
-func (l *loop) send(c *conn) {
-	c.seq++
-	var stamp [8]byte
-	binary.LittleEndian.PutUint64(stamp[:], c.seq)
-	copy(c.msg, stamp[:]) // messages shorter than 8 bytes carry the low bytes
-	c.wOff, c.rOff = 0, 0
-	c.sentAt = l.now()
-	l.flush(c)
+// stamp writes the sequence number seq into the first bytes of msg
+// (messages shorter than 8 bytes carry its low bytes).
+func stamp(msg []byte, seq uint64) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], seq)
+	copy(msg, b[:])
 }
 
-// flush writes what is left of the current message.
+// queue appends the next message of c to its write buffer; flush sends it.
+func (l *loop) queue(c *conn) {
+	size := len(c.tmpl)
+	if c.wOff == len(c.wbuf) {
+		c.wbuf, c.wOff = c.wbuf[:0], 0
+	} else if len(c.wbuf)+size > cap(c.wbuf) {
+		k := copy(c.wbuf, c.wbuf[c.wOff:])
+		c.wbuf, c.wOff = c.wbuf[:k], 0
+	}
+	c.seq++
+	start := len(c.wbuf)
+	c.wbuf = append(c.wbuf, c.tmpl...)
+	stamp(c.wbuf[start:], c.seq)
+	c.sentAt[(c.head+c.n)%len(c.sentAt)] = l.now()
+	c.n++
+}
+
+// flush writes what is queued on c.
 func (l *loop) flush(c *conn) {
-	for c.wOff < len(c.msg) {
-		n, err := unix.Write(c.fd, c.msg[c.wOff:])
+	for c.wOff < len(c.wbuf) {
+		n, err := unix.Write(c.fd, c.wbuf[c.wOff:])
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -498,11 +526,21 @@ func (l *loop) flush(c *conn) {
 	}
 }
 
-// receive reads echoed bytes, checks them against what was sent and, when
-// the message is complete, records it and sends the next one.
+// receive reads echoed bytes and checks them, in order, against the
+// messages in flight. For every message completed it records the round
+// trip and, before end, queues a new one, so that Depth stay in flight;
+// the new messages go out in one write.
 func (l *loop) receive(c *conn, warmEnd, end time.Duration) {
+	size := len(c.tmpl)
 	for {
-		want := len(c.msg) - c.rOff
+		// Never read more than is owed: what a correct server can send.
+		want := c.n*size - c.rOff
+		if want > len(l.scratch) {
+			want = len(l.scratch)
+		}
+		if want <= 0 {
+			want = 1 // nothing is owed: any byte is unexpected, 0 is EOF
+		}
 		n, err := unix.Read(c.fd, l.scratch[:want])
 		switch {
 		case err == unix.EAGAIN:
@@ -517,27 +555,59 @@ func (l *loop) receive(c *conn, warmEnd, end time.Duration) {
 			l.ioFail(c, "read", errors.New("EOF"))
 			return
 		}
-		if !bytes.Equal(l.scratch[:n], c.msg[c.rOff:c.rOff+n]) {
-			// The stream can no longer be trusted: drop the connection.
-			l.mismatches++
-			l.noteErr("echo", errors.New("mismatch"))
-			l.closeConn(c)
-			return
+		done := 0
+		var now time.Duration
+		for b := l.scratch[:n]; len(b) > 0; {
+			if c.n == 0 {
+				l.mismatch(c) // more bytes than were sent
+				return
+			}
+			if c.rOff == 0 {
+				copy(c.exp, c.tmpl)
+				stamp(c.exp, c.rseq+1)
+			}
+			k := min(len(b), size-c.rOff)
+			if !bytes.Equal(b[:k], c.exp[c.rOff:c.rOff+k]) {
+				l.mismatch(c)
+				return
+			}
+			b = b[k:]
+			c.rOff += k
+			if c.rOff < size {
+				continue
+			}
+			// message c.rseq+1 is complete
+			if done == 0 {
+				now = l.now()
+			}
+			done++
+			if now >= warmEnd && now < end {
+				l.messages++
+				l.hist.Record(now - c.sentAt[c.head])
+			}
+			c.rOff = 0
+			c.rseq++
+			c.head = (c.head + 1) % len(c.sentAt)
+			c.n--
 		}
-		c.rOff += n
-		if c.rOff < len(c.msg) {
-			continue
-		}
-		now := l.now()
-		if now >= warmEnd && now < end {
-			l.messages++
-			l.hist.Record(now - c.sentAt)
+		if done == 0 {
+			continue // a partial message: read on until EAGAIN
 		}
 		if now < end {
-			l.send(c)
+			for ; done > 0; done-- {
+				l.queue(c)
+			}
+			l.flush(c)
 		}
 		return
 	}
+}
+
+func (l *loop) mismatch(c *conn) {
+	// The stream can no longer be trusted: drop the connection.
+	l.mismatches++
+	l.noteErr("echo", errors.New("mismatch"))
+	l.closeConn(c)
 }
 
 func (l *loop) ioFail(c *conn, what string, err error) {

@@ -8,11 +8,17 @@
 // then for every round, alternating the servers (the order rotates each
 // round), measures on a freshly started server:
 //
-//   - echo throughput: -echo-conns connections each with one -echo-size
-//     message in flight for -echo-duration (after -echo-warmup);
+//   - echo throughput: -echo-conns connections each with -echo-depth
+//     messages of -echo-size bytes in flight for -echo-duration (after
+//     -echo-warmup);
 //   - idle memory: the server's resident memory (summed over its process
 //     tree) before and after -idle-conns idle connections are open and have
 //     settled for -idle-settle; the delta divided by the connections.
+//
+// With -pin (the default, on machines with two CPUs or more) every server
+// process runs on the first CPU and every load generator on the second, so
+// that each server has one core of its own and the figures compare servers
+// rather than server and load generator together.
 //
 // Figures are medians over the rounds. The table and the raw results are
 // written to bench/results/echo-<date>.md. All traffic stays on loopback.
@@ -31,6 +37,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +53,10 @@ type serverSpec struct {
 	Label string `json:"label"`
 }
 
+// defaultEchoDepth is the -echo-depth of a comparison; see bench/README.md
+// for how it was chosen.
+const defaultEchoDepth = 4
+
 var knownServers = []serverSpec{
 	{"net", "./bench/servers/netecho", "net (goroutine per conn)"},
 	{"gnet", "./bench/servers/gnetecho", "gnet v2 (engine ceiling)"},
@@ -57,6 +68,7 @@ type options struct {
 	Rounds       int           `json:"rounds"`
 	EchoConns    int           `json:"echo_conns"`
 	EchoSize     int           `json:"echo_size"`
+	EchoDepth    int           `json:"echo_depth"`
 	EchoDuration time.Duration `json:"echo_duration_ns"`
 	EchoWarmup   time.Duration `json:"echo_warmup_ns"`
 	IdleConns    int           `json:"idle_conns"`
@@ -64,6 +76,7 @@ type options struct {
 	Procs        int           `json:"procs"`
 	Src          string        `json:"src"`
 	Loops        int           `json:"loadgen_loops"`
+	Pin          bool          `json:"pin"`
 	Quick        bool          `json:"quick"`
 	Timeout      time.Duration `json:"timeout_ns"`
 	Out          string        `json:"-"`
@@ -76,6 +89,9 @@ func logf(format string, args ...any) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == pinExecArg {
+		os.Exit(pinExec(os.Args[2:]))
+	}
 	os.Exit(mainCode())
 }
 
@@ -85,6 +101,8 @@ func mainCode() (code int) {
 	flag.IntVar(&o.Rounds, "rounds", 5, "rounds; each measures every server once per test")
 	flag.IntVar(&o.EchoConns, "echo-conns", 100, "echo: connections")
 	flag.IntVar(&o.EchoSize, "echo-size", 64, "echo: message size in bytes")
+	flag.IntVar(&o.EchoDepth, "echo-depth", defaultEchoDepth, "echo: messages in flight per connection (pipelining; 1: send, wait for the echo, send the next)")
+	flag.BoolVar(&o.Pin, "pin", true, "pin every server process to the first CPU and every load generator to the second (skipped with fewer than 2 CPUs)")
 	flag.DurationVar(&o.EchoDuration, "echo-duration", 5*time.Second, "echo: measured time per round")
 	flag.DurationVar(&o.EchoWarmup, "echo-warmup", time.Second, "echo: unmeasured warm-up per round")
 	flag.IntVar(&o.IdleConns, "idle-conns", 10000, "idle: connections")
@@ -118,8 +136,12 @@ func mainCode() (code int) {
 			}
 		}
 	}
-	if o.Rounds < 1 || o.EchoConns < 1 || o.IdleConns < 1 || o.Procs < 1 || o.EchoDuration <= 0 {
-		logf("compare: -rounds, -echo-conns, -idle-conns, -procs and -echo-duration must be positive")
+	if o.Rounds < 1 || o.EchoConns < 1 || o.IdleConns < 1 || o.Procs < 1 || o.EchoDuration <= 0 || o.EchoDepth < 1 {
+		logf("compare: -rounds, -echo-conns, -echo-depth, -idle-conns, -procs and -echo-duration must be positive")
+		return 2
+	}
+	if o.EchoDepth > loadgen.MaxDepth {
+		logf("compare: -echo-depth is at most %d", loadgen.MaxDepth)
 		return 2
 	}
 	servers, err := selectServers(o.Servers)
@@ -209,6 +231,7 @@ type driver struct {
 	echo     []echoRecord
 	idle     []idleRecord
 	failures int
+	pin      pinning
 	started  time.Time
 	load0    string
 	load1    string
@@ -225,6 +248,12 @@ type echoRecord struct {
 	P99us             float64           `json:"p99_us"`
 	ServerCPUusPerMsg float64           `json:"server_cpu_us_per_msg,omitempty"`
 	ClientCPUusPerMsg float64           `json:"client_cpu_us_per_msg,omitempty"`
+	ServerCPUPct      float64           `json:"server_cpu_pct,omitempty"` // of one core, over the window
+	ClientCPUPct      float64           `json:"client_cpu_pct,omitempty"` // load generators together
+	OtherCPUPct       float64           `json:"other_cpu_pct"`            // everything else on the machine, in % of one core
+	ServerInfo        serverInfo        `json:"server_info"`
+	LoadgenCPUs       string            `json:"loadgen_cpus,omitempty"`
+	LoadgenGOMAXPROCS int               `json:"loadgen_gomaxprocs,omitempty"`
 	Loadgen           []json.RawMessage `json:"loadgen,omitempty"`
 }
 
@@ -239,7 +268,18 @@ type idleRecord struct {
 	FDsBefore    int               `json:"fds_before"`
 	FDsAfter     int               `json:"fds_after"`
 	BytesPerConn float64           `json:"bytes_per_conn"`
+	ServerInfo   serverInfo        `json:"server_info"`
 	Loadgen      []json.RawMessage `json:"loadgen,omitempty"`
+}
+
+// serverInfo is what the driver saw of a running server: the CPUs its
+// threads may run on (Cpus_allowed_list of every thread; several lists
+// joined by " / " when they differ), its thread count and its listening
+// sockets (one per event loop for gnet and workerman-go).
+type serverInfo struct {
+	CPUs      string `json:"cpus"`
+	Threads   int    `json:"threads"`
+	Listeners int    `json:"listeners"`
 }
 
 func (d *driver) run(ctx context.Context) error {
@@ -254,6 +294,17 @@ func (d *driver) run(ctx context.Context) error {
 		return fmt.Errorf("run from inside the module (go run ./bench/cmd/compare)")
 	}
 	d.root = filepath.Dir(gomod)
+
+	d.pin = planPinning(d.o.Pin)
+	if d.pin.On {
+		launcher = d.pin.self
+		logf("compare: pinning servers to CPU %d, load generators to CPU %d", d.pin.Server, d.pin.Loadgen)
+		if v := os.Getenv("GOMAXPROCS"); v != "" {
+			logf("compare: warning: GOMAXPROCS=%s in the environment overrides the one-CPU sizing of the children", v)
+		}
+	} else {
+		logf("compare: pinning %s", d.pin.Note)
+	}
 
 	d.bin, err = os.MkdirTemp("", "wm-bench-")
 	if err != nil {
@@ -275,8 +326,8 @@ func (d *driver) run(ctx context.Context) error {
 	}
 
 	o := d.o
-	logf("compare: %d rounds of %s; echo %d conns × %d B for %v (+%v warm-up); idle %d conns over %d process(es), settle %v; load average %s",
-		o.Rounds, o.Servers, o.EchoConns, o.EchoSize, o.EchoDuration, o.EchoWarmup, o.IdleConns, o.Procs, o.IdleSettle, d.load0)
+	logf("compare: %d rounds of %s; echo %d conns × %d × %d B in flight for %v (+%v warm-up); idle %d conns over %d process(es), settle %v; load average %s",
+		o.Rounds, o.Servers, o.EchoConns, o.EchoDepth, o.EchoSize, o.EchoDuration, o.EchoWarmup, o.IdleConns, o.Procs, o.IdleSettle, d.load0)
 	for r := 1; r <= o.Rounds; r++ {
 		order := rotate(d.servers, r-1)
 		for _, s := range order {
@@ -329,9 +380,10 @@ func (d *driver) build(ctx context.Context, name, pkg string) error {
 	return nil
 }
 
-// startServer starts a fresh server and waits for its LISTENING line.
+// startServer starts a fresh server, waits for its LISTENING line and, when
+// pinning, checks that it runs on its CPU only.
 func (d *driver) startServer(ctx context.Context, s serverSpec) (*proc, string, error) {
-	p, err := startProc(d.reg, s.Name, "LISTENING", false, filepath.Join(d.bin, s.Name), "-listen", "127.0.0.1:0")
+	p, err := startProc(d.reg, s.Name, "LISTENING", false, d.pin.serverCPU(), filepath.Join(d.bin, s.Name), "-listen", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", err
 	}
@@ -345,7 +397,47 @@ func (d *driver) startServer(ctx context.Context, s serverSpec) (*proc, string, 
 		p.stop(2 * time.Second)
 		return nil, "", fmt.Errorf("%s: %v", s.Name, err)
 	}
+	if _, err := d.inspectServer(p); err != nil {
+		p.stop(2 * time.Second)
+		return nil, "", err
+	}
 	return p, addr, nil
+}
+
+// inspectServer reads the affinity of every thread of the server and of its
+// descendants, and counts their listening sockets. When pinning, a thread
+// allowed to run anywhere but the server CPU is an error.
+func (d *driver) inspectServer(p *proc) (serverInfo, error) {
+	var info serverInfo
+	pids, err := procfs.Tree(p.pid())
+	if err != nil {
+		return info, fmt.Errorf("%s: reading its processes: %v", p.name, err)
+	}
+	lists := map[string]bool{}
+	for _, pid := range pids {
+		m, err := procfs.ThreadCPUsAllowed(pid)
+		if err != nil {
+			if pid == p.pid() {
+				return info, fmt.Errorf("%s: reading its CPU affinity: %v", p.name, err)
+			}
+			continue
+		}
+		info.Threads += len(m)
+		for _, v := range m {
+			lists[v] = true
+		}
+	}
+	var all []string
+	for v := range lists {
+		all = append(all, v)
+	}
+	sort.Strings(all)
+	info.CPUs = strings.Join(all, " / ")
+	info.Listeners, _ = procfs.TreeListeners(p.pid())
+	if d.pin.On && info.CPUs != strconv.Itoa(d.pin.Server) {
+		return info, fmt.Errorf("%s is not pinned to CPU %d: its threads may run on %s", p.name, d.pin.Server, info.CPUs)
+	}
+	return info, nil
 }
 
 // parseListening extracts host:port from "LISTENING <addr>", accepting an
@@ -408,10 +500,10 @@ func (d *driver) echoRound(ctx context.Context, s serverSpec, round int) (rec ec
 	var lgs []*proc
 	for i, n := range shares {
 		args := d.loadgenArgs("echo", addr, n)
-		args = append(args, "-size", fmt.Sprint(d.o.EchoSize),
+		args = append(args, "-size", fmt.Sprint(d.o.EchoSize), "-depth", fmt.Sprint(d.o.EchoDepth),
 			"-duration", d.o.EchoDuration.String(), "-warmup", d.o.EchoWarmup.String(),
 			"-setup-timeout", setupTimeout.String(), "-server-pid", fmt.Sprint(srv.pid()))
-		p, err := startProc(d.reg, fmt.Sprintf("loadgen-echo-%d", i), "", false, filepath.Join(d.bin, "loadgen"), args...)
+		p, err := startProc(d.reg, fmt.Sprintf("loadgen-echo-%d", i), "", false, d.pin.loadgenCPU(), filepath.Join(d.bin, "loadgen"), args...)
 		if err != nil {
 			rec.Error = err.Error()
 			return rec
@@ -436,14 +528,23 @@ func (d *driver) echoRound(ctx context.Context, s serverSpec, round int) (rec ec
 		if !res.OK {
 			problems = append(problems, fmt.Sprintf("%s: %s", p.name, res.Error))
 		}
+		rec.LoadgenCPUs, rec.LoadgenGOMAXPROCS = res.CPUs, res.GOMAXPROCS
+		if err := d.checkLoadgen(p, res); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	if srv.exited() {
 		problems = append(problems, fmt.Sprintf("server exited during the test: %v%s", srv.exitErr(), srv.diag()))
+	} else if info, err := d.inspectServer(srv); err != nil { // again, now that all its threads exist
+		problems = append(problems, err.Error())
+	} else {
+		rec.ServerInfo = info
 	}
 	var h loadgen.Hist
 	var msgs uint64
-	var cpuServer, cpuClient float64
+	var cpuServer, cpuClient, window float64
 	for _, r := range results {
+		window = max(window, r.WindowSec)
 		rec.MsgsPerSec += r.MsgsPerSec
 		rec.MBPerSec += r.MBPerSec
 		msgs += r.Messages
@@ -461,9 +562,31 @@ func (d *driver) echoRound(ctx context.Context, s serverSpec, round int) (rec ec
 		rec.ServerCPUusPerMsg = cpuServer * 1e6 / float64(msgs)
 		rec.ClientCPUusPerMsg = cpuClient * 1e6 / float64(msgs)
 	}
+	if window > 0 {
+		rec.ServerCPUPct = cpuServer / window * 100
+		rec.ClientCPUPct = cpuClient / window * 100
+	}
+	if len(results) == 1 && len(results[0].CPUBusyPct) > 0 {
+		// Whatever else kept the CPUs busy during the window: other
+		// processes (tests, builds), the driver, interrupts.
+		var busy float64
+		for _, v := range results[0].CPUBusyPct {
+			busy += v
+		}
+		rec.OtherCPUPct = max(0, busy-rec.ServerCPUPct-rec.ClientCPUPct)
+	}
 	rec.OK = len(problems) == 0 && len(results) == len(lgs)
 	rec.Error = strings.Join(problems, "; ")
 	return rec
+}
+
+// checkLoadgen verifies, when pinning, that the load generator ran on its
+// CPU only, as it reports it.
+func (d *driver) checkLoadgen(p *proc, res *loadgen.Result) error {
+	if d.pin.On && res.CPUs != strconv.Itoa(d.pin.Loadgen) {
+		return fmt.Errorf("%s is not pinned to CPU %d: it may run on %q", p.name, d.pin.Loadgen, res.CPUs)
+	}
+	return nil
 }
 
 func parseResult(p *proc) (*loadgen.Result, json.RawMessage, error) {
@@ -519,7 +642,7 @@ func (d *driver) idleRound(ctx context.Context, s serverSpec, round int) (rec id
 	for i, n := range split(d.o.IdleConns, d.o.Procs) {
 		args := d.loadgenArgs("idle", addr, n)
 		args = append(args, "-duration", hold.String(), "-setup-timeout", setupTimeout.String(), "-stdin-stop")
-		p, err := startProc(d.reg, fmt.Sprintf("loadgen-idle-%d", i), "READY", true, filepath.Join(d.bin, "loadgen"), args...)
+		p, err := startProc(d.reg, fmt.Sprintf("loadgen-idle-%d", i), "READY", true, d.pin.loadgenCPU(), filepath.Join(d.bin, "loadgen"), args...)
 		if err != nil {
 			rec.Error = err.Error()
 			return rec
@@ -575,6 +698,11 @@ func (d *driver) idleRound(ctx context.Context, s serverSpec, round int) (rec id
 		if rec.FDsAfter < rec.FDsBefore+rec.Conns {
 			problems = append(problems, fmt.Sprintf("server holds only %d descriptors more than before for %d connections", rec.FDsAfter-rec.FDsBefore, rec.Conns))
 		}
+		if info, err := d.inspectServer(srv); err != nil {
+			problems = append(problems, err.Error())
+		} else {
+			rec.ServerInfo = info
+		}
 	}
 	// Release the connections and collect the generators' reports.
 	for _, p := range lgs {
@@ -593,6 +721,9 @@ func (d *driver) idleRound(ctx context.Context, s serverSpec, round int) (rec id
 		rec.Loadgen = append(rec.Loadgen, raw)
 		if !res.OK {
 			problems = append(problems, fmt.Sprintf("%s: %s", p.name, res.Error))
+		}
+		if err := d.checkLoadgen(p, res); err != nil {
+			problems = append(problems, err.Error())
 		}
 	}
 	if srv.exited() {
@@ -634,8 +765,8 @@ func (d *driver) logEcho(r echoRecord) {
 		logf("  round %d echo %-5s FAILED: %s", r.Round, r.Server, r.Error)
 		return
 	}
-	logf("  round %d echo %-5s %9.0f msg/s  p50 %7.1f µs  p99 %8.1f µs  server CPU %5.2f µs/msg",
-		r.Round, r.Server, r.MsgsPerSec, r.P50us, r.P99us, r.ServerCPUusPerMsg)
+	logf("  round %d echo %-5s %9.0f msg/s  p50 %7.1f µs  p99 %8.1f µs  server CPU %5.2f µs/msg  CPU busy: server %3.0f%%, load gen %3.0f%%, other %3.0f%%",
+		r.Round, r.Server, r.MsgsPerSec, r.P50us, r.P99us, r.ServerCPUusPerMsg, r.ServerCPUPct, r.ClientCPUPct, r.OtherCPUPct)
 }
 
 func (d *driver) logIdle(r idleRecord) {

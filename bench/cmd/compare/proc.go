@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -92,12 +93,26 @@ func (w *lineWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// launcher is the executable that pins a child to a CPU (the driver itself,
+// see pinExec); empty when pinning is off.
+var launcher string
+
 // startProc starts bin with args. marker, when not empty, is a stdout line
 // prefix whose first occurrence is delivered on p.found. With withStdin the
-// child's stdin is a pipe that p.closeStdin closes.
-func startProc(reg *registry, name, marker string, withStdin bool, bin string, args ...string) (*proc, error) {
+// child's stdin is a pipe that p.closeStdin closes. With cpu >= 0 the child
+// runs on that CPU only, from its first instruction (through launcher, which
+// execs bin in place: the child keeps its pid).
+func startProc(reg *registry, name, marker string, withStdin bool, cpu int, bin string, args ...string) (*proc, error) {
 	p := &proc{name: name, marker: marker, found: make(chan string, 1), done: make(chan struct{})}
-	cmd := exec.Command(bin, args...)
+	var cmd *exec.Cmd
+	if cpu >= 0 {
+		if launcher == "" {
+			return nil, fmt.Errorf("start %s: pinning requested without a launcher", name)
+		}
+		cmd = exec.Command(launcher, append([]string{pinExecArg, strconv.Itoa(cpu), bin}, args...)...)
+	} else {
+		cmd = exec.Command(bin, args...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Setpgid:   true,            // own group: killable as a whole
 		Pdeathsig: syscall.SIGKILL, // dies with the driver, even on SIGKILL

@@ -1,6 +1,7 @@
 // Command loadgen drives an echo or idle load against a loopback TCP server.
 //
 //	loadgen -mode echo -target 127.0.0.1:9000 -conns 100 -size 64 -duration 5s
+//	loadgen -mode echo -target 127.0.0.1:9000 -conns 100 -depth 4 -duration 5s
 //	loadgen -mode idle -target 127.0.0.1:9000 -conns 10000 -duration 120s
 //
 // One JSON line with the result is printed on stdout; human-readable text goes
@@ -42,6 +43,7 @@ func run() int {
 	flag.StringVar(&cfg.Target, "target", "", "server address, 127.x.y.z:port (required)")
 	flag.IntVar(&cfg.Conns, "conns", 100, "connections to open")
 	flag.IntVar(&cfg.Size, "size", 64, "echo: message size in bytes")
+	flag.IntVar(&cfg.Depth, "depth", 1, "echo: messages in flight per connection (pipelining; echoes are verified in order)")
 	flag.DurationVar(&cfg.Warmup, "warmup", 0, "echo: unmeasured time before the measured window")
 	flag.DurationVar(&cfg.Duration, "duration", 10*time.Second, "echo: measured time; idle: longest hold")
 	flag.StringVar(&src, "src", "", "comma-separated loopback source addresses to bind, round robin (e.g. 127.0.0.1,127.0.0.2)")

@@ -1,5 +1,7 @@
 // Package procfs reads the few /proc figures the benchmarks need: resident
-// memory, CPU time and open descriptors of a process and all its descendants.
+// memory, CPU time, open descriptors and listening sockets of a process and
+// all its descendants, the CPUs its threads may run on, and how busy each
+// CPU of the machine is.
 //
 // Figures are summed over the process tree so that a server which forks worker
 // processes (Workerman's master/worker model) is measured as a whole. Linux
@@ -12,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -193,4 +196,148 @@ func TreeFDs(pid int) (int, error) {
 		sum += v
 	}
 	return sum, nil
+}
+
+// ThreadCPUsAllowed returns Cpus_allowed_list from /proc/PID/task/TID/status
+// for every thread of pid (keyed by thread id): the CPUs each thread may run
+// on, e.g. "0" or "0-1". A thread's affinity is its own, so a process is
+// pinned only when every thread is.
+func ThreadCPUsAllowed(pid int) (map[int]string, error) {
+	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]string, len(entries))
+	for _, e := range entries {
+		tid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		v, err := statusField(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid), "Cpus_allowed_list:")
+		if err != nil {
+			continue // the thread exited meanwhile
+		}
+		out[tid] = v
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("procfs: no thread of %d readable", pid)
+	}
+	return out, nil
+}
+
+// CPUsAllowed summarizes ThreadCPUsAllowed: the CPU list when every thread
+// of pid has the same one, otherwise the distinct lists joined by " / ".
+// threads is the number of threads seen.
+func CPUsAllowed(pid int) (list string, threads int, err error) {
+	m, err := ThreadCPUsAllowed(pid)
+	if err != nil {
+		return "", 0, err
+	}
+	seen := map[string]bool{}
+	var lists []string
+	for _, v := range m {
+		if !seen[v] {
+			seen[v] = true
+			lists = append(lists, v)
+		}
+	}
+	sort.Strings(lists)
+	return strings.Join(lists, " / "), len(m), nil
+}
+
+func statusField(path, key string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, key) {
+			return strings.TrimSpace(line[len(key):]), nil
+		}
+	}
+	return "", fmt.Errorf("procfs: %s not found in %s", key, path)
+}
+
+// TreeListeners counts the TCP sockets in LISTEN state held by pid and its
+// descendants (IPv4 and IPv6). An event-loop server with one SO_REUSEPORT
+// listener per loop (gnet, workerman-go) holds one per event loop.
+func TreeListeners(pid int) (int, error) {
+	listening := map[string]bool{} // socket inode -> in LISTEN state
+	for _, f := range []string{"tcp", "tcp6"} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, f))
+		if err != nil {
+			if f == "tcp" {
+				return 0, err
+			}
+			continue
+		}
+		lines := strings.Split(string(b), "\n")
+		for _, line := range lines[1:] {
+			fs := strings.Fields(line)
+			// sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+			if len(fs) >= 10 && fs[3] == "0A" {
+				listening[fs[9]] = true
+			}
+		}
+	}
+	pids, err := Tree(pid)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, p := range pids {
+		dir := fmt.Sprintf("/proc/%d/fd", p)
+		names, err := os.ReadDir(dir)
+		if err != nil {
+			if p == pid {
+				return 0, err
+			}
+			continue
+		}
+		for _, e := range names {
+			target, err := os.Readlink(dir + "/" + e.Name())
+			if err != nil {
+				continue
+			}
+			// "socket:[12345]"
+			if ino, ok := strings.CutPrefix(target, "socket:["); ok && listening[strings.TrimSuffix(ino, "]")] {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// CPUTicks returns, for every CPU of the machine (indexed by CPU number),
+// the clock ticks spent busy (user, nice, system, irq, softirq, steal) and
+// in total, from /proc/stat. Differences of two readings give how busy each
+// CPU was in between, whatever ran on it.
+func CPUTicks() (busy, total []uint64, err error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 9 || len(f[0]) <= 3 || !strings.HasPrefix(f[0], "cpu") {
+			continue
+		}
+		cpu, err := strconv.Atoi(f[0][3:])
+		if err != nil || cpu < 0 || cpu > 1<<16 {
+			continue
+		}
+		var v [8]uint64 // user nice system idle iowait irq softirq steal
+		for i := range v {
+			v[i], _ = strconv.ParseUint(f[i+1], 10, 64)
+		}
+		for len(busy) <= cpu {
+			busy, total = append(busy, 0), append(total, 0)
+		}
+		busy[cpu] = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+		total[cpu] = busy[cpu] + v[3] + v[4]
+	}
+	if len(busy) == 0 {
+		return nil, nil, errors.New("procfs: no cpuN line in /proc/stat")
+	}
+	return busy, total, nil
 }
