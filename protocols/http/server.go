@@ -84,7 +84,7 @@ func Protocol() protocols.Protocol[*Request] { return ProtocolWith(Config{}) }
 // While a response's body is still open, Send continues it instead:
 //
 //   - after a Chunked response, each string or []byte is one chunk, and an
-//     empty one ends the body (Workerman's new Chunk(”)); a value
+//     empty one ends the body (as Workerman's empty Chunk does); a value
 //     implementing encoding.TextAppender is appended as one chunk too;
 //   - after a response with a Content-Length larger than its Body, the
 //     next strings or []byte are the rest of the body, as they are, until
