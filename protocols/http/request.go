@@ -53,6 +53,8 @@ type Request struct {
 	keepAlive      bool
 	expectContinue bool
 	lazy           *requestLazy
+	sessions       *sessionSetup // set by the server codec
+	session        *Session
 	hdr            [16]Field // storage for Header when it has few fields
 }
 

@@ -125,7 +125,7 @@ var errChunkedHTTP10 = errors.New("http: chunked response to an HTTP/1.0 request
 // than HTAB (CR, LF, NUL...), an invalid Reason or Status, is an error. On
 // error dst is returned unchanged: nothing is written.
 func (r *Response) AppendTo(dst []byte, req *Request) ([]byte, error) {
-	dst, _, err := r.encode(dst, req)
+	dst, _, err := r.encode(dst, req, nil)
 	return dst, err
 }
 
@@ -146,8 +146,10 @@ type framing struct {
 	keepAlive bool  // the connection may carry another request afterwards
 }
 
-// encode is AppendTo, also reporting how the body continues.
-func (r *Response) encode(dst []byte, req *Request) ([]byte, framing, error) {
+// encode is AppendTo, also reporting how the body continues. extra are
+// fields the connection adds after Header (a session cookie); they are
+// valid by construction.
+func (r *Response) encode(dst []byte, req *Request, extra []Field) ([]byte, framing, error) {
 	var fr framing
 	if r.Status < 100 || r.Status > 999 {
 		return dst, fr, fmt.Errorf("http: invalid status code %d", r.Status)
@@ -219,12 +221,8 @@ func (r *Response) encode(dst []byte, req *Request) ([]byte, framing, error) {
 			dst = append(dst, "\r\n"...)
 		}
 	}
-	for i := range r.Header {
-		dst = append(dst, r.Header[i].Name...)
-		dst = append(dst, ": "...)
-		dst = append(dst, r.Header[i].Value...)
-		dst = append(dst, "\r\n"...)
-	}
+	dst = appendFields(dst, r.Header)
+	dst = appendFields(dst, extra)
 	if !informational && !hasConn {
 		switch {
 		case r.Stream || req != nil && !req.KeepAlive():
@@ -256,6 +254,16 @@ func (r *Response) encode(dst []byte, req *Request) ([]byte, framing, error) {
 		fr.kind, fr.remaining = bodyLength, declared-int64(len(r.Body))
 	}
 	return append(dst, r.Body...), fr, nil
+}
+
+func appendFields(dst []byte, h []Field) []byte {
+	for i := range h {
+		dst = append(dst, h[i].Name...)
+		dst = append(dst, ": "...)
+		dst = append(dst, h[i].Value...)
+		dst = append(dst, "\r\n"...)
+	}
+	return dst
 }
 
 // checkContentLength validates a Content-Length field the application set

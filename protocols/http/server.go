@@ -37,6 +37,10 @@ type Config struct {
 	// check is coarse: a connection is closed between one and two
 	// IdleTimeouts after it went quiet. Default 60 s; negative: none.
 	IdleTimeout time.Duration
+	// Session configures Request.Session (nil: the defaults, a file store
+	// in the system's temporary folder, used only if the app asks for a
+	// session).
+	Session *SessionConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -98,10 +102,13 @@ func Protocol() protocols.Protocol[*Request] { return ProtocolWith(Config{}) }
 // keep-alive, "Connection: close"). A Send with no request to answer is an
 // error.
 func ProtocolWith(cfg Config) protocols.Protocol[*Request] {
-	return &serverProtocol{cfg: cfg.withDefaults()}
+	return &serverProtocol{cfg: cfg.withDefaults(), sessions: &sessionSetup{cfg: cfg.Session}}
 }
 
-type serverProtocol struct{ cfg Config }
+type serverProtocol struct {
+	cfg      Config
+	sessions *sessionSetup
+}
 
 func (p *serverProtocol) Scheme() string { return "http" }
 
@@ -110,15 +117,16 @@ func (p *serverProtocol) NewCodec(limits protocols.Limits) protocols.Codec[*Requ
 	if lim.MaxBodyBytes <= 0 && limits.MaxPackageSize > 0 {
 		lim.MaxBodyBytes = int64(limits.MaxPackageSize)
 	}
-	return &serverCodec{cfg: &p.cfg, parser: Parser{lim: lim.withDefaults(), ready: true}}
+	return &serverCodec{cfg: &p.cfg, sessions: p.sessions, parser: Parser{lim: lim.withDefaults(), ready: true}}
 }
 
 // serverCodec is one connection's HTTP state. Decode and the timer run on
 // the connection's loop; Encode runs on whatever goroutine calls Send, under
 // the connection's send lock. mu guards what both sides touch.
 type serverCodec struct {
-	cfg    *Config
-	parser Parser
+	cfg      *Config
+	sessions *sessionSetup
+	parser   Parser
 
 	// Loop-only.
 	conn      *connection.Conn
@@ -179,7 +187,7 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 		return nil, n, n > 0, nil
 	}
 	s.headStart = time.Time{}
-	req.RemoteAddr = s.remote
+	req.RemoteAddr, req.sessions = s.remote, s.sessions
 	s.mu.Lock()
 	s.cur, s.body, s.closer = req, bodyDone, nil
 	s.activity++
@@ -272,16 +280,20 @@ func (s *serverCodec) Encode(dst []byte, msg any) ([]byte, error) {
 	}
 	var fr framing
 	var err error
+	var extra []Field
+	if s.cur.session != nil {
+		extra = sessionFields(s.cur, nil)
+	}
 	switch m := msg.(type) {
 	case *Response:
-		dst, fr, err = m.encode(dst, s.cur)
+		dst, fr, err = m.encode(dst, s.cur, extra)
 		if err == nil && m.bodyCloser != nil {
 			s.closer = m.bodyCloser
 		}
 	case string:
-		dst, fr = appendTextResponse(dst, s.cur, m)
+		dst, fr = appendTextResponse(dst, s.cur, m, extra)
 	case []byte:
-		dst, fr = appendTextResponse(dst, s.cur, m)
+		dst, fr = appendTextResponse(dst, s.cur, m, extra)
 	default:
 		return dst, fmt.Errorf("http: cannot send %T as a response: %w", msg, protocols.ErrUnsupportedMessage)
 	}
@@ -385,11 +397,12 @@ func (s *serverCodec) endResponseLocked() {
 
 // appendTextResponse writes a complete 200 response with body and
 // Workerman's default Content-Type, without building a Response.
-func appendTextResponse[B string | []byte](dst []byte, req *Request, body B) ([]byte, framing) {
+func appendTextResponse[B string | []byte](dst []byte, req *Request, body B, extra []Field) ([]byte, framing) {
 	fr := framing{keepAlive: req.KeepAlive()}
 	dst = append(dst, "HTTP/1.1 200 OK\r\nServer: workerman-go\r\nDate: "...)
 	dst = appendDate(dst)
 	dst = append(dst, "\r\nContent-Type: text/html; charset=utf-8\r\n"...)
+	dst = appendFields(dst, extra)
 	switch {
 	case !fr.keepAlive:
 		dst = append(dst, "Connection: close\r\n"...)
