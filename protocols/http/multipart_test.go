@@ -74,4 +74,3 @@ func TestMultipartUpload(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
