@@ -9,7 +9,6 @@ import (
 	"mime"
 	"os"
 	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,8 +61,10 @@ func sendFileError(c *connection.Conn, err error) error {
 	return fmt.Errorf("http: serving a file: %w", err)
 }
 
-// serveOpenFile answers req with f, which it takes over (closes).
-func serveOpenFile(c *connection.Conn, req *Request, f *os.File, ext string) error {
+// serveOpenFile answers req with f, which it takes over (closes). f may be
+// any fs.File; reading from an offset needs io.Seeker or io.ReaderAt (as
+// *os.File and embed.FS files have).
+func serveOpenFile(c *connection.Conn, req *Request, f fs.File, ext string) error {
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
@@ -115,18 +116,18 @@ func serveOpenFile(c *connection.Conn, req *Request, f *os.File, ext string) err
 		f.Close()
 		return c.Send(resp)
 	}
+	if err := seek(f, offset); err != nil {
+		f.Close()
+		return sendFileError(c, err)
+	}
 	if length <= smallFile {
 		defer f.Close()
 		body := make([]byte, length)
-		if _, err := f.ReadAt(body, offset); err != nil {
+		if _, err := io.ReadFull(f, body); err != nil {
 			return sendFileError(c, err)
 		}
 		resp.Body = body
 		return c.Send(resp)
-	}
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		f.Close()
-		return sendFileError(c, err)
 	}
 	resp.bodyCloser = f // closed by the codec when the body is complete or the connection closes
 	if err := c.Send(resp); err != nil {
@@ -138,11 +139,24 @@ func serveOpenFile(c *connection.Conn, req *Request, f *os.File, ext string) err
 	return nil
 }
 
+// seek moves f to offset.
+func seek(f fs.File, offset int64) error {
+	if offset == 0 {
+		return nil
+	}
+	if s, ok := f.(io.Seeker); ok {
+		_, err := s.Seek(offset, io.SeekStart)
+		return err
+	}
+	_, err := io.CopyN(io.Discard, f, offset)
+	return err
+}
+
 // filePump streams a file's body on the connection's loop, a piece at a
 // time, whenever the send buffer has room.
 type filePump struct {
 	c         *connection.Conn
-	f         *os.File
+	f         io.Reader
 	remaining int64
 }
 
@@ -277,8 +291,8 @@ func parseDigits(s string) (int64, error) {
 // '/' is redirected (301) to it, so that relative links in the page work.
 // Only GET and HEAD are answered; other methods get 405.
 type FileServer struct {
-	root *os.Root
-	dir  string
+	fsys  fs.FS
+	close func() error
 }
 
 // NewFileServer returns a FileServer for the folder dir.
@@ -287,11 +301,17 @@ func NewFileServer(dir string) (*FileServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http: file server: %w", err)
 	}
-	return &FileServer{root: root, dir: dir}, nil
+	return &FileServer{fsys: root.FS(), close: root.Close}, nil
+}
+
+// NewFSServer returns a FileServer for the files of fsys, for example an
+// embed.FS holding a program's pages (so it runs from any folder).
+func NewFSServer(fsys fs.FS) *FileServer {
+	return &FileServer{fsys: fsys, close: func() error { return nil }}
 }
 
 // Close releases the folder.
-func (s *FileServer) Close() error { return s.root.Close() }
+func (s *FileServer) Close() error { return s.close() }
 
 // Serve answers req with the file its path names (see FileServer). The
 // returned error says why a file was not served (404, 403, 405), for
@@ -315,7 +335,7 @@ func (s *FileServer) Serve(c *connection.Conn, req *Request) error {
 	if name == "" {
 		name = "."
 	}
-	f, err := s.root.Open(filepath.FromSlash(name))
+	f, err := s.fsys.Open(name)
 	if err != nil {
 		return sendFileError(c, err)
 	}
@@ -334,7 +354,7 @@ func (s *FileServer) Serve(c *connection.Conn, req *Request) error {
 			return c.Send(NewResponse(301, "").WithHeader("Location", target))
 		}
 		name = path.Join(name, "index.html")
-		if f, err = s.root.Open(filepath.FromSlash(name)); err != nil {
+		if f, err = s.fsys.Open(name); err != nil {
 			return sendFileError(c, err)
 		}
 	}

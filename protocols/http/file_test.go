@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
@@ -244,5 +245,26 @@ func TestFileServer(t *testing.T) {
 		case st == 301 && h["Location"] != "/sub/":
 			t.Errorf("redirect to %q", h["Location"])
 		}
+	}
+}
+
+// A FileServer over an fs.FS (as embed.FS): files without a modification
+// time, ranges through Seek, large ones streamed.
+func TestFSServer(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789"), 30_000)
+	fsys := fstest.MapFS{
+		"index.html": {Data: []byte("<h1>page</h1>")},
+		"big.txt":    {Data: big},
+	}
+	fsrv := http.NewFSServer(fsys)
+	addr := serve(t, http.Config{}, func(c *connection.Conn, r *http.Request) { fsrv.Serve(c, r) })
+	if st, h, body := fetch(t, addr, "GET", "/"); st != 200 || string(body) != "<h1>page</h1>" || h["Last-Modified"] != "" {
+		t.Fatalf("index: %d %v %q", st, h, body)
+	}
+	if st, _, body := fetch(t, addr, "GET", "/big.txt"); st != 200 || !bytes.Equal(body, big) {
+		t.Fatalf("big: %d, %d bytes", st, len(body))
+	}
+	if st, _, body := fetch(t, addr, "GET", "/big.txt", "Range: bytes=100000-"); st != 206 || !bytes.Equal(body, big[100000:]) {
+		t.Fatalf("range: %d, %d bytes", st, len(body))
 	}
 }
