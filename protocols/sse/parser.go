@@ -58,8 +58,9 @@ const maxRetryMillis = math.MaxInt64 / int64(time.Millisecond)
 //
 // Memory is bounded by MaxSize: a line, or the data of one event, longer than
 // MaxSize bytes is an error. Parsing allocates nothing per byte or per line:
-// a dispatched event costs one allocation for its Data, and ID and Event
-// strings are allocated only when they change.
+// a dispatched event costs one allocation for its Data (none if it is
+// empty), ID and Event strings are allocated only when they change, and a
+// comment costs one allocation only when OnComment is set.
 //
 // The zero Parser is ready to use. A Parser parses one stream; it is not safe
 // for concurrent use.
@@ -164,15 +165,22 @@ func (p *Parser) Feed(chunk []byte, emit func(Event)) error {
 				i++
 			}
 		}
-		ev, ok, err := p.processLine(line, max)
-		if err != nil {
+		if len(line) == 0 {
+			// A blank line (never carried over: it has no bytes).
+			if p.dispatch() {
+				if emit != nil {
+					emit(p.event())
+				} else {
+					p.data, p.typ, p.blockRetry = trim(p.data), "", 0
+				}
+			}
+			continue
+		}
+		if err := p.processLine(line, max); err != nil {
 			return p.fail(err)
 		}
 		if len(p.line) > 0 {
 			p.line = trim(p.line)
-		}
-		if ok && emit != nil {
-			emit(ev)
 		}
 	}
 	return nil
@@ -197,17 +205,14 @@ func (p *Parser) skipBOM(in []byte) []byte {
 	return in
 }
 
-// processLine interprets one complete line, without its line end.
-func (p *Parser) processLine(line []byte, max int) (Event, bool, error) {
-	if len(line) == 0 {
-		ev, ok := p.dispatch()
-		return ev, ok, nil
-	}
+// processLine interprets one complete line that is not blank, without its
+// line end.
+func (p *Parser) processLine(line []byte, max int) error {
 	if line[0] == ':' {
 		if p.OnComment != nil {
 			p.OnComment(string(cutSpace(line[1:])))
 		}
-		return Event{}, false, nil
+		return nil
 	}
 	name, value := line, []byte(nil)
 	if c := bytes.IndexByte(line, ':'); c >= 0 {
@@ -216,7 +221,7 @@ func (p *Parser) processLine(line []byte, max int) (Event, bool, error) {
 	switch string(name) {
 	case "data":
 		if len(p.data)+len(value) > max {
-			return Event{}, false, fmt.Errorf("sse: event data longer than MaxSize %d: %w", max, protocols.ErrPackageTooLarge)
+			return fmt.Errorf("sse: event data longer than MaxSize %d: %w", max, protocols.ErrPackageTooLarge)
 		}
 		p.data = append(p.data, value...)
 		p.data = append(p.data, '\n')
@@ -239,22 +244,28 @@ func (p *Parser) processLine(line []byte, max int) (Event, bool, error) {
 			p.retry, p.retrySet, p.blockRetry = d, true, d
 		}
 	}
-	return Event{}, false, nil
+	return nil
 }
 
-// dispatch ends a block, at a blank line.
-func (p *Parser) dispatch() (Event, bool) {
+// dispatch ends a block, at a blank line, and reports whether it has an
+// event to dispatch; if so, event returns it and must be called before the
+// next line.
+func (p *Parser) dispatch() bool {
 	p.lastID = p.id
-	retry := p.blockRetry
-	p.blockRetry = 0
-	if len(p.data) == 0 {
-		p.typ = ""
-		return Event{}, false
+	if len(p.data) > 0 {
+		return true
 	}
-	ev := Event{ID: p.id, Event: p.typ, Data: string(p.data[:len(p.data)-1]), Retry: retry}
+	p.typ, p.blockRetry = "", 0
+	return false
+}
+
+// event returns the event of the block that dispatch has just ended, and
+// empties the block.
+func (p *Parser) event() Event {
+	e := Event{ID: p.id, Event: p.typ, Data: string(p.data[:len(p.data)-1]), Retry: p.blockRetry}
 	p.data = trim(p.data)
-	p.typ = ""
-	return ev, true
+	p.typ, p.blockRetry = "", 0
+	return e
 }
 
 // LastEventID returns the last event ID, as a browser's EventSource would

@@ -273,6 +273,17 @@ func TestParseNilEmit(t *testing.T) {
 	if d, _ := p.Retry(); p.LastEventID() != "4" || d != 9*time.Millisecond {
 		t.Fatalf("LastEventID %q, Retry %v", p.LastEventID(), d)
 	}
+	// The dropped event's block is gone: the next event starts afresh.
+	if err := p.Feed([]byte("event: t\nretry: 1\ndata: y\n\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []sse.Event
+	if err := p.Feed([]byte("data: z\n\n"), func(e sse.Event) { got = append(got, e) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != (sse.Event{ID: "4", Data: "z"}) {
+		t.Fatalf("after dropped events: %q", got)
+	}
 }
 
 // TestParseAllocs checks the cost of parsing: one allocation per event (its

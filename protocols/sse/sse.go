@@ -63,8 +63,9 @@ import (
 	"time"
 )
 
-// ContentType is the media type of an event stream. Event streams are always
-// UTF-8; a "charset" parameter, if sent, must say so.
+// ContentType is the media type of an event stream, for the Content-Type
+// header of the HTTP response that carries it. An event stream is always
+// UTF-8: browsers ignore any charset parameter.
 const ContentType = "text/event-stream"
 
 // Heartbeat is the smallest comment block, for keeping an idle stream alive:
@@ -105,10 +106,10 @@ type Event struct {
 // slice; on error it returns b unchanged. Appending to a slice with enough
 // capacity allocates nothing. It implements encoding.TextAppender.
 func (e Event) AppendText(b []byte) ([]byte, error) {
-	if strings.ContainsAny(e.ID, "\r\n\x00") {
+	if !validValue(e.ID, false) {
 		return b, ErrInvalidID
 	}
-	if strings.ContainsAny(e.Event, "\r\n") {
+	if !validValue(e.Event, true) {
 		return b, ErrInvalidType
 	}
 	if e.Retry < 0 || (e.Retry > 0 && e.Retry < time.Millisecond) {
@@ -142,6 +143,23 @@ func (e Event) AppendText(b []byte) ([]byte, error) {
 // encoding.TextMarshaler.
 func (e Event) MarshalText() ([]byte, error) {
 	return e.AppendText(nil)
+}
+
+// validValue reports whether s can be the value of an id (nul false) or
+// event (nul true) field: no CR or LF, and no NUL unless allowed. IDs and
+// types are short, so a plain loop beats the general searches.
+func validValue(s string, nul bool) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\r', '\n':
+			return false
+		case 0:
+			if !nul {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // appendLines appends one line per line of s, each made of prefix, a space
