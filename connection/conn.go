@@ -128,6 +128,7 @@ type connExtra struct {
 	pipeFrom *Conn     // guarded by Conn.mu: the connection piping into this one
 	timers   []*Timer  // loop-only
 	writable func()    // guarded by Conn.mu: WhenWritable's callback
+	onClosed []func()  // guarded by Conn.mu: WhenClosed's callbacks
 	pipeTo   *Conn     // loop-only: set by Pipe, raw bytes go there
 	closeErr error     // loop-only
 }
@@ -492,6 +493,31 @@ func (c *Conn) WhenWritable(fn func()) {
 	c.scheduleLocked()
 }
 
+// WhenClosed runs fn on the connection's loop when the connection closes,
+// after OnClose, in the order of the calls: the way for a part of an
+// application (a subscription, a parked long-poll request) to clean up
+// after one connection. If the connection is already closed, fn runs at
+// once on the calling goroutine. Safe for concurrent use.
+func (c *Conn) WhenClosed(fn func()) {
+	x := c.extra()
+	c.mu.Lock()
+	if c.Status() == StatusClosed {
+		c.mu.Unlock()
+		fn()
+		return
+	}
+	x.onClosed = append(x.onClosed, fn)
+	c.mu.Unlock()
+}
+
+// Loop is the event loop that owns the connection (nil before an AsyncConn
+// connects).
+func (c *Conn) Loop() *Loop {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.loop
+}
+
 // IsPaused reports whether PauseRecv is in effect.
 func (c *Conn) IsPaused() bool { return c.recvPaused.Load() }
 
@@ -690,6 +716,7 @@ func (c *Conn) finish(err error) {
 	}
 	l.unwatchConn(c)
 	var from *Conn
+	var onClosed []func()
 	c.mu.Lock()
 	putBuffer(c.pending)
 	c.pending = nil
@@ -697,6 +724,7 @@ func (c *Conn) finish(err error) {
 		x.ops = nil
 		x.writable = nil
 		from = x.pipeFrom
+		onClosed, x.onClosed = x.onClosed, nil
 	}
 	c.scheduled = false
 	c.outbound = 0
@@ -706,6 +734,9 @@ func (c *Conn) finish(err error) {
 
 	if h := c.cfg.hooks; h.OnClose != nil {
 		c.guard("OnClose", func() { h.OnClose(c) })
+	}
+	for _, fn := range onClosed {
+		c.guard("WhenClosed", fn)
 	}
 	if sess != nil {
 		sess.closed()

@@ -532,3 +532,83 @@ func TestSendFromOtherGoroutinesKeepsOrder(t *testing.T) {
 		t.Fatalf("after close: %v, want EOF", err)
 	}
 }
+
+// Loop.Run runs tasks on the loop in order; what they send is written, in
+// order with sends made elsewhere.
+func TestLoopRunTasks(t *testing.T) {
+	conns := make(chan *connection.Conn, 8)
+	w := worker.New("text://127.0.0.1:0", text.Protocol())
+	w.Count = 2
+	w.OnConnect = func(c *connection.Conn) { conns <- c }
+	addr := start(t, w)
+	var clients []*bufio.Reader
+	var servers []*connection.Conn
+	for range 6 {
+		clients = append(clients, bufio.NewReader(dial(t, addr)))
+		servers = append(servers, <-conns)
+	}
+	// One task per loop writes to that loop's connections.
+	byLoop := map[*connection.Loop][]*connection.Conn{}
+	for _, c := range servers {
+		byLoop[c.Loop()] = append(byLoop[c.Loop()], c)
+	}
+	for i := range 50 {
+		for l, cs := range byLoop {
+			l.Run(func() {
+				for _, c := range cs {
+					c.Send(fmt.Sprint("msg ", i))
+				}
+			})
+		}
+	}
+	for k, br := range clients {
+		for i := range 50 {
+			line, err := br.ReadString('\n')
+			if err != nil || line != fmt.Sprintf("msg %d\n", i) {
+				t.Fatalf("client %d, message %d: %q %v", k, i, line, err)
+			}
+		}
+	}
+	// A panicking task is logged; the loop goes on.
+	servers[0].Loop().Run(func() { panic("task boom") })
+	servers[0].Loop().Run(func() { servers[0].Send("after") })
+	if line, _ := clients[0].ReadString('\n'); line != "after\n" {
+		t.Fatalf("after a panicking task: %q", line)
+	}
+}
+
+func TestWhenClosed(t *testing.T) {
+	var order []string
+	var mu sync.Mutex
+	record := func(s string) {
+		mu.Lock()
+		order = append(order, s)
+		mu.Unlock()
+	}
+	conns := make(chan *connection.Conn, 1)
+	w := worker.New("text://127.0.0.1:0", text.Protocol())
+	w.Count = 1
+	w.OnConnect = func(c *connection.Conn) {
+		c.WhenClosed(func() { record("first") })
+		c.WhenClosed(func() { record("second") })
+		conns <- c
+	}
+	w.OnClose = func(c *connection.Conn) { record("OnClose") }
+	addr := start(t, w)
+	cl := dial(t, addr)
+	sc := <-conns
+	cl.Close()
+	eventually(t, "close callbacks", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(order) == 3
+	})
+	if fmt.Sprint(order) != "[OnClose first second]" {
+		t.Fatalf("order %v", order)
+	}
+	ran := false
+	sc.WhenClosed(func() { ran = true }) // already closed: runs at once
+	if !ran {
+		t.Fatal("WhenClosed on a closed connection did not run")
+	}
+}

@@ -2,6 +2,9 @@ package connection
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,10 +33,12 @@ type Loop struct {
 	index int
 	el    gnet.EventLoop
 
-	// mu guards dirty, inCallback, wakePending and tickPending.
+	// mu guards dirty, tasks, inCallback, wakePending and tickPending.
 	mu          sync.Mutex
 	dirty       []*Conn
 	spare       []*Conn
+	tasks       []func() // handed over with Run
+	spareTasks  []func()
 	depth       int // loop-only: nesting of enter/exit
 	inCallback  bool
 	wakePending bool
@@ -120,18 +125,22 @@ func (l *Loop) exit() {
 		l.depth--
 		return
 	}
-	var spare []*Conn // the last batch's slice, handed back for reuse
+	var spare []*Conn       // the last batch's slice, handed back for reuse
+	var spareTasks []func() // the same for tasks
 	for round := 0; ; round++ {
 		l.mu.Lock()
 		if spare != nil && l.spare == nil {
 			l.spare = spare
 		}
-		if len(l.dirty) == 0 {
+		if spareTasks != nil && l.spareTasks == nil {
+			l.spareTasks = spareTasks
+		}
+		if len(l.dirty) == 0 && len(l.tasks) == 0 {
 			l.inCallback = false
 			l.mu.Unlock()
 			break
 		}
-		if round == maxFlushRounds {
+		if round >= maxFlushRounds {
 			// Yield to I/O and come back through the task queue.
 			l.inCallback = false
 			wake := !l.wakePending
@@ -142,17 +151,58 @@ func (l *Loop) exit() {
 			}
 			break
 		}
+		tasks := l.tasks
+		if len(tasks) > 0 {
+			l.tasks, l.spareTasks = l.spareTasks[:0], nil
+		}
 		batch := l.dirty
 		l.dirty, l.spare = l.spare[:0], nil
 		l.mu.Unlock()
+		// Tasks first: what they send is flushed in the next round, together
+		// with anything else sent meanwhile.
+		for i, fn := range tasks {
+			runTask(fn)
+			tasks[i] = nil
+		}
 		for i, c := range batch {
 			c.flush()
 			batch[i] = nil
 		}
 		spare = batch[:0]
+		if tasks != nil {
+			spareTasks = tasks[:0]
+		}
 	}
 	l.depth--
 	l.publishTick()
+}
+
+// Run runs fn on the loop's goroutine, soon, in the order of the calls to
+// Run: the way to act on many of the loop's connections at once (a
+// broadcast writes to all its subscribers on a loop with one task, not one
+// per connection). Sends made by fn are written when it and the tasks
+// queued with it return. A panic in fn is recovered and logged. Safe for
+// concurrent use.
+func (l *Loop) Run(fn func()) {
+	l.mu.Lock()
+	l.tasks = append(l.tasks, fn)
+	wake := !l.inCallback && !l.wakePending
+	if wake {
+		l.wakePending = true
+	}
+	l.mu.Unlock()
+	if wake {
+		l.wake()
+	}
+}
+
+func runTask(fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			slog.Error("workerman: panic in a loop task", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	fn()
 }
 
 // schedule hands c's queued work to the loop. Safe for concurrent use.
