@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -31,7 +32,13 @@ type Response struct {
 	// Stream makes AppendTo write neither Content-Length nor
 	// Transfer-Encoding: the body is whatever is sent until the connection
 	// closes (RFC 9112 §6.3), as for server-sent events. AppendTo adds
-	// "Connection: close", and the connection cannot be reused.
+	// "Connection: close" unless Header has a Connection field, and the
+	// connection cannot be reused.
+	//
+	// A 200 response whose Content-Type is text/event-stream (with any
+	// parameters) is a Stream too, unless it is Chunked or has a
+	// Content-Length field: that is how a Workerman application starts an
+	// event stream, by sending such a response with the body "\r\n".
 	Stream bool
 
 	hdr [8]Field // storage for Header when it has few fields
@@ -174,7 +181,7 @@ func (r *Response) encode(dst []byte, req *Request, extra []Field) ([]byte, fram
 		return dst, fr, errChunkedHTTP10
 	}
 
-	var hasServer, hasDate, hasConn, hasCL bool
+	var hasServer, hasDate, hasConn, hasCL, eventStream bool
 	var declared int64
 	for i := range r.Header {
 		f := &r.Header[i]
@@ -191,6 +198,10 @@ func (r *Response) encode(dst []byte, req *Request, extra []Field) ([]byte, fram
 			hasServer = hasServer || equalFold(f.Name, "server")
 		case 10:
 			hasConn = hasConn || equalFold(f.Name, "connection")
+		case 12:
+			if equalFold(f.Name, "content-type") {
+				eventStream = isEventStream(f.Value)
+			}
 		case 14:
 			if equalFold(f.Name, "content-length") {
 				n, err := r.checkContentLength(f.Value, head, hasCL)
@@ -206,6 +217,9 @@ func (r *Response) encode(dst []byte, req *Request, extra []Field) ([]byte, fram
 		}
 	}
 
+	// An event stream (Content-Type text/event-stream, Workerman's way of
+	// starting one) is a Stream unless the application framed it itself.
+	stream := r.Stream || eventStream && r.Status == 200 && !r.Chunked && !hasCL
 	dst = append(dst, "HTTP/1.1 "...)
 	dst = strconv.AppendInt(dst, int64(r.Status), 10)
 	dst = append(dst, ' ')
@@ -225,7 +239,7 @@ func (r *Response) encode(dst []byte, req *Request, extra []Field) ([]byte, fram
 	dst = appendFields(dst, extra)
 	if !informational && !hasConn {
 		switch {
-		case r.Stream || req != nil && !req.KeepAlive():
+		case stream, req != nil && !req.KeepAlive():
 			dst = append(dst, "Connection: close\r\n"...)
 		case req != nil && req.ProtoMinor == 0:
 			dst = append(dst, "Connection: keep-alive\r\n"...)
@@ -234,13 +248,13 @@ func (r *Response) encode(dst []byte, req *Request, extra []Field) ([]byte, fram
 	switch {
 	case r.Chunked:
 		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
-	case !r.Stream && !noBody && !hasCL:
+	case !stream && !noBody && !hasCL:
 		dst = append(dst, "Content-Length: "...)
 		dst = strconv.AppendInt(dst, int64(len(r.Body)), 10)
 		dst = append(dst, "\r\n"...)
 	}
 	dst = append(dst, "\r\n"...)
-	fr.keepAlive = r.KeepAlive(req)
+	fr.keepAlive = !stream && r.KeepAlive(req)
 	if head || noBody {
 		return dst, fr, nil
 	}
@@ -248,7 +262,7 @@ func (r *Response) encode(dst []byte, req *Request, extra []Field) ([]byte, fram
 	case r.Chunked:
 		fr.kind = bodyChunked
 		return AppendChunk(dst, r.Body), fr, nil
-	case r.Stream:
+	case stream:
 		fr.kind = bodyStream
 	case hasCL && declared > int64(len(r.Body)):
 		fr.kind, fr.remaining = bodyLength, declared-int64(len(r.Body))
@@ -264,6 +278,15 @@ func appendFields(dst []byte, h []Field) []byte {
 		dst = append(dst, "\r\n"...)
 	}
 	return dst
+}
+
+// isEventStream reports whether a Content-Type value is the media type
+// text/event-stream (any parameters, any case).
+func isEventStream(v string) bool {
+	if i := strings.IndexByte(v, ';'); i >= 0 {
+		v = v[:i]
+	}
+	return equalFold(trimOWS(v), "text/event-stream")
 }
 
 // checkContentLength validates a Content-Length field the application set

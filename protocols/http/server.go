@@ -137,6 +137,7 @@ type serverCodec struct {
 
 	mu        sync.Mutex
 	cur       *Request  // the request being answered; nil between requests
+	streaming bool      // the response is a stream that ends with the connection
 	body      bodyKind  // how the current response's body continues
 	remaining int64     // bodyLength: bytes still to come
 	keepAlive bool      // the current response leaves the connection open
@@ -162,7 +163,7 @@ func (s *serverCodec) Closed() {
 // Decode implements protocols.Codec.
 func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 	s.mu.Lock()
-	busy := s.cur != nil
+	busy := s.cur != nil || s.streaming
 	s.mu.Unlock()
 	if busy {
 		return nil, 0, false, nil // the next request waits for this response
@@ -226,9 +227,12 @@ func (s *serverCodec) arm(d time.Duration) {
 func (s *serverCodec) check() {
 	s.timer = nil
 	s.mu.Lock()
-	busy, activity := s.cur != nil, s.activity
+	busy, streaming, activity := s.cur != nil, s.streaming, s.activity
 	s.mu.Unlock()
 	switch {
+	case streaming:
+		// The body ends with the connection; the stream's own heartbeat,
+		// if any, finds a dead peer. No more HTTP deadlines.
 	case busy:
 		// A response is in progress (perhaps a long stream): not idle.
 		s.seen = activity
@@ -272,11 +276,11 @@ var ErrNoRequest = errors.New("http: no request to answer")
 func (s *serverCodec) Encode(dst []byte, msg any) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cur == nil {
-		return dst, fmt.Errorf("%w (sending %T)", ErrNoRequest, msg)
-	}
 	if s.body != bodyDone {
 		return s.continueBody(dst, msg)
+	}
+	if s.cur == nil {
+		return dst, fmt.Errorf("%w (sending %T)", ErrNoRequest, msg)
 	}
 	var fr framing
 	var err error
@@ -301,8 +305,15 @@ func (s *serverCodec) Encode(dst []byte, msg any) ([]byte, error) {
 		return dst, err
 	}
 	s.body, s.remaining, s.keepAlive = fr.kind, fr.remaining, fr.keepAlive
-	if fr.kind == bodyDone {
+	switch fr.kind {
+	case bodyDone:
 		s.completeLocked()
+	case bodyStream:
+		// A stream lasts as long as the connection, which may be long (an
+		// event stream): let go of the request, and keep only the state.
+		_ = s.cur.Cleanup()
+		s.cur, s.streaming = nil, true
+		s.parser.fields, s.parser.tfields = nil, nil
 	}
 	return dst, nil
 }

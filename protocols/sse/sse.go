@@ -2,12 +2,18 @@
 // media type, WHATWG HTML §9.2): an encoder for the server side and a
 // streaming parser for the client side.
 //
-// It is only the format. It does not speak HTTP and runs no connections: the
-// HTTP protocol answers the request with the text/event-stream headers and
-// hands the connection to an SSE stream elsewhere, which writes events encoded
-// here. The parser is for Go clients of such a stream (tests, load
-// generators, an SSE client type); it follows "interpreting an event stream"
-// as a browser's EventSource does.
+// It also runs the server side of a stream on an HTTP connection: Start
+// answers a request of the http protocol with the text/event-stream head,
+// keeps the stream alive with heartbeat comments on a timer owned by the
+// connection, and writes the events encoded here (Handler gives the
+// open / resume / close shape of Jetty's EventSource servlet). The parser is
+// for Go clients of such a stream (tests, load generators, an SSE client
+// type); it follows "interpreting an event stream" as a browser's
+// EventSource does.
+//
+// Workerman's way works too, word for word: send an http.Response with
+// Content-Type text/event-stream and the body "\r\n", then send Events on
+// the connection.
 //
 // # Encoding
 //
