@@ -21,7 +21,7 @@ const TickInterval = 10 * time.Millisecond
 // maxFlushRounds bounds how many rounds of newly dirtied connections one
 // callback exit flushes before it yields the loop back to gnet (and
 // reschedules itself), so that a callback storm cannot starve I/O.
-const maxFlushRounds = 8
+const maxFlushRounds = 32
 
 // Loop is the framework's state for one gnet event loop: the connections
 // with work handed to the loop, the loop's timer wheel, the connections whose
@@ -38,8 +38,7 @@ type Loop struct {
 	dirty       []*Conn
 	spare       []*Conn
 	tasks       []func() // handed over with Run
-	spareTasks  []func()
-	depth       int // loop-only: nesting of enter/exit
+	depth       int      // loop-only: nesting of enter/exit
 	inCallback  bool
 	wakePending bool
 	tickPending bool
@@ -125,17 +124,14 @@ func (l *Loop) exit() {
 		l.depth--
 		return
 	}
-	var spare []*Conn       // the last batch's slice, handed back for reuse
-	var spareTasks []func() // the same for tasks
+	var spare []*Conn // the last batch's slice, handed back for reuse
 	for round := 0; ; round++ {
 		l.mu.Lock()
 		if spare != nil && l.spare == nil {
 			l.spare = spare
 		}
-		if spareTasks != nil && l.spareTasks == nil {
-			l.spareTasks = spareTasks
-		}
 		if len(l.dirty) == 0 && len(l.tasks) == 0 {
+			l.tasks = l.tasks[:0]
 			l.inCallback = false
 			l.mu.Unlock()
 			break
@@ -151,26 +147,25 @@ func (l *Loop) exit() {
 			}
 			break
 		}
-		tasks := l.tasks
-		if len(tasks) > 0 {
-			l.tasks, l.spareTasks = l.spareTasks[:0], nil
-		}
 		batch := l.dirty
 		l.dirty, l.spare = l.spare[:0], nil
-		l.mu.Unlock()
-		// Tasks first: what they send is flushed in the next round, together
-		// with anything else sent meanwhile.
-		for i, fn := range tasks {
-			runTask(fn)
-			tasks[i] = nil
+		// One task per round, after the flush: what it sends is written
+		// before the next task runs, so a burst of tasks (a burst of
+		// broadcasts) never piles up in a connection's send buffer.
+		var task func()
+		if len(l.tasks) > 0 {
+			task = l.tasks[0]
+			l.tasks[0] = nil
+			l.tasks = l.tasks[1:]
 		}
+		l.mu.Unlock()
 		for i, c := range batch {
 			c.flush()
 			batch[i] = nil
 		}
 		spare = batch[:0]
-		if tasks != nil {
-			spareTasks = tasks[:0]
+		if task != nil {
+			runTask(task)
 		}
 	}
 	l.depth--
