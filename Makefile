@@ -15,13 +15,21 @@ vet:
 race:
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-# A short fuzzing pass over every parser (the corpora under testdata/fuzz
-# also run as plain tests in `make test`).
+# A short fuzzing pass over every fuzz target (the corpora under
+# testdata/fuzz also run as plain tests in `make test`). FUZZTIME=2m for longer.
+FUZZTIME ?= 30s
+FUZZ_TARGETS = \
+	./protocols/text/:FuzzDecode ./protocols/text/:FuzzRoundTrip \
+	./protocols/frame/:FuzzDecode ./protocols/frame/:FuzzRoundTrip \
+	./protocols/http/:FuzzParse ./protocols/http/:FuzzChunked ./protocols/http/:FuzzServerCodec \
+	./protocols/sse/:FuzzParse ./protocols/sse/:FuzzRoundTrip \
+	./examples/json-protocol/jsonproto/:FuzzDecode ./examples/json-protocol/jsonproto/:FuzzRoundTrip
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=30s ./protocols/text/
-	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=30s ./protocols/frame/
-	$(GO) test -run='^$$' -fuzz='^FuzzRoundTrip$$' -fuzztime=30s ./protocols/text/
-	$(GO) test -run='^$$' -fuzz='^FuzzRoundTrip$$' -fuzztime=30s ./protocols/frame/
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name in $$pkg"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	done
 
 # Echo throughput and idle memory per connection, side by side (bench/README.md).
 bench-echo:
