@@ -9,11 +9,11 @@ import (
 )
 
 func TestSelectServers(t *testing.T) {
-	got, err := selectServers(" wm, net,wm,,", echoServers)
+	got, err := selectServers(" wm, net,wm,,", httpServers)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].Name != "wm" || got[1].Name != "net" || got[0].Pkg != "./bench/servers/wmecho" {
+	if len(got) != 2 || got[0].Name != "wm" || got[1].Name != "net" || got[0].Pkg != "./bench/servers/httpwm" {
 		t.Fatalf("got %+v", got)
 	}
 	if _, err := selectServers("net,nginx", echoServers); err == nil || !strings.Contains(err.Error(), `unknown server "nginx" (known: net, gnet, wm)`) {
@@ -27,7 +27,7 @@ func TestSelectServers(t *testing.T) {
 func TestRotate(t *testing.T) {
 	names := func(s []serverSpec) string { return serverNames(s) }
 	for k, want := range []string{"net, gnet, wm", "gnet, wm, net", "wm, net, gnet", "net, gnet, wm"} {
-		if got := names(rotate(echoServers, k)); got != want {
+		if got := names(rotate(httpServers, k)); got != want {
 			t.Errorf("rotate by %d: %s, want %s", k, got, want)
 		}
 	}
@@ -90,12 +90,12 @@ func TestSeenSummary(t *testing.T) {
 		"gnet": {{CPUs: "0", Threads: 5, Listeners: 1}, {CPUs: "0-1", Threads: 5, Listeners: 2}},
 		"wm":   {{}},
 	}
-	got := seenSummary(echoServers, infos)
+	got := seenSummary(httpServers, infos)
 	want := "net: CPUs 0, 1 listener(s); gnet: CPUs 0 | 0-1, 1 | 2 listener(s)"
 	if got != want {
 		t.Fatalf("got %q\nwant %q", got, want)
 	}
-	if got := seenSummary(echoServers, nil); got != "no server seen yet" {
+	if got := seenSummary(httpServers, nil); got != "no server seen yet" {
 		t.Fatalf("got %q", got)
 	}
 }

@@ -1,10 +1,13 @@
-// Command compare runs the echo benchmarks of several servers side by side
-// and prints a Markdown table.
+// Command compare runs the benchmarks of several servers side by side and
+// prints a Markdown table: the echo benchmark (the default, or "echo") and
+// the HTTP hello benchmark ("http", see http.go).
 //
-//	go run ./bench/cmd/compare                           # all servers, 5 rounds, ~2.5 minutes
-//	go run ./bench/cmd/compare -servers net,gnet -quick  # 3 short rounds, ~30 s smoke run
+//	go run ./bench/cmd/compare                           # echo: all servers, 5 rounds, ~2.5 minutes
+//	go run ./bench/cmd/compare -servers net,gnet -quick  # echo: 3 short rounds, ~30 s smoke run
+//	go run ./bench/cmd/compare http                      # http: all servers, 5 rounds, ~1.5 minutes
+//	go run ./bench/cmd/compare http -quick               # http: 3 short rounds, ~25 s smoke run
 //
-// It builds the load generator and the servers into
+// For the echo benchmark, it builds the load generator and the servers into
 // a temporary directory, then for every round, alternating the servers (the
 // order rotates each round), measures on a freshly started server:
 //
@@ -21,7 +24,8 @@
 // rather than server and load generator together.
 //
 // Figures are medians over the rounds. The table and the raw results are
-// written to bench/results/echo-<date>.md. All traffic stays on loopback. Every child process is killed when the driver
+// written to bench/results/echo-<date>.md (http-<date>.md for http). All
+// traffic stays on loopback. Every child process is killed when the driver
 // ends, whatever the reason, and the whole run is bounded by -timeout.
 package main
 
@@ -84,6 +88,9 @@ func main() {
 	args := os.Args[1:]
 	if len(args) > 0 && args[0] == pinExecArg {
 		os.Exit(pinExec(args[1:]))
+	}
+	if len(args) > 0 && args[0] == "http" {
+		os.Exit(httpMain(args[1:]))
 	}
 	if len(args) > 0 && args[0] == "echo" {
 		args = args[1:]
