@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+
+	"github.com/workerman-go/workerman/protocols"
 )
 
 // Status is the state of a connection, with Workerman's names.
@@ -62,12 +64,6 @@ var (
 	// ErrClosed: the connection is closing or closed.
 	ErrClosed = errors.New("connection: closed")
 )
-
-// Encoder turns an outgoing message into bytes: the Encode half of a
-// protocol codec.
-type Encoder interface {
-	Encode(dst []byte, msg any) ([]byte, error)
-}
 
 // processor delivers the bytes buffered for a connection as messages: the
 // typed half of a protocol codec, bound to the OnMessage callback.
@@ -131,6 +127,7 @@ type connExtra struct {
 	ops      []timerOp // guarded by Conn.mu
 	pipeFrom *Conn     // guarded by Conn.mu: the connection piping into this one
 	timers   []*Timer  // loop-only
+	writable func()    // guarded by Conn.mu: WhenWritable's callback
 	pipeTo   *Conn     // loop-only: set by Pipe, raw bytes go there
 	closeErr error     // loop-only
 }
@@ -164,7 +161,25 @@ func newConnConfig(h *Hooks, closeAfter time.Duration) *connConfig {
 // codecSession is a connection's protocol state bound to its OnMessage.
 type codecSession interface {
 	processor
-	Encoder
+	// encode appends msg's wire form to dst and reports what else the codec
+	// asks of the connection (protocols.Effector).
+	encode(dst []byte, msg any) ([]byte, protocols.Effect, error)
+	// opened and closed tell a ConnCodec about its connection.
+	opened(c *Conn)
+	closed()
+}
+
+// ConnCodec is implemented by protocol codecs that act on their connection
+// themselves: to write protocol replies (HTTP's 100 Continue and error
+// responses, a WebSocket pong) or to own timers (HTTP's header and idle
+// timeouts). Opened runs on the connection's loop when it opens, before
+// OnConnect; Closed runs after OnClose. In between, the codec may use c from
+// Decode and from its timers' callbacks, which run on the loop. From Encode
+// it must not call c (the connection's send lock is held): it asks through
+// protocols.Effector instead.
+type ConnCodec interface {
+	Opened(c *Conn)
+	Closed()
 }
 
 // Hooks are the callbacks of a connection that do not depend on the
@@ -310,8 +325,11 @@ func (c *Conn) sendRawPart(p []byte) (int, error) {
 	return n, nil
 }
 
-// sendRaw queues bytes that bypass the protocol's encoder (rejection replies).
-func (c *Conn) sendRaw(p []byte) error {
+// SendRaw queues p as it is, bypassing the protocol's encoder (Workerman's
+// send($data, true)), with the same buffer limits and results as Send. A
+// protocol uses it for replies of its own; an application rarely needs it.
+// p is copied before SendRaw returns.
+func (c *Conn) SendRaw(p []byte) error {
 	return c.send(p, true)
 }
 
@@ -339,13 +357,14 @@ func (c *Conn) send(msg any, raw bool) error {
 	p := c.pending
 	before := len(p.b)
 	var err error
+	var eff protocols.Effect
 	if raw {
 		p.b = append(p.b, msg.([]byte)...)
 	} else if c.sess == nil {
 		err = fmt.Errorf("connection: no protocol to encode %T", msg)
 	} else {
 		var out []byte
-		out, err = c.sess.Encode(p.b, msg)
+		out, eff, err = c.sess.encode(p.b, msg)
 		if err == nil {
 			p.b = out
 		} else {
@@ -355,6 +374,15 @@ func (c *Conn) send(msg any, raw bool) error {
 	if err != nil {
 		c.mu.Unlock()
 		return fmt.Errorf("connection %d: send: %w", c.id, err)
+	}
+	if eff&protocols.ResumeDecode != 0 {
+		c.resumeReq = true
+	}
+	if eff&protocols.CloseAfterWrite != 0 {
+		c.closeReq = true
+		if c.Status() == StatusEstablished {
+			c.status.Store(int32(StatusClosing))
+		}
 	}
 	if !c.full && len(p.b)+c.outbound >= c.maxSend {
 		c.full = true
@@ -447,6 +475,23 @@ func (c *Conn) isFull() bool {
 	return c.full || c.pending.len()+c.outbound >= c.maxSend
 }
 
+// WhenWritable runs fn once, on the connection's loop, as soon as the send
+// buffer is at most half full (at the end of the current callback if it
+// already is): the way to write a large body piece by piece without
+// filling the buffer (a file, a generated stream). A later call replaces an
+// earlier fn that has not run; a closed connection never runs it. Safe for
+// concurrent use.
+func (c *Conn) WhenWritable(fn func()) {
+	x := c.extra()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.Status() == StatusClosed || c.destroyReq {
+		return
+	}
+	x.writable = fn
+	c.scheduleLocked()
+}
+
 // IsPaused reports whether PauseRecv is in effect.
 func (c *Conn) IsPaused() bool { return c.recvPaused.Load() }
 
@@ -532,9 +577,13 @@ func (c *Conn) checkWatched(now int64) {
 		return
 	}
 	ob := c.gc.OutboundBuffered()
+	var writable func()
 	c.mu.Lock()
 	c.outbound = ob
 	empty := ob == 0 && c.pending.len() == 0
+	if x := c.x.Load(); x != nil && x.writable != nil && !c.closeReq && c.pending.len()+ob <= c.maxSend/2 {
+		writable, x.writable = x.writable, nil
+	}
 	// A close waits for bytes queued after this flush took its batch too.
 	closing := c.closeReq
 	drained := c.full && empty
@@ -550,6 +599,12 @@ func (c *Conn) checkWatched(now int64) {
 
 	if drained {
 		c.bufferDrain()
+		if c.gc == nil {
+			return
+		}
+	}
+	if writable != nil {
+		c.guard("WhenWritable", writable)
 		if c.gc == nil {
 			return
 		}
@@ -616,6 +671,9 @@ func (c *Conn) closeNow() {
 // finish runs when gnet has closed the connection.
 func (c *Conn) finish(err error) {
 	l := c.loop
+	// Read before the status says closed: from then on an AsyncConn may
+	// Connect again, from any goroutine, and install a new session.
+	sess := c.sess
 	c.status.Store(int32(StatusClosed))
 	c.gc = nil
 	c.closeBy = 0
@@ -637,6 +695,7 @@ func (c *Conn) finish(err error) {
 	c.pending = nil
 	if x != nil {
 		x.ops = nil
+		x.writable = nil
 		from = x.pipeFrom
 	}
 	c.scheduled = false
@@ -647,6 +706,9 @@ func (c *Conn) finish(err error) {
 
 	if h := c.cfg.hooks; h.OnClose != nil {
 		c.guard("OnClose", func() { h.OnClose(c) })
+	}
+	if sess != nil {
+		sess.closed()
 	}
 	if x != nil && x.pipeTo != nil {
 		x.pipeTo.Close()

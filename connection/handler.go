@@ -188,6 +188,9 @@ func (h *Handler) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 
 	l.enter()
 	c.attach(gc, l)
+	if c.sess != nil {
+		c.guard("protocol", func() { c.sess.opened(c) })
+	}
 	c.guard("OnConnect", func() {
 		if c.cfg.hooks.OnConnect != nil {
 			c.cfg.hooks.OnConnect(c)

@@ -10,13 +10,30 @@ import (
 // session binds one connection's codec to the typed OnMessage callback.
 type session[M any] struct {
 	codec     protocols.Codec[M]
+	effector  protocols.Effector // the codec, if it has effects
+	connCodec ConnCodec          // the codec, if it acts on its connection
 	onMessage func(c *Conn, msg M)
 }
 
 func newSession[M any](p protocols.Protocol[M], onMessage func(*Conn, M), maxPackage int) *session[M] {
-	return &session[M]{
+	s := &session[M]{
 		codec:     p.NewCodec(protocols.Limits{MaxPackageSize: maxPackage}),
 		onMessage: onMessage,
+	}
+	s.effector, _ = s.codec.(protocols.Effector)
+	s.connCodec, _ = s.codec.(ConnCodec)
+	return s
+}
+
+func (s *session[M]) opened(c *Conn) {
+	if s.connCodec != nil {
+		s.connCodec.Opened(c)
+	}
+}
+
+func (s *session[M]) closed() {
+	if s.connCodec != nil {
+		s.connCodec.Closed()
 	}
 }
 
@@ -92,9 +109,12 @@ func (s *session[M]) deliver(c *Conn, msg M) {
 	s.onMessage(c, msg)
 }
 
-// Encode implements Encoder through the codec.
-func (s *session[M]) Encode(dst []byte, msg any) ([]byte, error) {
-	return s.codec.Encode(dst, msg)
+func (s *session[M]) encode(dst []byte, msg any) ([]byte, protocols.Effect, error) {
+	out, err := s.codec.Encode(dst, msg)
+	if err != nil || s.effector == nil {
+		return out, 0, err
+	}
+	return out, s.effector.Effects(), nil
 }
 
 // pipeTarget is where Pipe sends c's bytes, if anywhere.
@@ -116,7 +136,7 @@ func (c *Conn) reject(err error) {
 	}
 	c.callError(err)
 	if reply := rej.Reply(); len(reply) > 0 {
-		_ = c.sendRaw(reply)
+		_ = c.SendRaw(reply)
 	}
 	c.Close()
 }

@@ -73,3 +73,28 @@ var ErrPackageTooLarge = errors.New("package exceeds MaxPackageSize")
 // ErrUnsupportedMessage is wrapped by Encode when it is given a type it cannot
 // encode.
 var ErrUnsupportedMessage = errors.New("unsupported message type")
+
+// Effect is what encoding a message asks of the connection, beyond writing
+// its bytes. Effects combine as bits.
+type Effect uint8
+
+const (
+	// CloseAfterWrite: the message ends the connection (an HTTP response
+	// that closes it). The connection closes once everything queued, this
+	// message included, is written; later sends fail.
+	CloseAfterWrite Effect = 1 << iota
+	// ResumeDecode: the codec was holding back input until this message (an
+	// HTTP request is answered before the next pipelined one is decoded) and
+	// can decode again. The framework calls Decode on the connection's loop
+	// soon after.
+	ResumeDecode
+)
+
+// Effector is implemented by codecs whose Encode can ask something of the
+// connection. The framework calls Effects after every successful Encode,
+// while it still holds the connection's send lock (so effects apply in the
+// order of the messages), and applies what it returns. Effects reports what
+// the Encode calls since the previous Effects asked for, and forgets it.
+type Effector interface {
+	Effects() Effect
+}

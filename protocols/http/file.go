@@ -1,0 +1,342 @@
+package http
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/workerman-go/workerman/connection"
+)
+
+// smallFile is the size up to which a file is read whole and sent with its
+// head in one piece; larger files are streamed.
+const smallFile = 64 << 10
+
+// ServeFile answers req on c with the file name, as Workerman's
+// Response::withFile does, and more:
+//
+//   - Content-Type from the extension (application/octet-stream when
+//     unknown), Last-Modified, Accept-Ranges;
+//   - If-Modified-Since (on GET and HEAD) answered 304 when the file has not
+//     changed since;
+//   - a single byte range ("Range: bytes=0-99", "bytes=100-", "bytes=-100")
+//     on GET answered 206 with Content-Range, an unsatisfiable one 416;
+//     several ranges, or a Range with a stale If-Range date, get the whole
+//     file (a server may ignore Range);
+//   - HEAD gets the head only.
+//
+// A large file is never read whole: it is streamed in pieces of 64 KiB as
+// the connection's send buffer drains (connection.Conn.WhenWritable), so a
+// slow client holds at most about MaxSendBufferSize of it in memory. The
+// file is read on the connection's event loop (disk reads of files in the
+// page cache are fast; a slow disk slows that loop).
+//
+// A missing file is answered 404, one that cannot be read 403, a directory
+// 404 (see FileServer for folders); the error is returned too, for logging.
+func ServeFile(c *connection.Conn, req *Request, name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return sendFileError(c, err)
+	}
+	return serveOpenFile(c, req, f, path.Ext(name))
+}
+
+// sendFileError answers an error opening a file: 404 when it does not exist,
+// 403 otherwise.
+func sendFileError(c *connection.Conn, err error) error {
+	status := 403
+	if errors.Is(err, fs.ErrNotExist) {
+		status = 404
+	}
+	_ = c.Send(NewResponse(status, StatusText(status)).WithHeader("Content-Type", "text/plain; charset=utf-8"))
+	return fmt.Errorf("http: serving a file: %w", err)
+}
+
+// serveOpenFile answers req with f, which it takes over (closes).
+func serveOpenFile(c *connection.Conn, req *Request, f *os.File, ext string) error {
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return sendFileError(c, err)
+	}
+	if fi.IsDir() {
+		f.Close()
+		return sendFileError(c, fmt.Errorf("%s is a directory: %w", fi.Name(), fs.ErrNotExist))
+	}
+	size := fi.Size()
+	modified := fi.ModTime().UTC().Truncate(time.Second)
+
+	resp := NewResponse(200, "")
+	ctype := mime.TypeByExtension(ext)
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	resp.Header.Add("Content-Type", ctype)
+	if !fi.ModTime().IsZero() {
+		resp.Header.Add("Last-Modified", modified.Format(TimeFormat))
+	}
+	resp.Header.Add("Accept-Ranges", "bytes")
+
+	if notModified(req, modified) {
+		f.Close()
+		resp.Status = 304
+		resp.Header.Del("Content-Type")
+		return c.Send(resp)
+	}
+	offset, length := int64(0), size
+	if req.Method == "GET" && rangeApplies(req, modified) {
+		start, n, ok, satisfiable := parseRange(req.Header.Get("Range"), size)
+		switch {
+		case ok && !satisfiable:
+			f.Close()
+			resp.Status = 416
+			resp.Header.Add("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+			resp.Body = []byte(StatusText(416))
+			resp.Header.Set("Content-Type", "text/plain; charset=utf-8")
+			return c.Send(resp)
+		case ok:
+			offset, length = start, n
+			resp.Status = 206
+			resp.Header.Add("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, start+n-1, size))
+		}
+	}
+	resp.Header.Add("Content-Length", strconv.FormatInt(length, 10))
+	if req.Method == "HEAD" || length == 0 {
+		f.Close()
+		return c.Send(resp)
+	}
+	if length <= smallFile {
+		defer f.Close()
+		body := make([]byte, length)
+		if _, err := f.ReadAt(body, offset); err != nil {
+			return sendFileError(c, err)
+		}
+		resp.Body = body
+		return c.Send(resp)
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		f.Close()
+		return sendFileError(c, err)
+	}
+	resp.bodyCloser = f // closed by the codec when the body is complete or the connection closes
+	if err := c.Send(resp); err != nil {
+		f.Close()
+		return err
+	}
+	p := &filePump{c: c, f: f, remaining: length}
+	c.WhenWritable(p.run)
+	return nil
+}
+
+// filePump streams a file's body on the connection's loop, a piece at a
+// time, whenever the send buffer has room.
+type filePump struct {
+	c         *connection.Conn
+	f         *os.File
+	remaining int64
+}
+
+var pumpBuffers = sync.Pool{New: func() any { b := make([]byte, smallFile); return &b }}
+
+func (p *filePump) run() {
+	bp := pumpBuffers.Get().(*[]byte)
+	defer pumpBuffers.Put(bp)
+	buf := *bp
+	limit := p.c.MaxSendBufferSize() / 2
+	for p.remaining > 0 {
+		if p.c.SendBufferSize() > limit {
+			p.c.WhenWritable(p.run)
+			return
+		}
+		n, err := io.ReadFull(p.f, buf[:min(int64(len(buf)), p.remaining)])
+		if err != nil {
+			// The length is announced: a short body can only be ended by
+			// closing the connection.
+			slog.Error("http: reading a file being served; closing the connection", "conn", p.c.ID(), "err", err)
+			p.c.Destroy()
+			return
+		}
+		p.remaining -= int64(n)
+		if err := p.c.Send(buf[:n]); err != nil {
+			return // closed meanwhile
+		}
+	}
+}
+
+// notModified reports whether req's If-Modified-Since says the client's
+// copy is current. If-None-Match takes precedence (RFC 9110 §13.1.3): files
+// have no entity tag here, so a request with one is never "not modified".
+func notModified(req *Request, modified time.Time) bool {
+	if req.Method != "GET" && req.Method != "HEAD" || req.Header.Has("If-None-Match") {
+		return false
+	}
+	v := req.Header.Get("If-Modified-Since")
+	if v == "" || modified.IsZero() {
+		return false
+	}
+	t, err := ParseTime(v)
+	return err == nil && !modified.After(t)
+}
+
+// rangeApplies reports whether a Range field may be honoured: there is no
+// If-Range, or it holds a date equal to the file's modification time.
+func rangeApplies(req *Request, modified time.Time) bool {
+	v, ok := req.Header.Lookup("If-Range")
+	if !ok {
+		return true
+	}
+	t, err := ParseTime(v)
+	return err == nil && t.Equal(modified)
+}
+
+// ParseTime parses an HTTP date in any of the three formats RFC 9110 §5.6.7
+// says a recipient must accept: IMF-fixdate, RFC 850 and asctime.
+func ParseTime(v string) (time.Time, error) {
+	for _, layout := range []string{TimeFormat, "Monday, 02-Jan-06 15:04:05 GMT", "Mon Jan _2 15:04:05 2006"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("http: invalid date %q", v)
+}
+
+// parseRange interprets a Range field value for a representation of size
+// bytes (RFC 9110 §14.1.2). ok reports a single, syntactically valid byte
+// range; satisfiable whether it overlaps the representation, and then start
+// and n are the bytes to send. Several ranges, another unit or bad syntax
+// give ok == false: the whole representation is sent.
+func parseRange(v string, size int64) (start, n int64, ok, satisfiable bool) {
+	spec, found := strings.CutPrefix(v, "bytes=")
+	if !found || strings.IndexByte(spec, ',') >= 0 {
+		return 0, 0, false, false
+	}
+	first, last, found := strings.Cut(trimOWS(spec), "-")
+	if !found {
+		return 0, 0, false, false
+	}
+	if first == "" { // suffix: the last n bytes
+		k, err := parseDigits(last)
+		if err != nil {
+			return 0, 0, false, false
+		}
+		if k == 0 || size == 0 {
+			return 0, 0, true, false
+		}
+		k = min(k, size)
+		return size - k, k, true, true
+	}
+	a, err := parseDigits(first)
+	if err != nil {
+		return 0, 0, false, false
+	}
+	b := size - 1
+	if last != "" {
+		if b, err = parseDigits(last); err != nil || b < a {
+			return 0, 0, false, false
+		}
+	}
+	if a >= size {
+		return 0, 0, true, false
+	}
+	b = min(b, size-1)
+	return a, b - a + 1, true, true
+}
+
+// parseDigits parses 1*DIGIT (at most 18 digits, so no overflow).
+func parseDigits(s string) (int64, error) {
+	if s == "" || len(s) > 18 {
+		return 0, errors.New("http: invalid number")
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, errors.New("http: invalid number")
+		}
+		n = n*10 + int64(s[i]-'0')
+	}
+	return n, nil
+}
+
+// FileServer serves the files of one folder: what an example uses for its
+// page, and what Workerman's static file support does.
+//
+// Request paths are resolved inside the folder with os.Root, so neither
+// ".." nor a symbolic link can reach a file outside it. Names with a
+// segment starting with '.' (".git", ".env") are not served (404). A folder
+// is served through its index.html; a folder requested without its final
+// '/' is redirected (301) to it, so that relative links in the page work.
+// Only GET and HEAD are answered; other methods get 405.
+type FileServer struct {
+	root *os.Root
+	dir  string
+}
+
+// NewFileServer returns a FileServer for the folder dir.
+func NewFileServer(dir string) (*FileServer, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("http: file server: %w", err)
+	}
+	return &FileServer{root: root, dir: dir}, nil
+}
+
+// Close releases the folder.
+func (s *FileServer) Close() error { return s.root.Close() }
+
+// Serve answers req with the file its path names (see FileServer). The
+// returned error says why a file was not served (404, 403, 405), for
+// logging; the client has been answered either way.
+func (s *FileServer) Serve(c *connection.Conn, req *Request) error {
+	if req.Method != "GET" && req.Method != "HEAD" {
+		_ = c.Send(NewResponse(405, StatusText(405)).WithHeader("Allow", "GET, HEAD"))
+		return fmt.Errorf("http: file server: method %s not allowed", req.Method)
+	}
+	p := req.Path
+	if !strings.HasPrefix(p, "/") || strings.IndexByte(p, 0) >= 0 || strings.IndexByte(p, '\\') >= 0 {
+		return sendFileError(c, fmt.Errorf("path %q: %w", p, fs.ErrNotExist))
+	}
+	clean := path.Clean(p)
+	for _, seg := range strings.Split(clean, "/") {
+		if strings.HasPrefix(seg, ".") {
+			return sendFileError(c, fmt.Errorf("path %q has a hidden segment: %w", p, fs.ErrNotExist))
+		}
+	}
+	name := strings.TrimPrefix(clean, "/")
+	if name == "" {
+		name = "."
+	}
+	f, err := s.root.Open(filepath.FromSlash(name))
+	if err != nil {
+		return sendFileError(c, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return sendFileError(c, err)
+	}
+	if fi.IsDir() {
+		f.Close()
+		if !strings.HasSuffix(p, "/") {
+			target := req.RawPath + "/" // as sent: printable ASCII, safe in a field
+			if req.RawQuery != "" {
+				target += "?" + req.RawQuery
+			}
+			return c.Send(NewResponse(301, "").WithHeader("Location", target))
+		}
+		name = path.Join(name, "index.html")
+		if f, err = s.root.Open(filepath.FromSlash(name)); err != nil {
+			return sendFileError(c, err)
+		}
+	}
+	return serveOpenFile(c, req, f, path.Ext(name))
+}

@@ -1,0 +1,248 @@
+package http_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/protocols/http"
+)
+
+// randomFile writes size pseudo-random bytes to dir/name and returns them.
+func randomFile(t *testing.T, dir, name string, size int) []byte {
+	t.Helper()
+	data := make([]byte, size)
+	r := rand.New(rand.NewPCG(uint64(size), 7))
+	for i := range data {
+		data[i] = byte(r.Uint32())
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// fetch sends a raw request and reads the response with net/http's parser.
+func fetch(t *testing.T, addr, method, target string, header ...string) (status int, h map[string]string, body []byte) {
+	t.Helper()
+	c := dialRaw(t, addr)
+	req := method + " " + target + " HTTP/1.1\r\nHost: h\r\n"
+	for _, f := range header {
+		req += f + "\r\n"
+	}
+	io.WriteString(c, req+"\r\n")
+	resp, b := readResponse(t, bufio.NewReader(c), method)
+	h = map[string]string{}
+	for k := range resp.Header {
+		h[k] = resp.Header.Get(k)
+	}
+	return resp.StatusCode, h, []byte(b)
+}
+
+func TestServeFile(t *testing.T) {
+	dir := t.TempDir()
+	small := randomFile(t, dir, "small.bin", 1000)
+	large := randomFile(t, dir, "large.bin", 5<<20+123)
+	os.WriteFile(filepath.Join(dir, "page.html"), []byte("<p>hi</p>"), 0o644)
+	addr := serve(t, http.Config{}, func(c *connection.Conn, r *http.Request) {
+		http.ServeFile(c, r, filepath.Join(dir, strings.TrimPrefix(r.Path, "/")))
+	})
+
+	st, h, body := fetch(t, addr, "GET", "/small.bin")
+	if st != 200 || !bytes.Equal(body, small) || h["Content-Type"] != "application/octet-stream" || h["Accept-Ranges"] != "bytes" {
+		t.Fatalf("small: %d %v, %d bytes", st, h, len(body))
+	}
+	st, _, body = fetch(t, addr, "GET", "/large.bin")
+	if st != 200 || !bytes.Equal(body, large) {
+		t.Fatalf("large: %d, %d bytes of %d", st, len(body), len(large))
+	}
+	st, h, _ = fetch(t, addr, "GET", "/page.html")
+	if st != 200 || !strings.HasPrefix(h["Content-Type"], "text/html") {
+		t.Fatalf("html: %d %v", st, h)
+	}
+	if st, _, _ := fetch(t, addr, "GET", "/missing"); st != 404 {
+		t.Fatalf("missing file: %d", st)
+	}
+
+	// HEAD: the head only, with the length.
+	st, h, body = fetch(t, addr, "HEAD", "/large.bin")
+	if st != 200 || len(body) != 0 || h["Content-Length"] != fmt.Sprint(len(large)) {
+		t.Fatalf("HEAD: %d %v %d", st, h, len(body))
+	}
+
+	// Conditional requests.
+	fi, _ := os.Stat(filepath.Join(dir, "large.bin"))
+	mod := fi.ModTime().UTC()
+	if st, h, _ := fetch(t, addr, "GET", "/large.bin", "If-Modified-Since: "+mod.Format(http.TimeFormat)); st != 304 || h["Last-Modified"] == "" {
+		t.Fatalf("If-Modified-Since now: %d %v", st, h)
+	}
+	if st, _, _ := fetch(t, addr, "GET", "/small.bin", "If-Modified-Since: "+mod.Add(-time.Hour).Format(http.TimeFormat)); st != 200 {
+		t.Fatalf("If-Modified-Since an hour before: %d", st)
+	}
+
+	// Ranges.
+	for _, tc := range []struct {
+		rng          string
+		status       int
+		from, to     int // the bytes expected, [from, to)
+		contentRange string
+	}{
+		{"bytes=0-99", 206, 0, 100, "bytes 0-99/1000"},
+		{"bytes=900-", 206, 900, 1000, "bytes 900-999/1000"},
+		{"bytes=-100", 206, 900, 1000, "bytes 900-999/1000"},
+		{"bytes=990-5000", 206, 990, 1000, "bytes 990-999/1000"},
+		{"bytes=-5000", 206, 0, 1000, "bytes 0-999/1000"},
+		{"bytes=1000-", 416, 0, 0, "bytes */1000"},
+		{"bytes=0-1,5-6", 200, 0, 1000, ""}, // several ranges: the whole file
+		{"items=0-1", 200, 0, 1000, ""},
+		{"bytes=5-1", 200, 0, 1000, ""},
+	} {
+		st, h, body := fetch(t, addr, "GET", "/small.bin", "Range: "+tc.rng)
+		if st != tc.status || h["Content-Range"] != tc.contentRange {
+			t.Errorf("Range %s: %d %q, want %d %q", tc.rng, st, h["Content-Range"], tc.status, tc.contentRange)
+			continue
+		}
+		if st != 416 && !bytes.Equal(body, small[tc.from:tc.to]) {
+			t.Errorf("Range %s: wrong bytes (%d)", tc.rng, len(body))
+		}
+	}
+	// A range of the large file is streamed too.
+	st, _, body = fetch(t, addr, "GET", "/large.bin", "Range: bytes=1000000-3999999")
+	if st != 206 || !bytes.Equal(body, large[1000000:4000000]) {
+		t.Fatalf("large range: %d, %d bytes", st, len(body))
+	}
+	// If-Range with another date: the whole file.
+	st, _, body = fetch(t, addr, "GET", "/small.bin", "Range: bytes=0-9", "If-Range: "+mod.Add(-time.Hour).Format(http.TimeFormat))
+	if st != 200 || len(body) != len(small) {
+		t.Fatalf("stale If-Range: %d, %d bytes", st, len(body))
+	}
+}
+
+// A client that reads slowly still gets the whole file, and keep-alive
+// continues after it.
+func TestServeFileSlowReader(t *testing.T) {
+	dir := t.TempDir()
+	large := randomFile(t, dir, "f", 3<<20)
+	addr := serve(t, http.Config{}, func(c *connection.Conn, r *http.Request) {
+		if r.Path == "/next" {
+			c.Send("next")
+			return
+		}
+		http.ServeFile(c, r, filepath.Join(dir, "f"))
+	})
+	c := dialRaw(t, addr)
+	io.WriteString(c, "GET /f HTTP/1.1\r\nHost: h\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n")
+	br := bufio.NewReaderSize(&slowReader{r: c}, 4096)
+	if _, body := readResponse(t, br, "GET"); body != string(large) {
+		t.Fatalf("got %d bytes of %d", len(body), len(large))
+	}
+	if _, body := readResponse(t, br, "GET"); body != "next" {
+		t.Fatalf("after the file: %q", body)
+	}
+}
+
+// slowReader reads at most 32 KiB at a time with a pause now and then.
+type slowReader struct {
+	r io.Reader
+	n int
+}
+
+func (s *slowReader) Read(p []byte) (int, error) {
+	if s.n++; s.n%16 == 0 {
+		time.Sleep(2 * time.Millisecond)
+	}
+	return s.r.Read(p[:min(len(p), 32<<10)])
+}
+
+// A connection closed in the middle of a file releases the file.
+func TestServeFileClosedMidwayReleasesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	randomFile(t, dir, "f", 8<<20)
+	addr := serve(t, http.Config{}, func(c *connection.Conn, r *http.Request) {
+		http.ServeFile(c, r, filepath.Join(dir, "f"))
+	})
+	open := func() int {
+		n := 0
+		entries, _ := os.ReadDir("/proc/self/fd")
+		for _, e := range entries {
+			if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && target == filepath.Join(dir, "f") {
+				n++
+			}
+		}
+		return n
+	}
+	for range 5 {
+		c := dialRaw(t, addr)
+		io.WriteString(c, "GET /f HTTP/1.1\r\nHost: h\r\n\r\n")
+		io.ReadFull(c, make([]byte, 100<<10))
+		c.Close()
+	}
+	deadline := time.Now().Add(testTimeout)
+	for open() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d descriptors of the file still open", open())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestFileServer(t *testing.T) {
+	base := t.TempDir()
+	root := filepath.Join(base, "public")
+	os.MkdirAll(filepath.Join(root, "sub"), 0o755)
+	os.WriteFile(filepath.Join(root, "index.html"), []byte("home"), 0o644)
+	os.WriteFile(filepath.Join(root, "sub", "index.html"), []byte("sub home"), 0o644)
+	os.WriteFile(filepath.Join(root, "app.js"), []byte("js"), 0o644)
+	os.WriteFile(filepath.Join(root, ".env"), []byte("SECRET"), 0o644)
+	os.WriteFile(filepath.Join(base, "secret.txt"), []byte("SECRET"), 0o644)
+	if err := os.Symlink(filepath.Join(base, "secret.txt"), filepath.Join(root, "link.txt")); err != nil {
+		t.Fatal(err)
+	}
+	fsrv, err := http.NewFileServer(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsrv.Close()
+	addr := serve(t, http.Config{}, func(c *connection.Conn, r *http.Request) { fsrv.Serve(c, r) })
+
+	for _, tc := range []struct {
+		method, target string
+		status         int
+		body           string
+	}{
+		{"GET", "/", 200, "home"},
+		{"GET", "/index.html", 200, "home"},
+		{"GET", "/app.js", 200, "js"},
+		{"GET", "/sub/", 200, "sub home"},
+		{"GET", "/sub", 301, ""},
+		{"GET", "/missing", 404, ""},
+		{"GET", "/../secret.txt", 404, ""},
+		{"GET", "/sub/../../secret.txt", 404, ""},
+		{"GET", "/%2e%2e/secret.txt", 404, ""},
+		{"GET", "/link.txt", 0, ""}, // a symlink out of the folder: refused (403 or 404)
+		{"GET", "/.env", 404, ""},
+		{"GET", "/sub/%2e%2e/.env", 404, ""},
+		{"POST", "/", 405, ""},
+	} {
+		st, h, body := fetch(t, addr, tc.method, tc.target, "Content-Length: 0")
+		switch {
+		case tc.status == 0 && (st == 403 || st == 404) && !strings.Contains(string(body), "SECRET"):
+		case st != tc.status:
+			t.Errorf("%s %s: %d, want %d (%q)", tc.method, tc.target, st, tc.status, body)
+		case tc.body != "" && string(body) != tc.body:
+			t.Errorf("%s %s: body %q, want %q", tc.method, tc.target, body, tc.body)
+		case strings.Contains(string(body), "SECRET"):
+			t.Errorf("%s %s: leaked a secret", tc.method, tc.target)
+		case st == 301 && h["Location"] != "/sub/":
+			t.Errorf("redirect to %q", h["Location"])
+		}
+	}
+}

@@ -1,0 +1,122 @@
+package http
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// feedBytewise gives p the input one more byte per call, as a slowloris
+// client would, and returns the request and the bytes the parser examined.
+func feedBytewise(t *testing.T, p *Parser, in []byte) (*Request, int) {
+	t.Helper()
+	start := p.cost
+	off := 0 // consumed so far
+	for i := 1; i <= len(in); i++ {
+		req, n, err := p.Parse(in[off:i])
+		if err != nil {
+			t.Fatalf("after %d bytes: %v", i, err)
+		}
+		off += n
+		if req != nil {
+			if off != len(in) || i != len(in) {
+				t.Fatalf("request after %d of %d bytes, %d consumed", i, len(in), off)
+			}
+			return req, p.cost - start
+		}
+	}
+	t.Fatal("no request")
+	return nil, 0
+}
+
+// TestSlowlorisCost feeds heads of about 16 KiB one byte per call. A parser
+// that rescanned the head on each call would examine about n²/2 bytes; this
+// one must stay below 4n.
+func TestSlowlorisCost(t *testing.T) {
+	many := "GET /" + strings.Repeat("p", 1000) + " HTTP/1.1\r\nHost: h\r\n"
+	for i := 0; len(many) < 16<<10-200; i++ {
+		many += fmt.Sprintf("X-Header-%d: %s\r\n", i, strings.Repeat("v", 150))
+	}
+	many += "\r\n"
+	long := "GET / HTTP/1.1\r\nHost: h\r\nCookie: " + strings.Repeat("c", 16<<10-64) + "\r\n\r\n"
+	chunked := "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" +
+		strings.Repeat("1;ext=value\r\nx\r\n", 500) + "0\r\n" + strings.Repeat("T: v\r\n", 90) + "\r\n"
+	for name, in := range map[string]string{"many fields": many, "one long field": long, "chunked": chunked} {
+		t.Run(name, func(t *testing.T) {
+			p := NewParser(Limits{MaxHeaderBytes: 16 << 10})
+			if len(in) > 16<<10 && name != "chunked" {
+				t.Fatalf("head of %d bytes is over the limit", len(in))
+			}
+			_, cost := feedBytewise(t, p, []byte(in))
+			n := len(in)
+			t.Logf("%d bytes, %d examined (%.2f per byte)", n, cost, float64(cost)/float64(n))
+			if cost >= 4*n {
+				t.Fatalf("examined %d bytes for a %d-byte request fed bytewise: not linear", cost, n)
+			}
+			// Fed at once, the same work.
+			p2 := NewParser(Limits{MaxHeaderBytes: 16 << 10})
+			if _, m, err := p2.Parse([]byte(in)); err != nil || m != n {
+				t.Fatal(m, err)
+			}
+			if p2.cost >= 4*n {
+				t.Fatalf("examined %d bytes at once", p2.cost)
+			}
+		})
+	}
+}
+
+// TestNeedMoreAllocs checks that waiting for the rest of a head allocates
+// nothing.
+func TestNeedMoreAllocs(t *testing.T) {
+	in := []byte("GET /path HTTP/1.1\r\nHost: example.com\r\nUser-Agent: x\r\nAccept: */*\r\n")
+	p := NewParser(Limits{})
+	p.Parse(in) // the first call may grow the reusable field slice
+	allocs := testing.AllocsPerRun(100, func() {
+		p.Reset()
+		if req, _, err := p.Parse(in); req != nil || err != nil {
+			t.Fatal(req, err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations while waiting for the end of the head", allocs)
+	}
+}
+
+// TestDateCache checks that the Date value is formatted once per second.
+func TestDateCache(t *testing.T) {
+	now := time.Date(2026, 2, 3, 4, 5, 6, 100, time.FixedZone("CET", 3600))
+	clock = func() time.Time { return now }
+	defer func() { clock = time.Now }()
+
+	if got := string(appendDate(nil)); got != "Tue, 03 Feb 2026 03:05:06 GMT" {
+		t.Fatalf("Date = %q", got)
+	}
+	first := dateCache.Load()
+	now = now.Add(800 * time.Millisecond) // same second
+	if string(appendDate([]byte("x"))) != "xTue, 03 Feb 2026 03:05:06 GMT" || dateCache.Load() != first {
+		t.Fatal("formatted again within the same second")
+	}
+	if allocs := testing.AllocsPerRun(100, func() { appendDate(make([]byte, 0, 64)[:0]) }); allocs > 1 {
+		t.Fatalf("%v allocations per cached Date", allocs)
+	}
+	now = now.Add(200 * time.Millisecond) // next second
+	if got := string(appendDate(nil)); got != "Tue, 03 Feb 2026 03:05:07 GMT" || dateCache.Load() == first {
+		t.Fatalf("Date after a second = %q", got)
+	}
+}
+
+// TestHugeLimits checks that limits near the top of int do not overflow the
+// offsets computed from them.
+func TestHugeLimits(t *testing.T) {
+	p := NewParser(Limits{MaxHeaderBytes: int(^uint(0) >> 1), MaxHeaders: int(^uint(0) >> 1), MaxBodyBytes: 1<<63 - 1})
+	in := []byte("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n7fffffffffffffff\r\nab")
+	if req, n, err := p.Parse(in); req != nil || n != len(in) || err != nil {
+		t.Fatal(req, n, err) // head, chunk-size line and the data so far consumed
+	}
+	p = NewParser(Limits{MaxHeaderBytes: int(^uint(0) >> 1)})
+	in = []byte("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: v\r\n\r\n")
+	if req, n, err := p.Parse(in); req == nil || n != len(in) || err != nil || req.Trailer.Get("t") != "v" {
+		t.Fatal(req, n, err)
+	}
+}

@@ -1,0 +1,406 @@
+package http
+
+import (
+	"encoding"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/protocols"
+)
+
+// Default timeouts of the server side, used for a Config field that is zero.
+const (
+	DefaultHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout   = 60 * time.Second
+)
+
+// Config configures the server side of the protocol. The zero value gives
+// the defaults.
+type Config struct {
+	// Limits bound each request (see Limits). MaxBodyBytes 0 takes the
+	// connection's MaxPackageSize (Workerman's maxPackageSize, 10 MiB by
+	// default) as the body limit.
+	Limits Limits
+	// HeaderTimeout is how long the head of a request may take to arrive
+	// once its first byte has: a slower client is answered 408 and the
+	// connection closed (a slowloris defence). Default 10 s; negative: none.
+	HeaderTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection that has had nothing to do
+	// (no request arriving, no response in progress) for that long; it also
+	// bounds the silence in the middle of a request body (then 408). The
+	// check is coarse: a connection is closed between one and two
+	// IdleTimeouts after it went quiet. Default 60 s; negative: none.
+	IdleTimeout time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.HeaderTimeout == 0 {
+		c.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	return c
+}
+
+// Protocol is the HTTP/1.x server protocol with the default Config: the
+// "http" scheme of a Worker, whose OnMessage receives each *Request.
+//
+//	w := worker.New("http://0.0.0.0:8080", http.Protocol())
+//	w.OnMessage = func(c *connection.Conn, r *http.Request) { c.Send("hello") }
+//
+// See ProtocolWith for what the connection does and what Send accepts.
+func Protocol() protocols.Protocol[*Request] { return ProtocolWith(Config{}) }
+
+// ProtocolWith is the HTTP/1.x server protocol configured by cfg.
+//
+// # Requests
+//
+// Requests are parsed as Parser describes and handed to OnMessage one at a
+// time: a pipelined request is delivered only once the response to the one
+// before it is complete, so responses always go out in request order, even
+// when a response is streamed for a long time. "100 Continue" is written
+// when a request expects it. A request the parser rejects is answered with
+// its status (400, 413, 414, 431, 501, 505) and "Connection: close", and
+// the connection closed; so is a head that takes longer than HeaderTimeout
+// (408).
+//
+// # Responses
+//
+// c.Send answers the request being handled (it may be called from any
+// goroutine, later than OnMessage):
+//
+//   - a *Response: its status, header fields and body (see
+//     Response.AppendTo for the rules and the fields added);
+//   - a string or []byte: a 200 response with that body and
+//     "Content-Type: text/html; charset=utf-8", as in Workerman.
+//
+// While a response's body is still open, Send continues it instead:
+//
+//   - after a Chunked response, each string or []byte is one chunk, and an
+//     empty one ends the body (as Workerman's empty Chunk does); a value
+//     implementing encoding.TextAppender is appended as one chunk too;
+//   - after a response with a Content-Length larger than its Body, the
+//     next strings or []byte are the rest of the body, as they are, until
+//     the announced length is complete (more is an error);
+//   - after a Stream response, every string, []byte or
+//     encoding.TextAppender (an SSE event) is written as it is until the
+//     connection closes.
+//
+// Once a response is complete the connection reads the next request, or
+// closes when the request or the response said so (HTTP/1.0 without
+// keep-alive, "Connection: close"). A Send with no request to answer is an
+// error.
+func ProtocolWith(cfg Config) protocols.Protocol[*Request] {
+	return &serverProtocol{cfg: cfg.withDefaults()}
+}
+
+type serverProtocol struct{ cfg Config }
+
+func (p *serverProtocol) Scheme() string { return "http" }
+
+func (p *serverProtocol) NewCodec(limits protocols.Limits) protocols.Codec[*Request] {
+	lim := p.cfg.Limits
+	if lim.MaxBodyBytes <= 0 && limits.MaxPackageSize > 0 {
+		lim.MaxBodyBytes = int64(limits.MaxPackageSize)
+	}
+	return &serverCodec{cfg: &p.cfg, parser: Parser{lim: lim.withDefaults(), ready: true}}
+}
+
+// serverCodec is one connection's HTTP state. Decode and the timer run on
+// the connection's loop; Encode runs on whatever goroutine calls Send, under
+// the connection's send lock. mu guards what both sides touch.
+type serverCodec struct {
+	cfg    *Config
+	parser Parser
+
+	// Loop-only.
+	conn      *connection.Conn
+	remote    net.Addr
+	timer     *connection.Timer
+	headStart time.Time // when the head being read began arriving; zero when none
+	seen      uint64    // activity at the last timer check
+
+	mu        sync.Mutex
+	cur       *Request  // the request being answered; nil between requests
+	body      bodyKind  // how the current response's body continues
+	remaining int64     // bodyLength: bytes still to come
+	keepAlive bool      // the current response leaves the connection open
+	closer    io.Closer // released when the current response ends (a file)
+	activity  uint64    // counts requests and responses, for the idle check
+	effects   protocols.Effect
+}
+
+// Opened implements connection.ConnCodec.
+func (s *serverCodec) Opened(c *connection.Conn) {
+	s.conn = c
+	s.remote = c.RemoteAddr()
+	s.arm(s.cfg.IdleTimeout)
+}
+
+// Closed implements connection.ConnCodec.
+func (s *serverCodec) Closed() {
+	s.mu.Lock()
+	s.endResponseLocked()
+	s.mu.Unlock()
+}
+
+// Decode implements protocols.Codec.
+func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
+	s.mu.Lock()
+	busy := s.cur != nil
+	s.mu.Unlock()
+	if busy {
+		return nil, 0, false, nil // the next request waits for this response
+	}
+	req, n, err := s.parser.Parse(in)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if req == nil {
+		if s.parser.NeedsContinue() {
+			s.parser.ContinueSent()
+			_ = s.conn.SendRaw([]byte(Continue))
+		}
+		if s.parser.InProgress() && s.headStart.IsZero() && !s.parser.HeadDone() {
+			s.startHead()
+		}
+		if n > 0 {
+			s.mu.Lock()
+			s.activity++
+			s.mu.Unlock()
+		}
+		return nil, n, n > 0, nil
+	}
+	s.headStart = time.Time{}
+	req.RemoteAddr = s.remote
+	s.mu.Lock()
+	s.cur, s.body, s.closer = req, bodyDone, nil
+	s.activity++
+	s.mu.Unlock()
+	return req, n, false, nil
+}
+
+// startHead notes that a head began arriving without completing, and makes
+// sure the timer fires by the header deadline.
+func (s *serverCodec) startHead() {
+	if s.cfg.HeaderTimeout < 0 || s.conn == nil {
+		return
+	}
+	s.headStart = time.Now()
+	s.arm(s.cfg.HeaderTimeout)
+}
+
+// arm (re)starts the connection's one timer to fire after d.
+func (s *serverCodec) arm(d time.Duration) {
+	if s.conn == nil {
+		return
+	}
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+	if d < 0 {
+		return
+	}
+	s.timer = s.conn.After(d, s.check)
+}
+
+// check runs when the timer fires: it closes a connection whose head is
+// late (408), whose body stalled (408) or which has been idle, and
+// otherwise re-arms for the next deadline.
+func (s *serverCodec) check() {
+	s.timer = nil
+	s.mu.Lock()
+	busy, activity := s.cur != nil, s.activity
+	s.mu.Unlock()
+	switch {
+	case busy:
+		// A response is in progress (perhaps a long stream): not idle.
+		s.seen = activity
+		s.arm(s.cfg.IdleTimeout)
+	case !s.headStart.IsZero():
+		if left := s.cfg.HeaderTimeout - time.Since(s.headStart); left > 0 {
+			s.arm(left)
+			return
+		}
+		s.timeout()
+	case activity != s.seen:
+		s.seen = activity
+		s.arm(s.cfg.IdleTimeout)
+	case s.parser.HeadDone():
+		s.timeout() // the body stopped arriving
+	default:
+		s.conn.Close() // idle keep-alive connection
+	}
+}
+
+// timeout answers 408 and closes the connection.
+func (s *serverCodec) timeout() {
+	_ = s.conn.SendRaw(ErrRequestTimeout.Reply())
+	s.conn.Close()
+}
+
+// Effects implements protocols.Effector.
+func (s *serverCodec) Effects() protocols.Effect {
+	s.mu.Lock()
+	e := s.effects
+	s.effects = 0
+	s.mu.Unlock()
+	return e
+}
+
+// ErrNoRequest is returned by Send on an HTTP connection when there is no
+// request to answer: the response to the last one is already complete.
+var ErrNoRequest = errors.New("http: no request to answer")
+
+// Encode implements protocols.Codec.
+func (s *serverCodec) Encode(dst []byte, msg any) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur == nil {
+		return dst, fmt.Errorf("%w (sending %T)", ErrNoRequest, msg)
+	}
+	if s.body != bodyDone {
+		return s.continueBody(dst, msg)
+	}
+	var fr framing
+	var err error
+	switch m := msg.(type) {
+	case *Response:
+		dst, fr, err = m.encode(dst, s.cur)
+		if err == nil && m.bodyCloser != nil {
+			s.closer = m.bodyCloser
+		}
+	case string:
+		dst, fr = appendTextResponse(dst, s.cur, m)
+	case []byte:
+		dst, fr = appendTextResponse(dst, s.cur, m)
+	default:
+		return dst, fmt.Errorf("http: cannot send %T as a response: %w", msg, protocols.ErrUnsupportedMessage)
+	}
+	if err != nil {
+		return dst, err
+	}
+	s.body, s.remaining, s.keepAlive = fr.kind, fr.remaining, fr.keepAlive
+	if fr.kind == bodyDone {
+		s.completeLocked()
+	}
+	return dst, nil
+}
+
+// continueBody encodes msg as the next part of the open body.
+func (s *serverCodec) continueBody(dst []byte, msg any) ([]byte, error) {
+	switch m := msg.(type) {
+	case []byte:
+		return continueBody(s, dst, m)
+	case string:
+		return continueBody(s, dst, m)
+	case encoding.TextAppender:
+		switch s.body {
+		case bodyChunked:
+			return appendTextChunk(dst, m)
+		case bodyStream:
+			return m.AppendText(dst)
+		}
+		return dst, fmt.Errorf("http: %T within a Content-Length body: send []byte or string", msg)
+	}
+	return dst, fmt.Errorf("http: cannot send %T within a response body: %w", msg, protocols.ErrUnsupportedMessage)
+}
+
+func continueBody[B string | []byte](s *serverCodec, dst []byte, part B) ([]byte, error) {
+	switch s.body {
+	case bodyChunked:
+		if len(part) == 0 {
+			s.completeLocked()
+			return append(dst, LastChunk...), nil
+		}
+		return appendChunk(dst, part), nil
+	case bodyLength:
+		if int64(len(part)) > s.remaining {
+			return dst, fmt.Errorf("http: %d bytes sent where %d remain of the announced Content-Length", len(part), s.remaining)
+		}
+		s.remaining -= int64(len(part))
+		if s.remaining == 0 {
+			s.completeLocked()
+		}
+	}
+	return append(dst, part...), nil
+}
+
+// appendTextChunk appends what t appends as one chunk. The size is written
+// first as eight hex digits (leading zeros are valid in a chunk size) and
+// filled in once the length is known, so nothing is copied twice.
+func appendTextChunk(dst []byte, t encoding.TextAppender) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, "00000000\r\n"...)
+	out, err := t.AppendText(dst)
+	if err != nil {
+		return dst[:start], err
+	}
+	n := len(out) - start - 10
+	switch {
+	case n == 0:
+		return out[:start], nil // an empty chunk would end the body
+	case uint64(n) > 0xffffffff:
+		return dst[:start], errors.New("http: chunk larger than 4 GiB")
+	}
+	const hexDigits = "0123456789abcdef"
+	for i := 7; i >= 0; i-- {
+		out[start+i] = hexDigits[n&0xf]
+		n >>= 4
+	}
+	return append(out, "\r\n"...), nil
+}
+
+// completeLocked ends the current response: the next request may be
+// decoded, or the connection closes.
+func (s *serverCodec) completeLocked() {
+	keep := s.keepAlive
+	s.endResponseLocked()
+	s.activity++
+	s.effects |= protocols.ResumeDecode
+	if !keep {
+		s.effects |= protocols.CloseAfterWrite
+	}
+}
+
+// endResponseLocked forgets the current request and releases what its
+// response held.
+func (s *serverCodec) endResponseLocked() {
+	if s.cur != nil {
+		_ = s.cur.Cleanup()
+	}
+	if s.closer != nil {
+		_ = s.closer.Close()
+	}
+	s.cur, s.closer, s.body, s.remaining = nil, nil, bodyDone, 0
+}
+
+// appendTextResponse writes a complete 200 response with body and
+// Workerman's default Content-Type, without building a Response.
+func appendTextResponse[B string | []byte](dst []byte, req *Request, body B) ([]byte, framing) {
+	fr := framing{keepAlive: req.KeepAlive()}
+	dst = append(dst, "HTTP/1.1 200 OK\r\nServer: workerman-go\r\nDate: "...)
+	dst = appendDate(dst)
+	dst = append(dst, "\r\nContent-Type: text/html; charset=utf-8\r\n"...)
+	switch {
+	case !fr.keepAlive:
+		dst = append(dst, "Connection: close\r\n"...)
+	case req.ProtoMinor == 0:
+		dst = append(dst, "Connection: keep-alive\r\n"...)
+	}
+	dst = append(dst, "Content-Length: "...)
+	dst = strconv.AppendInt(dst, int64(len(body)), 10)
+	dst = append(dst, "\r\n\r\n"...)
+	if req.Method == "HEAD" {
+		return dst, fr
+	}
+	return append(dst, body...), fr
+}
