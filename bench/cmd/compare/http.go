@@ -183,7 +183,7 @@ func (d *httpDriver) run(ctx context.Context) error {
 			}
 			reason := firstLines(err.Error(), 4)
 			if s.Name == ours {
-				reason += " (it needs workerman-go's protocols/http package: merge main once it is there)"
+				reason += " (it needs workerman-go's worker, connection and protocols/http packages)"
 			}
 			logf("compare: skipping %s: it does not build: %s", s.Name, reason)
 			d.skipped = append(d.skipped, skippedServer{s.Name, reason})

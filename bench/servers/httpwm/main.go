@@ -1,5 +1,3 @@
-//go:build httpwm
-
 // Command httpwm is the framework's own server for the HTTP benchmark: a
 // worker with the http protocol whose OnMessage sends "Hello, World!"
 // (200 OK, Content-Type: text/html; charset=utf-8, keep-alive).
