@@ -126,8 +126,8 @@ func TestSummarizeAndGoals(t *testing.T) {
 	tables := httpTables(sums, 3)
 	for _, want := range []string{
 		"| workerman-go http | 87500 (2/3 rounds) | 500 | 2000 | 11.50 | 99 / 60 |",
-		"| net/http (baseline) | 1.75× | 0.57× |",
-		"| gnet v2 minimal responder (engine ceiling) | 0.88× | 1.28× |",
+		"| workerman-go http ÷ net/http (baseline) | 1.75× | 0.57× |",
+		"| workerman-go http ÷ gnet v2 minimal responder (engine ceiling) | 0.88× | 1.28× |",
 		"| requests/s of workerman-go http ≥ 1.40× net/http (baseline) | 1.75× | ✅ pass |",
 		"| requests/s of workerman-go http ≥ 0.85× gnet v2 minimal responder (engine ceiling) | 0.88× | ✅ pass |",
 	} {
@@ -157,7 +157,7 @@ func TestGoalsWithoutOurs(t *testing.T) {
 		}
 	}
 	tables := httpTables(sums, 3)
-	if !strings.Contains(tables, "| net/http (baseline) | – | – |") || !strings.Contains(tables, "| – | not measured |") {
+	if !strings.Contains(tables, "| workerman-go http ÷ net/http (baseline) | – | – |") || !strings.Contains(tables, "| – | not measured |") {
 		t.Errorf("without wm:\n%s", tables)
 	}
 	// A server whose every round failed.

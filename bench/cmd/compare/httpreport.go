@@ -121,14 +121,14 @@ func httpTables(sums []httpSummary, rounds int) string {
 	}
 
 	o := find(sums, ours)
-	b.WriteString("\n| " + label(ours) + " / | requests/s | server CPU µs/request |\n|---|---:|---:|\n")
+	b.WriteString("\n| ratio | requests/s (higher is better) | server CPU µs/request (lower is better) |\n|---|---:|---:|\n")
 	for _, base := range []string{"net", "gnet"} {
 		rps, cpu := "–", "–"
 		if bs := find(sums, base); o != nil && bs != nil {
 			rps = ratio(o.rps, bs.rps, o.has, bs.has)
 			cpu = ratio(o.cpu, bs.cpu, o.cpu > 0, bs.cpu > 0)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", label(base), rps, cpu)
+		fmt.Fprintf(&b, "| %s ÷ %s | %s | %s |\n", label(ours), label(base), rps, cpu)
 	}
 
 	b.WriteString("\n| goal | measured | result |\n|---|---:|---|\n")

@@ -4,7 +4,7 @@
 //
 //	go run ./bench/cmd/compare                           # echo: all servers, 5 rounds, ~2.5 minutes
 //	go run ./bench/cmd/compare -servers net,gnet -quick  # echo: 3 short rounds, ~30 s smoke run
-//	go run ./bench/cmd/compare http                      # http: all servers, 5 rounds, ~1.5 minutes
+//	go run ./bench/cmd/compare http                      # http: all servers, 5 rounds, ~2 minutes
 //	go run ./bench/cmd/compare http -quick               # http: 3 short rounds, ~25 s smoke run
 //
 // For the echo benchmark, it builds the load generator and the servers into

@@ -155,3 +155,12 @@ func TestTail(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestFindWrkExplicit(t *testing.T) {
+	if p, err := findWrk(t.Context(), "/bin/true"); err != nil || p != "/bin/true" {
+		t.Fatalf("got %q, %v", p, err)
+	}
+	if _, err := findWrk(t.Context(), "/no/such/wrk"); err == nil || !strings.Contains(err.Error(), "-wrk /no/such/wrk") {
+		t.Fatalf("err %v", err)
+	}
+}
