@@ -116,10 +116,11 @@ func TestSummarizeAndGoals(t *testing.T) {
 		t.Fatalf("goals %+v", goals)
 	}
 	// 87500 / 50000 = 1.75 ≥ 1.4; 87500 / 100000 = 0.875 ≥ 0.85.
-	if g := goals[0]; g.Goal.Base != "net" || !g.Measured || !g.Pass || g.Ratio != 1.75 {
+	// By CPU: 20 / 11.5 and 9 / 11.5. wrk at 60 %: not wrk-bound.
+	if g := goals[0]; g.Goal.Base != "net" || !g.Measured || !g.Pass || g.Ratio != 1.75 || g.CPURatio != 20/11.5 || g.WrkBound {
 		t.Errorf("goal vs net: %+v", g)
 	}
-	if g := goals[1]; g.Goal.Base != "gnet" || !g.Measured || !g.Pass || g.Ratio != 0.875 {
+	if g := goals[1]; g.Goal.Base != "gnet" || !g.Measured || !g.Pass || g.Ratio != 0.875 || g.CPURatio != 9/11.5 || g.WrkBound {
 		t.Errorf("goal vs gnet: %+v", g)
 	}
 
@@ -128,8 +129,8 @@ func TestSummarizeAndGoals(t *testing.T) {
 		"| workerman-go http | 87500 (2/3 rounds) | 500 | 2000 | 11.50 | 99 / 60 |",
 		"| workerman-go http ÷ net/http (baseline) | 1.75× | 0.57× |",
 		"| workerman-go http ÷ gnet v2 minimal responder (engine ceiling) | 0.88× | 1.28× |",
-		"| requests/s of workerman-go http ≥ 1.40× net/http (baseline) | 1.75× | ✅ pass |",
-		"| requests/s of workerman-go http ≥ 0.85× gnet v2 minimal responder (engine ceiling) | 0.88× | ✅ pass |",
+		"| requests/s of workerman-go http ≥ 1.40× net/http (baseline) | 1.75× | ✅ pass | 1.74× |",
+		"| requests/s of workerman-go http ≥ 0.85× gnet v2 minimal responder (engine ceiling) | 0.88× | ✅ pass | 0.78× |",
 	} {
 		if !strings.Contains(tables, want) {
 			t.Errorf("tables lack %q:\n%s", want, tables)
@@ -143,8 +144,23 @@ func TestSummarizeAndGoals(t *testing.T) {
 			t.Errorf("slow wm: %+v", g)
 		}
 	}
-	if tables := httpTables(slow, 3); !strings.Contains(tables, "| 1.20× | ❌ fail |") {
+	if tables := httpTables(slow, 3); !strings.Contains(tables, "| 1.20× | ❌ fail | 1.33× |") {
 		t.Errorf("slow wm: tables lack the failure:\n%s", tables)
+	}
+
+	// wrk saturated with gnet: the goal against gnet is wrk-bound.
+	bound := append([]httpRecord(nil), recs...)
+	for i := range bound {
+		if bound[i].Server == "gnet" {
+			bound[i].WrkCPUPct = 99
+		}
+	}
+	sums = summarizeHTTP(httpServers, bound)
+	if g := evalGoals(sums); g[0].WrkBound || !g[1].WrkBound {
+		t.Errorf("wrk saturated with gnet: %+v", g)
+	}
+	if tables := httpTables(sums, 3); !strings.Contains(tables, "| 0.88× | ✅ pass (wrk-bound) | 0.78× |") {
+		t.Errorf("wrk-bound goal not marked:\n%s", tables)
 	}
 }
 
@@ -157,7 +173,7 @@ func TestGoalsWithoutOurs(t *testing.T) {
 		}
 	}
 	tables := httpTables(sums, 3)
-	if !strings.Contains(tables, "| workerman-go http ÷ net/http (baseline) | – | – |") || !strings.Contains(tables, "| – | not measured |") {
+	if !strings.Contains(tables, "| workerman-go http ÷ net/http (baseline) | – | – |") || !strings.Contains(tables, "| – | not measured | – |") {
 		t.Errorf("without wm:\n%s", tables)
 	}
 	// A server whose every round failed.
