@@ -1,7 +1,7 @@
 # The project's checks. `make test` is what CI runs (through .ci/run).
 GO ?= go
 
-.PHONY: test vet fmt race fuzz bench-echo
+.PHONY: test vet fmt race fuzz bench-echo bench-http
 
 test: fmt vet race
 
@@ -34,3 +34,8 @@ fuzz:
 # Echo throughput and idle memory per connection, side by side (bench/README.md).
 bench-echo:
 	$(GO) run ./bench/cmd/compare
+
+# HTTP "Hello, World!" requests/s and server CPU per request with wrk, side by
+# side: ours, net/http and a minimal gnet responder (bench/README.md).
+bench-http:
+	$(GO) run ./bench/cmd/compare http

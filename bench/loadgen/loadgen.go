@@ -23,7 +23,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/netip"
 	"runtime"
 	"sort"
@@ -307,13 +306,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.ClientCPU = (cpu1.self - cpu0.self).Seconds()
 	if mode == ModeEcho && cpu0.busy != nil && len(cpu1.busy) == len(cpu0.busy) {
-		for i := range cpu0.busy {
-			pct := 0.0
-			if dt := cpu1.total[i] - cpu0.total[i]; dt > 0 {
-				pct = float64(cpu1.busy[i]-cpu0.busy[i]) / float64(dt) * 100
-			}
-			res.CPUBusyPct = append(res.CPUBusyPct, math.Round(pct*10)/10)
-		}
+		res.CPUBusyPct = procfs.BusyPercent(cpu0.busy, cpu0.total, cpu1.busy, cpu1.total)
 	}
 	if cfg.ServerPID != 0 && cpu0.okServer && cpu1.okServer {
 		res.ServerCPU = (cpu1.server - cpu0.server).Seconds()

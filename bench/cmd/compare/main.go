@@ -1,12 +1,15 @@
-// Command compare runs the echo benchmarks of several servers side by side
-// and prints a Markdown table.
+// Command compare runs the benchmarks of several servers side by side and
+// prints a Markdown table: the echo benchmark (the default, or "echo") and
+// the HTTP hello benchmark ("http", see http.go).
 //
-//	go run ./bench/cmd/compare                           # all servers, 5 rounds, ~2.5 minutes
-//	go run ./bench/cmd/compare -servers net,gnet -quick  # 3 short rounds, ~30 s smoke run
+//	go run ./bench/cmd/compare                           # echo: all servers, 5 rounds, ~2.5 minutes
+//	go run ./bench/cmd/compare -servers net,gnet -quick  # echo: 3 short rounds, ~30 s smoke run
+//	go run ./bench/cmd/compare http                      # http: all servers, 5 rounds, ~2 minutes
+//	go run ./bench/cmd/compare http -quick               # http: 3 short rounds, ~25 s smoke run
 //
-// It builds the load generator and the servers into a temporary directory,
-// then for every round, alternating the servers (the order rotates each
-// round), measures on a freshly started server:
+// For the echo benchmark, it builds the load generator and the servers into
+// a temporary directory, then for every round, alternating the servers (the
+// order rotates each round), measures on a freshly started server:
 //
 //   - echo throughput: -echo-conns connections each with -echo-depth
 //     messages of -echo-size bytes in flight for -echo-duration (after
@@ -21,9 +24,9 @@
 // rather than server and load generator together.
 //
 // Figures are medians over the rounds. The table and the raw results are
-// written to bench/results/echo-<date>.md. All traffic stays on loopback.
-// Every child process is killed when the driver ends, whatever the reason,
-// and the whole run is bounded by -timeout.
+// written to bench/results/echo-<date>.md (http-<date>.md for http). All
+// traffic stays on loopback. Every child process is killed when the driver
+// ends, whatever the reason, and the whole run is bounded by -timeout.
 package main
 
 import (
@@ -32,37 +35,28 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/workerman-go/workerman/bench/internal/procfs"
 	"github.com/workerman-go/workerman/bench/loadgen"
 )
 
-// serverSpec names a benchmarked server and the package building it.
-type serverSpec struct {
-	Name  string `json:"name"`
-	Pkg   string `json:"pkg"`
-	Label string `json:"label"`
-}
-
 // defaultEchoDepth is the -echo-depth of a comparison; see bench/README.md
 // for how it was chosen.
 const defaultEchoDepth = 4
 
-var knownServers = []serverSpec{
+// echoServers are the servers of the echo benchmark.
+var echoServers = []serverSpec{
 	{"net", "./bench/servers/netecho", "net (goroutine per conn)"},
 	{"gnet", "./bench/servers/gnetecho", "gnet v2 (engine ceiling)"},
 	{"wm", "./bench/servers/wmecho", "workerman-go"},
 }
 
+// options are the settings of an echo run.
 type options struct {
 	Servers      string        `json:"servers"`
 	Rounds       int           `json:"rounds"`
@@ -82,59 +76,64 @@ type options struct {
 	Out          string        `json:"-"`
 }
 
+// verbose shows the children's stderr (-v).
 var verbose bool
 
+// logf prints a line of progress on stderr.
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, format+"\n", args...)
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == pinExecArg {
-		os.Exit(pinExec(os.Args[2:]))
+	args := os.Args[1:]
+	if len(args) > 0 && args[0] == pinExecArg {
+		os.Exit(pinExec(args[1:]))
 	}
-	os.Exit(mainCode())
+	if len(args) > 0 && args[0] == "http" {
+		os.Exit(httpMain(args[1:]))
+	}
+	if len(args) > 0 && args[0] == "echo" {
+		args = args[1:]
+	}
+	os.Exit(echoMain(args))
 }
 
-func mainCode() (code int) {
+// echoMain runs the echo benchmark with the command-line arguments args and
+// returns the exit status.
+func echoMain(args []string) int {
 	var o options
-	flag.StringVar(&o.Servers, "servers", "net,gnet,wm", "comma-separated servers to compare: net, gnet, wm")
-	flag.IntVar(&o.Rounds, "rounds", 5, "rounds; each measures every server once per test")
-	flag.IntVar(&o.EchoConns, "echo-conns", 100, "echo: connections")
-	flag.IntVar(&o.EchoSize, "echo-size", 64, "echo: message size in bytes")
-	flag.IntVar(&o.EchoDepth, "echo-depth", defaultEchoDepth, "echo: messages in flight per connection (pipelining; 1: send, wait for the echo, send the next)")
-	flag.BoolVar(&o.Pin, "pin", true, "pin every server process to the first CPU and every load generator to the second (skipped with fewer than 2 CPUs)")
-	flag.DurationVar(&o.EchoDuration, "echo-duration", 5*time.Second, "echo: measured time per round")
-	flag.DurationVar(&o.EchoWarmup, "echo-warmup", time.Second, "echo: unmeasured warm-up per round")
-	flag.IntVar(&o.IdleConns, "idle-conns", 10000, "idle: connections")
-	flag.DurationVar(&o.IdleSettle, "idle-settle", 2*time.Second, "idle: wait after all connections are up before reading memory")
-	flag.IntVar(&o.Procs, "procs", 1, "idle: load generator processes sharing the connections (raised as needed to stay under 19,000 each)")
-	flag.StringVar(&o.Src, "src", "", "comma-separated loopback source addresses for the load generators (e.g. 127.0.0.1,127.0.0.2)")
-	flag.IntVar(&o.Loops, "loadgen-loops", 1, "epoll loops per load generator process")
-	flag.BoolVar(&o.Quick, "quick", false, "smoke run of about 30 s (3 rounds, 1 s echo, 2,000 idle connections) unless flags say otherwise")
-	flag.DurationVar(&o.Timeout, "timeout", 8*time.Minute, "overall time limit")
-	flag.StringVar(&o.Out, "out", "", `result file (default bench/results/echo-<date>.md; "-" for none)`)
-	flag.BoolVar(&verbose, "v", false, "show the children's stderr")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		logf("compare: unexpected arguments %q", flag.Args())
+	fs := flag.NewFlagSet("compare [echo]", flag.ExitOnError)
+	fs.StringVar(&o.Servers, "servers", "net,gnet,wm", "comma-separated servers to compare: net, gnet, wm")
+	fs.IntVar(&o.Rounds, "rounds", 5, "rounds; each measures every server once per test")
+	fs.IntVar(&o.EchoConns, "echo-conns", 100, "echo: connections")
+	fs.IntVar(&o.EchoSize, "echo-size", 64, "echo: message size in bytes")
+	fs.IntVar(&o.EchoDepth, "echo-depth", defaultEchoDepth, "echo: messages in flight per connection (pipelining; 1: send, wait for the echo, send the next)")
+	fs.BoolVar(&o.Pin, "pin", true, "pin every server process to the first CPU and every load generator to the second (skipped with fewer than 2 CPUs)")
+	fs.DurationVar(&o.EchoDuration, "echo-duration", 5*time.Second, "echo: measured time per round")
+	fs.DurationVar(&o.EchoWarmup, "echo-warmup", time.Second, "echo: unmeasured warm-up per round")
+	fs.IntVar(&o.IdleConns, "idle-conns", 10000, "idle: connections")
+	fs.DurationVar(&o.IdleSettle, "idle-settle", 2*time.Second, "idle: wait after all connections are up before reading memory")
+	fs.IntVar(&o.Procs, "procs", 1, "idle: load generator processes sharing the connections (raised as needed to stay under 19,000 each)")
+	fs.StringVar(&o.Src, "src", "", "comma-separated loopback source addresses for the load generators (e.g. 127.0.0.1,127.0.0.2)")
+	fs.IntVar(&o.Loops, "loadgen-loops", 1, "epoll loops per load generator process")
+	fs.BoolVar(&o.Quick, "quick", false, "smoke run of about 30 s (3 rounds, 1 s echo, 2,000 idle connections) unless flags say otherwise")
+	fs.DurationVar(&o.Timeout, "timeout", 8*time.Minute, "overall time limit")
+	fs.StringVar(&o.Out, "out", "", `result file (default bench/results/echo-<date>.md; "-" for none)`)
+	fs.BoolVar(&verbose, "v", false, "show the children's stderr")
+	fs.Parse(args)
+	if fs.NArg() > 0 {
+		logf("compare: unexpected arguments %q", fs.Args())
 		return 2
 	}
 	if o.Quick {
-		set := map[string]bool{}
-		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		quick := map[string]func(){
+		quickDefaults(fs, map[string]func(){
 			"echo-duration": func() { o.EchoDuration = time.Second },
 			"echo-warmup":   func() { o.EchoWarmup = 300 * time.Millisecond },
 			"idle-conns":    func() { o.IdleConns = 2000 },
 			"idle-settle":   func() { o.IdleSettle = 500 * time.Millisecond },
 			"rounds":        func() { o.Rounds = 3 },
 			"timeout":       func() { o.Timeout = 3 * time.Minute },
-		}
-		for name, apply := range quick {
-			if !set[name] {
-				apply()
-			}
-		}
+		})
 	}
 	if o.Rounds < 1 || o.EchoConns < 1 || o.IdleConns < 1 || o.Procs < 1 || o.EchoDuration <= 0 || o.EchoDepth < 1 {
 		logf("compare: -rounds, -echo-conns, -echo-depth, -idle-conns, -procs and -echo-duration must be positive")
@@ -144,7 +143,7 @@ func mainCode() (code int) {
 		logf("compare: -echo-depth is at most %d", loadgen.MaxDepth)
 		return 2
 	}
-	servers, err := selectServers(o.Servers)
+	servers, err := selectServers(o.Servers, echoServers)
 	if err != nil {
 		logf("compare: %v", err)
 		return 2
@@ -153,90 +152,24 @@ func mainCode() (code int) {
 		logf("compare: raising -procs to %d so that no load generator holds more than %d connections", need, loadgen.DefaultMaxConns)
 		o.Procs = need
 	}
-
-	reg := newRegistry()
-	// Whatever happens from here on, no child outlives the driver.
-	defer reg.killAll()
-	defer func() {
-		if r := recover(); r != nil {
-			reg.killAll()
-			logf("compare: panic: %v", r)
-			code = 3
-		}
-	}()
-
-	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
-	defer cancel()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		s := <-sigs
-		logf("compare: %v: stopping (again to kill at once)", s)
-		cancel()
-		<-sigs
-		reg.killAll()
-		os.Exit(130)
-	}()
-	// Last resort if cleanup itself hangs.
-	watchdog := time.AfterFunc(o.Timeout+30*time.Second, func() {
-		logf("compare: watchdog: overall timeout exceeded, killing everything")
-		reg.killAll()
-		os.Exit(3)
+	return guard(o.Timeout, func(ctx context.Context, reg *registry) (int, error) {
+		d := &driver{o: o, harness: harness{reg: reg}, servers: servers}
+		err := d.run(ctx)
+		return d.failures, err
 	})
-	defer watchdog.Stop()
-
-	d := &driver{o: o, reg: reg, servers: servers}
-	if err := d.run(ctx); err != nil {
-		logf("compare: %v", err)
-		return 1
-	}
-	if d.failures > 0 {
-		return 1
-	}
-	return 0
 }
 
-func selectServers(list string) ([]serverSpec, error) {
-	var out []serverSpec
-	seen := map[string]bool{}
-	for _, name := range strings.Split(list, ",") {
-		name = strings.TrimSpace(name)
-		if name == "" || seen[name] {
-			continue
-		}
-		seen[name] = true
-		found := false
-		for _, s := range knownServers {
-			if s.Name == name {
-				out = append(out, s)
-				found = true
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("unknown server %q (known: net, gnet, wm)", name)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no server selected")
-	}
-	return out, nil
-}
-
+// driver runs the echo benchmark.
 type driver struct {
+	harness
 	o        options
-	reg      *registry
 	servers  []serverSpec
-	root     string // module root
-	bin      string // temp dir with the binaries
 	echo     []echoRecord
 	idle     []idleRecord
 	failures int
-	pin      pinning
-	started  time.Time
-	load0    string
-	load1    string
 }
 
+// echoRecord is the outcome of one echo round of one server.
 type echoRecord struct {
 	Server            string            `json:"server"`
 	Round             int               `json:"round"`
@@ -257,6 +190,7 @@ type echoRecord struct {
 	Loadgen           []json.RawMessage `json:"loadgen,omitempty"`
 }
 
+// idleRecord is the outcome of one idle round of one server.
 type idleRecord struct {
 	Server       string            `json:"server"`
 	Round        int               `json:"round"`
@@ -272,47 +206,12 @@ type idleRecord struct {
 	Loadgen      []json.RawMessage `json:"loadgen,omitempty"`
 }
 
-// serverInfo is what the driver saw of a running server: the CPUs its
-// threads may run on (Cpus_allowed_list of every thread; several lists
-// joined by " / " when they differ), its thread count and its listening
-// sockets (one per event loop for gnet and workerman-go).
-type serverInfo struct {
-	CPUs      string `json:"cpus"`
-	Threads   int    `json:"threads"`
-	Listeners int    `json:"listeners"`
-}
-
+// run measures every round and reports.
 func (d *driver) run(ctx context.Context) error {
-	d.started = time.Now()
-	d.load0 = loadAvg()
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return fmt.Errorf("run from inside the module (go run ./bench/cmd/compare)")
-	}
-	d.root = filepath.Dir(gomod)
-
-	d.pin = planPinning(d.o.Pin)
-	if d.pin.On {
-		launcher = d.pin.self
-		logf("compare: pinning servers to CPU %d, load generators to CPU %d", d.pin.Server, d.pin.Loadgen)
-		if v := os.Getenv("GOMAXPROCS"); v != "" {
-			logf("compare: warning: GOMAXPROCS=%s in the environment overrides the one-CPU sizing of the children", v)
-		}
-	} else {
-		logf("compare: pinning %s", d.pin.Note)
-	}
-
-	d.bin, err = os.MkdirTemp("", "wm-bench-")
-	if err != nil {
+	if err := d.setup(ctx, d.o.Pin); err != nil {
 		return err
 	}
-	defer os.RemoveAll(d.bin)
-
-	logf("compare: building into %s", d.bin)
+	defer d.cleanup()
 	if err := d.build(ctx, "loadgen", "./bench/cmd/loadgen"); err != nil {
 		return err
 	}
@@ -351,110 +250,9 @@ func (d *driver) run(ctx context.Context) error {
 	return d.report()
 }
 
+// abort reports what was measured before an interruption.
 func (d *driver) abort(err error) error {
-	d.load1 = loadAvg()
-	if len(d.echo)+len(d.idle) > 0 {
-		logf("compare: interrupted (%v); partial results follow", err)
-		if rerr := d.report(); rerr != nil {
-			logf("compare: %v", rerr)
-		}
-	}
-	return err
-}
-
-func rotate(s []serverSpec, k int) []serverSpec {
-	out := make([]serverSpec, 0, len(s))
-	for i := range s {
-		out = append(out, s[(i+k)%len(s)])
-	}
-	return out
-}
-
-func (d *driver) build(ctx context.Context, name, pkg string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(d.bin, name), pkg)
-	cmd.Dir = d.root
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("building %s (%s): %v\n%s", name, pkg, err, strings.TrimSpace(string(out)))
-	}
-	return nil
-}
-
-// startServer starts a fresh server, waits for its LISTENING line and, when
-// pinning, checks that it runs on its CPU only.
-func (d *driver) startServer(ctx context.Context, s serverSpec) (*proc, string, error) {
-	p, err := startProc(d.reg, s.Name, "LISTENING", false, d.pin.serverCPU(), filepath.Join(d.bin, s.Name), "-listen", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", err
-	}
-	line, err := p.waitMarker(ctx, 20*time.Second)
-	if err != nil {
-		p.stop(2 * time.Second)
-		return nil, "", err
-	}
-	addr, err := parseListening(line)
-	if err != nil {
-		p.stop(2 * time.Second)
-		return nil, "", fmt.Errorf("%s: %v", s.Name, err)
-	}
-	if _, err := d.inspectServer(p); err != nil {
-		p.stop(2 * time.Second)
-		return nil, "", err
-	}
-	return p, addr, nil
-}
-
-// inspectServer reads the affinity of every thread of the server and of its
-// descendants, and counts their listening sockets. When pinning, a thread
-// allowed to run anywhere but the server CPU is an error.
-func (d *driver) inspectServer(p *proc) (serverInfo, error) {
-	var info serverInfo
-	pids, err := procfs.Tree(p.pid())
-	if err != nil {
-		return info, fmt.Errorf("%s: reading its processes: %v", p.name, err)
-	}
-	lists := map[string]bool{}
-	for _, pid := range pids {
-		m, err := procfs.ThreadCPUsAllowed(pid)
-		if err != nil {
-			if pid == p.pid() {
-				return info, fmt.Errorf("%s: reading its CPU affinity: %v", p.name, err)
-			}
-			continue
-		}
-		info.Threads += len(m)
-		for _, v := range m {
-			lists[v] = true
-		}
-	}
-	var all []string
-	for v := range lists {
-		all = append(all, v)
-	}
-	sort.Strings(all)
-	info.CPUs = strings.Join(all, " / ")
-	info.Listeners, _ = procfs.TreeListeners(p.pid())
-	if d.pin.On && info.CPUs != strconv.Itoa(d.pin.Server) {
-		return info, fmt.Errorf("%s is not pinned to CPU %d: its threads may run on %s", p.name, d.pin.Server, info.CPUs)
-	}
-	return info, nil
-}
-
-// parseListening extracts host:port from "LISTENING <addr>", accepting an
-// optional scheme ("tcp://127.0.0.1:1234").
-func parseListening(line string) (string, error) {
-	f := strings.Fields(line)
-	if len(f) < 2 {
-		return "", fmt.Errorf("malformed line %q", line)
-	}
-	addr := f[1]
-	if i := strings.Index(addr, "://"); i >= 0 {
-		addr = addr[i+3:]
-	}
-	if strings.HasSuffix(addr, ":0") {
-		return "", fmt.Errorf("server reported port 0 (%q): it must print the bound address", line)
-	}
-	return addr, nil
+	return d.harness.abort(err, len(d.echo)+len(d.idle) > 0, d.report)
 }
 
 func (d *driver) loadgenArgs(mode, target string, conns int) []string {
@@ -737,29 +535,6 @@ func (d *driver) idleRound(ctx context.Context, s serverSpec, round int) (rec id
 	return rec
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
-
 func (d *driver) logEcho(r echoRecord) {
 	if !r.OK {
 		logf("  round %d echo %-5s FAILED: %s", r.Round, r.Server, r.Error)
@@ -777,7 +552,3 @@ func (d *driver) logIdle(r idleRecord) {
 	logf("  round %d idle %-5s %6d conns  RSS %6.1f → %6.1f MiB  %6.2f KiB/conn",
 		r.Round, r.Server, r.Conns, mib(r.RSSBefore), mib(r.RSSAfter), r.BytesPerConn/1024)
 }
-
-func mib(b int64) float64 { return float64(b) / (1 << 20) }
-
-func numCPU() int { return runtime.NumCPU() }

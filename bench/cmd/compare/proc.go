@@ -266,6 +266,22 @@ func (p *proc) json() string {
 	return p.jsonOut
 }
 
+// stdout is the last lines the child printed on stdout (at most 40).
+func (p *proc) stdout() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.outTail, "\n")
+}
+
+// cpuTime is the user+system CPU time the child used, once it has exited
+// (0 before).
+func (p *proc) cpuTime() time.Duration {
+	if !p.exited() || p.cmd.ProcessState == nil {
+		return 0
+	}
+	return p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
+}
+
 // diag is the tail of the child's stderr, for error messages.
 func (p *proc) diag() string {
 	p.mu.Lock()

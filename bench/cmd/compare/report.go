@@ -2,29 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 )
-
-func median(v []float64) (float64, bool) {
-	if len(v) == 0 {
-		return 0, false
-	}
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2], true
-	}
-	return (s[n/2-1] + s[n/2]) / 2, true
-}
 
 type summary struct {
 	server                       serverSpec
@@ -66,13 +48,6 @@ func (d *driver) summarize() []summary {
 		out = append(out, sm)
 	}
 	return out
-}
-
-func ratio(v, base float64, ok, baseOK bool) string {
-	if !ok || !baseOK || base == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%.2f×", v/base)
 }
 
 // table renders the summary as a Markdown table.
@@ -119,38 +94,22 @@ func (d *driver) table() string {
 	return b.String()
 }
 
-// noisyOther is the load of other processes during an echo window, in % of
-// one core, beyond which a round is called noisy.
-const noisyOther = 25
-
 // notes are the caveats of the run that a reader of the table needs.
 func (d *driver) notes() string {
-	var b strings.Builder
-	var noisy, total int
+	var others []float64
 	for _, r := range d.echo {
-		if !r.OK {
-			continue
+		if r.OK {
+			others = append(others, r.OtherCPUPct)
 		}
-		total++
-		if r.OtherCPUPct > noisyOther {
-			noisy++
-		}
-	}
-	if noisy > 0 {
-		fmt.Fprintf(&b, "- %d of %d echo rounds ran with more than %d %% of a core of other load on the machine (\"other CPU %%\" in the per-round table): their msg/s and, to a lesser degree, CPU µs/msg are disturbed.\n",
-			noisy, total, noisyOther)
 	}
 	var bound []string
 	for _, s := range d.summarize() {
-		if s.hasEcho && s.cpu > 0 && s.lgPct >= 90 {
+		if s.hasEcho && s.cpu > 0 && s.lgPct >= saturated {
 			bound = append(bound, s.server.Name)
 		}
 	}
-	if len(bound) > 0 {
-		fmt.Fprintf(&b, "- The load generator was (nearly) saturated, median ≥ 90 %% of its CPU, with %s: msg/s there is bounded by the load generator as much as by the server; server CPU µs/msg (and its ratio) is the server's own figure.\n",
-			strings.Join(bound, ", "))
-	}
-	return b.String()
+	return noisyNote(others, "echo rounds", "msg/s", "CPU µs/msg") +
+		saturatedNote(bound, "The load generator", "msg/s", "CPU µs/msg")
 }
 
 func (d *driver) settings() string {
@@ -164,13 +123,13 @@ func (d *driver) settings() string {
 		src = "kernel choice (127.0.0.1)"
 	}
 	return fmt.Sprintf("- run: %s, %s mode, %d rounds, servers %s (order rotated each round)\n"+
-		"- machine: %s/%s, %d CPUs, %s; load average (1/5/15 min) %s at start, %s at end\n"+
+		"- machine: %s\n"+
 		"- pinning: %s\n"+
 		"- echo: %d connections × %d message(s) of %d bytes in flight, %v warm-up + %v measured per round, fresh server each round\n"+
 		"- idle: %d connections over %d load generator process(es), RSS read %v after all are established and accepted, fresh server each round\n"+
 		"- load generator: %d epoll loop(s) per process, source addresses: %s\n",
 		d.started.UTC().Format("2006-01-02 15:04:05 UTC"), mode, o.Rounds, o.Servers,
-		runtime.GOOS, runtime.GOARCH, numCPU(), runtime.Version(), d.load0, d.load1,
+		d.machine(),
 		d.pinSummary(),
 		o.EchoConns, o.EchoDepth, o.EchoSize, o.EchoWarmup, o.EchoDuration,
 		o.IdleConns, o.Procs, o.IdleSettle,
@@ -210,87 +169,18 @@ func (d *driver) perRound() string {
 	return b.String()
 }
 
-func (i serverInfo) String() string {
-	if i.CPUs == "" {
-		return "–"
-	}
-	return fmt.Sprintf("%s / %d / %d", i.CPUs, i.Threads, i.Listeners)
-}
-
-// pinSummary describes the pinning of the run and what was verified.
+// pinSummary describes the pinning of the run and what the echo rounds
+// showed of the servers and the load generators.
 func (d *driver) pinSummary() string {
-	if !d.pin.On {
-		return d.pin.Note + "; servers and load generators share all CPUs"
-	}
-	// What the servers looked like (from the echo rounds, where every
-	// thread they start exists), and the load generators' own report.
-	var parts []string
-	for _, s := range d.servers {
-		cpus, listeners := map[string]bool{}, map[int]bool{}
-		for _, r := range d.echo {
-			if r.Server == s.Name && r.ServerInfo.CPUs != "" {
-				cpus[r.ServerInfo.CPUs] = true
-				listeners[r.ServerInfo.Listeners] = true
-			}
-		}
-		if len(cpus) == 0 {
-			continue
-		}
-		parts = append(parts, fmt.Sprintf("%s: CPUs %s, %s listener(s)", s.Name, joinKeys(cpus), joinInts(listeners)))
-	}
+	infos := map[string][]serverInfo{}
 	lgs := map[string]bool{}
 	for _, r := range d.echo {
+		infos[r.Server] = append(infos[r.Server], r.ServerInfo)
 		if r.LoadgenCPUs != "" {
 			lgs[fmt.Sprintf("CPUs %s, GOMAXPROCS %d", r.LoadgenCPUs, r.LoadgenGOMAXPROCS)] = true
 		}
 	}
-	seen := "no server seen yet"
-	if len(parts) > 0 {
-		seen = strings.Join(parts, "; ")
-	}
-	lg := ""
-	if len(lgs) > 0 {
-		lg = "; load generator: " + joinKeys(lgs)
-	}
-	env := ""
-	if v := os.Getenv("GOMAXPROCS"); v != "" {
-		env = fmt.Sprintf(" (warning: GOMAXPROCS=%s in the environment)", v)
-	}
-	return fmt.Sprintf("every server process on CPU %d, every load generator on CPU %d, set before exec so that Go sizes GOMAXPROCS (and gnet and workerman-go their default number of event loops) from the one CPU%s. "+
-		"Checked every round from /proc/PID/task/*/status (Cpus_allowed_list of every server thread) and the load generator's own report; "+
-		"seen: %s%s",
-		d.pin.Server, d.pin.Loadgen, env, seen, lg)
-}
-
-func joinKeys(m map[string]bool) string {
-	var k []string
-	for v := range m {
-		k = append(k, v)
-	}
-	sort.Strings(k)
-	return strings.Join(k, " | ")
-}
-
-func joinInts(m map[int]bool) string {
-	var k []int
-	for v := range m {
-		k = append(k, v)
-	}
-	sort.Ints(k)
-	var s []string
-	for _, v := range k {
-		s = append(s, fmt.Sprint(v))
-	}
-	return strings.Join(s, " | ")
-}
-
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	s = strings.ReplaceAll(s, "|", "\\|")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
+	return d.harness.pinSummary(seenSummary(d.servers, infos), "the load generator's own report", joinKeys(lgs, " | "))
 }
 
 // rawJSON is the machine-readable record of the run. Latency histograms are
@@ -338,65 +228,11 @@ func (d *driver) rawJSON() ([]byte, error) {
 	}{d.started.UTC(), d.o, d.pin, d.servers, runtime.GOOS, runtime.GOARCH, numCPU(), runtime.Version(), d.load0, d.load1, echo, idle}, "", "  ")
 }
 
+// report prints the table and writes the results file.
 func (d *driver) report() error {
-	table := d.table()
-	notes := d.notes()
-	fmt.Println()
-	fmt.Print(table)
-	fmt.Println()
-	if notes != "" {
-		fmt.Print(notes)
-		fmt.Println()
-	}
-	fmt.Print(d.settings())
-
-	if d.o.Out == "-" {
-		return nil
-	}
-	path := d.o.Out
-	if path == "" {
-		dir := filepath.Join(d.root, "bench", "results")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		path = uniquePath(filepath.Join(dir, "echo-"+d.started.Format("2006-01-02")), ".md")
-	}
-	raw, err := d.rawJSON()
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Echo benchmark, %s\n\n", d.started.UTC().Format("2006-01-02 15:04 UTC"))
-	b.WriteString(table)
-	b.WriteString("\n")
-	if notes != "" {
-		b.WriteString(notes)
-		b.WriteString("\n")
-	}
-	b.WriteString(legend)
-	b.WriteString("\n## Settings\n\n")
-	b.WriteString(d.settings())
-	b.WriteString("\nCommand: `go run ./bench/cmd/compare " + strings.Join(os.Args[1:], " ") + "`\n")
-	b.WriteString("\n## Per round\n\n")
-	b.WriteString(d.perRound())
-	b.WriteString("\n## Raw results\n\n```json\n")
-	b.Write(raw)
-	b.WriteString("\n```\n")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		return err
-	}
-	logf("compare: wrote %s", path)
-	return nil
-}
-
-// uniquePath returns base+ext, or base-2+ext, base-3+ext... whichever does
-// not exist yet.
-func uniquePath(base, ext string) string {
-	p := base + ext
-	for i := 2; ; i++ {
-		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
-			return p
-		}
-		p = fmt.Sprintf("%s-%d%s", base, i, ext)
-	}
+	return d.harness.report(d.o.Out, results{
+		kind: "echo", title: "Echo benchmark",
+		tables: d.table(), notes: d.notes(), legend: legend,
+		settings: d.settings(), perRound: d.perRound(), raw: d.rawJSON,
+	})
 }

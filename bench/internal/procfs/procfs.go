@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -340,4 +341,20 @@ func CPUTicks() (busy, total []uint64, err error) {
 		return nil, nil, errors.New("procfs: no cpuN line in /proc/stat")
 	}
 	return busy, total, nil
+}
+
+// BusyPercent turns two readings of CPUTicks into how busy each CPU was in
+// between, in % (0 to 100, one decimal), indexed by CPU number. CPUs missing
+// from either reading are left out; a CPU without ticks in between reads 0.
+func BusyPercent(busy0, total0, busy1, total1 []uint64) []float64 {
+	n := min(len(busy0), len(total0), len(busy1), len(total1))
+	out := make([]float64, 0, n)
+	for i := 0; i < n; i++ {
+		pct := 0.0
+		if dt := total1[i] - total0[i]; total1[i] > total0[i] && busy1[i] >= busy0[i] {
+			pct = float64(busy1[i]-busy0[i]) / float64(dt) * 100
+		}
+		out = append(out, math.Round(pct*10)/10)
+	}
+	return out
 }

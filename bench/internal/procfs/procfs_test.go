@@ -59,3 +59,27 @@ func TestCPUTicks(t *testing.T) {
 		}
 	}
 }
+
+func TestBusyPercent(t *testing.T) {
+	got := BusyPercent(
+		[]uint64{100, 50, 7}, []uint64{200, 100, 10},
+		[]uint64{150, 50, 7}, []uint64{300, 200, 10}, // CPU 2: no tick in between
+	)
+	want := []float64{50, 0, 0}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	}
+	// A CPU missing from one reading is left out.
+	if got := BusyPercent([]uint64{1, 2}, []uint64{3, 4}, []uint64{1}, []uint64{5}); len(got) != 1 || got[0] != 0 {
+		t.Fatalf("got %v", got)
+	}
+	// A third of the ticks busy: rounded to one decimal.
+	if got := BusyPercent([]uint64{0}, []uint64{0}, []uint64{1}, []uint64{3}); got[0] != 33.3 {
+		t.Fatalf("got %v", got)
+	}
+}
