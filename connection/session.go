@@ -93,6 +93,12 @@ func (s *session[M]) process(c *Conn) {
 			return
 		}
 		_, _ = gc.Discard(n)
+		if c.sess != s {
+			// OnMessage switched protocols (Switch): the rest of the input
+			// is the new protocol's.
+			c.sess.process(c)
+			return
+		}
 	}
 	if c.gc == nil {
 		return
@@ -139,4 +145,31 @@ func (c *Conn) reject(err error) {
 		_ = c.SendRaw(reply)
 	}
 	c.Close()
+}
+
+// Switch hands c to another protocol from its next byte on: from now, what
+// arrives is decoded by codec and delivered to onMessage, and Send encodes
+// with codec. The previous codec is told its connection is gone (a
+// ConnCodec's Closed), and codec, if a ConnCodec, is Opened. This is how an
+// HTTP request becomes a WebSocket connection on the same port.
+//
+// Call it on c's loop, from a callback of c (typically OnMessage, after
+// writing the response that switches, with SendRaw). Bytes that arrived
+// after the message being handled go to the new codec.
+func Switch[M any](c *Conn, codec protocols.Codec[M], onMessage func(c *Conn, msg M)) {
+	s := &session[M]{codec: codec, onMessage: onMessage}
+	s.effector, _ = codec.(protocols.Effector)
+	s.connCodec, _ = codec.(ConnCodec)
+	c.mu.Lock()
+	old := c.sess
+	c.sess = s
+	// Input already buffered is decoded by the new codec: at once when the
+	// switch happens inside OnMessage, else when the loop gets to it.
+	c.resumeReq = true
+	c.scheduleLocked()
+	c.mu.Unlock()
+	if old != nil {
+		old.closed()
+	}
+	s.opened(c)
 }

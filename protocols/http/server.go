@@ -153,8 +153,13 @@ func (s *serverCodec) Opened(c *connection.Conn) {
 	s.arm(s.cfg.IdleTimeout)
 }
 
-// Closed implements connection.ConnCodec.
+// Closed implements connection.ConnCodec. It also runs when the connection
+// switches to another protocol (a WebSocket upgrade): the timer stops.
 func (s *serverCodec) Closed() {
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
 	s.mu.Lock()
 	s.endResponseLocked()
 	s.mu.Unlock()

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/protocols"
 	"github.com/workerman-go/workerman/protocols/http"
+	"github.com/workerman-go/workerman/protocols/text"
 	"github.com/workerman-go/workerman/worker"
 )
 
@@ -376,5 +378,37 @@ func TestSendWithoutRequestFails(t *testing.T) {
 	readResponse(t, bufio.NewReader(c), "GET")
 	if err := <-errs; !errors.Is(err, http.ErrNoRequest) {
 		t.Fatalf("second Send: %v, want ErrNoRequest", err)
+	}
+}
+
+// A request switches its connection to another protocol (as a WebSocket
+// upgrade does): bytes that follow it, even in the same write, belong to
+// the new protocol, and the HTTP timers no longer apply.
+func TestSwitchProtocols(t *testing.T) {
+	addr := serve(t, http.Config{IdleTimeout: 100 * time.Millisecond}, func(c *connection.Conn, r *http.Request) {
+		if r.Path != "/switch" {
+			c.Send("plain")
+			return
+		}
+		c.SendRaw([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: lines\r\nConnection: Upgrade\r\n\r\n"))
+		connection.Switch(c, text.Protocol().NewCodec(protocols.Limits{MaxPackageSize: 1 << 20}),
+			func(c *connection.Conn, line string) { c.Send("echo: " + line) })
+	})
+	c := dialRaw(t, addr)
+	io.WriteString(c, "GET /switch HTTP/1.1\r\nHost: h\r\nUpgrade: lines\r\nConnection: Upgrade\r\n\r\nfirst\n")
+	br := bufio.NewReader(c)
+	resp, err := nethttp.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 101 {
+		t.Fatalf("%v %v", resp, err)
+	}
+	for _, want := range []string{"first"} {
+		if line, err := br.ReadString('\n'); err != nil || line != "echo: "+want+"\n" {
+			t.Fatalf("after the switch: %q %v", line, err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // past the HTTP idle timeout: the connection stays
+	io.WriteString(c, "second\n")
+	if line, err := br.ReadString('\n'); err != nil || line != "echo: second\n" {
+		t.Fatalf("later: %q %v", line, err)
 	}
 }
