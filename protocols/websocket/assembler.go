@@ -83,7 +83,9 @@ type Message struct {
 //   - a continuation without a message to continue, or a new data message
 //     while a fragmented one is open (1002);
 //   - text that is not UTF-8, as soon as the bytes received cannot begin
-//     valid UTF-8, including characters split between frames (1007);
+//     valid UTF-8, including characters split between frames (1007); a
+//     compressed text is checked while it is inflated, once all of it has
+//     arrived;
 //   - messages over MaxMessageSize, from the frame lengths announced, before
 //     any payload is buffered, and while inflating (1009);
 //   - close payloads: 1 byte or an invalid code (1002), a reason that is not
@@ -149,8 +151,8 @@ func (a *Assembler) Reset(cfg Config) {
 		max:           max,
 		maxCompressed: maxCompressed,
 		dec:           cfg.Decompressor,
-		buf:           a.buf[:0],
-		out:           a.out[:0],
+		buf:           recycle(a.buf),
+		out:           recycle(a.out),
 	}
 }
 

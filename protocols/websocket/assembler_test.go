@@ -21,8 +21,8 @@ type assembleCase struct {
 }
 
 var (
-	ping  = cf(ws.OpPing, true, "p")
-	close = cf(ws.OpClose, true, "\x03\xe8bye")
+	ping     = cf(ws.OpPing, true, "p")
+	closeBye = cf(ws.OpClose, true, "\x03\xe8bye")
 )
 
 // The 4-byte U+1F600 and a text split across fragments at every point.
@@ -52,13 +52,13 @@ var assembleCases = []assembleCase{
 		want: []event{ev(ws.OpBinary, strings.Repeat("z", 300))}},
 	{name: "message then partial", in: cf(ws.OpText, true, "a") + cf(ws.OpText, true, "bcd")[:7],
 		want: []event{ev(ws.OpText, "a")}},
-	{name: "close", in: close, want: []event{ev(ws.OpClose, "\x03\xe8bye")}},
+	{name: "close", in: closeBye, want: []event{ev(ws.OpClose, "\x03\xe8bye")}},
 	{name: "empty close", in: cf(ws.OpClose, true, ""), want: []event{ev(ws.OpClose, "")}},
 	{name: "close 1012", in: cf(ws.OpClose, true, "\x03\xf4"), want: []event{ev(ws.OpClose, "\x03\xf4")}},
 	{name: "close 4999", in: cf(ws.OpClose, true, "\x13\x87"), want: []event{ev(ws.OpClose, "\x13\x87")}},
-	{name: "close discards what follows", in: close + cf(ws.OpText, true, "ignored") + "\xff\xff garbage",
+	{name: "close discards what follows", in: closeBye + cf(ws.OpText, true, "ignored") + "\xff\xff garbage",
 		want: []event{ev(ws.OpClose, "\x03\xe8bye")}},
-	{name: "close between fragments", in: cf(ws.OpText, false, "a") + close,
+	{name: "close between fragments", in: cf(ws.OpText, false, "a") + closeBye,
 		want: []event{ev(ws.OpClose, "\x03\xe8bye")}},
 	{name: "client", cfg: client(0), in: sf(ws.OpText, true, "Hello") + sf(ws.OpPing, true, ""),
 		want: []event{ev(ws.OpText, "Hello"), ev(ws.OpPing, "")}},
@@ -70,7 +70,7 @@ var assembleCases = []assembleCase{
 
 	// UTF-8 across fragments.
 	{name: "utf-8 split 1/3", in: cf(ws.OpText, false, "a"+grin[:1]) + cf(ws.OpContinuation, true, grin[1:]+"b"),
-		want: []event{ev(ws.OpText, "a" + grin + "b")}},
+		want: []event{ev(ws.OpText, "a"+grin+"b")}},
 	{name: "utf-8 split 2/2", in: cf(ws.OpText, false, grin[:2]) + cf(ws.OpContinuation, true, grin[2:]),
 		want: []event{ev(ws.OpText, grin)}},
 	{name: "utf-8 split 3/1", in: cf(ws.OpText, false, grin[:3]) + cf(ws.OpContinuation, true, grin[3:]),

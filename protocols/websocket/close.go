@@ -124,7 +124,11 @@ type ProtocolError struct {
 	masked bool  // Reply masks the close frame (the endpoint is a client)
 }
 
-// protocolErr returns a *ProtocolError with a formatted reason.
+// protocolErr returns a *ProtocolError with a formatted reason. It is kept
+// out of line so that error paths do not weigh on the hot paths that call
+// it.
+//
+//go:noinline
 func protocolErr(code int, format string, args ...any) *ProtocolError {
 	return &ProtocolError{Code: code, Reason: fmt.Sprintf(format, args...)}
 }

@@ -40,8 +40,10 @@ type DeflateConfig struct {
 	// ServerContextTakeover lets the server compress each message with the
 	// previous ones as history: better ratios for similar messages, at the
 	// price of one flate.Writer per connection (about 0.8 MiB, 1.2 MiB at
-	// flate.BestSpeed) held for the connection's life. When false, a
-	// server answers server_no_context_takeover, and a client asks for it.
+	// flate.BestSpeed) held for the connection's life. (At flate.BestSpeed,
+	// compress/flate codes a message under 128 bytes on its own, so only
+	// longer messages gain.) When false, a server answers
+	// server_no_context_takeover, and a client asks for it.
 	ServerContextTakeover bool
 
 	// ClientContextTakeover lets the client do the same: the server then
@@ -436,7 +438,8 @@ func NewDecompressor(contextTakeover bool) *Decompressor {
 // checked as it is produced, so a decompression bomb fails after at most
 // limit+1 bytes with a *ProtocolError carrying CloseMessageTooBig, and dst
 // never grows much past the limit. Corrupt data is a *ProtocolError with
-// CloseInvalidPayload. An empty p is an empty message.
+// CloseInvalidPayload. On error, dst is returned with its original length.
+// An empty p is an empty message.
 //
 // After an error the context is lost: the connection must be failed.
 func (d *Decompressor) Decompress(dst, p []byte, limit int) ([]byte, error) {
@@ -453,8 +456,11 @@ func (d *Decompressor) inflate(dst, p []byte, limit int64, text *utf8State) ([]b
 		return dst, nil
 	}
 	fr := inflaters.Get().(io.ReadCloser)
-	defer inflaters.Put(fr)
 	d.src = tailReader{p: p}
+	defer func() {
+		d.src = tailReader{} // do not keep p
+		inflaters.Put(fr)
+	}()
 	var dict []byte
 	if d.takeover {
 		dict = d.hist
@@ -473,11 +479,11 @@ func (d *Decompressor) inflate(dst, p []byte, limit int64, text *utf8State) ([]b
 			chunk := dst[len(dst) : len(dst)+k]
 			dst = dst[:len(dst)+k]
 			if produced+int64(k) > limit {
-				return dst, &ProtocolError{Code: CloseMessageTooBig, err: protocols.ErrPackageTooLarge,
+				return dst[:start], &ProtocolError{Code: CloseMessageTooBig, err: protocols.ErrPackageTooLarge,
 					Reason: fmt.Sprintf("compressed message inflates past the %d-byte limit", limit)}
 			}
 			if text != nil && !text.write(chunk) {
-				return dst, protocolErr(CloseInvalidPayload, "invalid UTF-8 in text message")
+				return dst[:start], protocolErr(CloseInvalidPayload, "invalid UTF-8 in text message")
 			}
 		}
 		switch {
@@ -489,7 +495,7 @@ func (d *Decompressor) inflate(dst, p []byte, limit int64, text *utf8State) ([]b
 			// The empty stored block of the tail ended the message, and the
 			// reader went on to look for another block.
 		default:
-			return dst, &ProtocolError{Code: CloseInvalidPayload, err: err,
+			return dst[:start], &ProtocolError{Code: CloseInvalidPayload, err: err,
 				Reason: "corrupt compressed message: " + err.Error()}
 		}
 		break

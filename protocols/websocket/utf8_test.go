@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -135,6 +136,47 @@ func FuzzUTF8(f *testing.F) {
 			}
 			if !ok {
 				break
+			}
+		}
+	})
+}
+
+// BenchmarkUTF8 validates 64 KiB of text in 4 KiB pieces: ASCII, mixed
+// (Latin, Greek, CJK, emoji: 1- to 4-byte characters, some split between
+// pieces), and utf8.Valid on the mixed text at once for comparison.
+func BenchmarkUTF8(b *testing.B) {
+	ascii := []byte(strings.Repeat("The quick brown fox jumps over the lazy dog. ", 1500)[:64<<10])
+	mixed := []byte(strings.Repeat("Grüße, καλημέρα, 你好世界, 😀! ", 2000)[:64<<10])
+	for !utf8.Valid(mixed) {
+		mixed = mixed[:len(mixed)-1]
+	}
+	for _, tc := range []struct {
+		name string
+		text []byte
+	}{{"ascii", ascii}, {"mixed", mixed}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(tc.text)))
+			for b.Loop() {
+				var s utf8State
+				for p := tc.text; len(p) > 0; {
+					n := min(len(p), 4096)
+					if !s.write(p[:n]) {
+						b.Fatal("invalid")
+					}
+					p = p[n:]
+				}
+				if !s.complete() {
+					b.Fatal("incomplete")
+				}
+			}
+		})
+	}
+	b.Run("utf8.Valid/mixed", func(b *testing.B) {
+		b.SetBytes(int64(len(mixed)))
+		for b.Loop() {
+			if !utf8.Valid(mixed) {
+				b.Fatal("invalid")
 			}
 		}
 	})
