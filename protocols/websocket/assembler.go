@@ -92,6 +92,14 @@ type Message struct {
 //     UTF-8 (1007);
 //   - corrupt compressed data (1007).
 //
+// A codec's Decode maps onto Next directly: bytes consumed without a
+// message are a skip, and n == 0 without a message means "need more".
+//
+//	func (c *codec) Decode(in []byte) (websocket.Message, int, bool, error) {
+//		m, n, ok, err := c.asm.Next(in)
+//		return m, n, !ok, err
+//	}
+//
 // An Assembler is not safe for concurrent use. The zero value is a server
 // with DefaultMaxMessageSize and no extensions.
 type Assembler struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -455,6 +456,7 @@ func (d *Decompressor) inflate(dst, p []byte, limit int64, text *utf8State) ([]b
 	if len(p) == 0 {
 		return dst, nil
 	}
+	limit = min(limit, math.MaxInt64-1)
 	fr := inflaters.Get().(io.ReadCloser)
 	d.src = tailReader{p: p}
 	defer func() {

@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"strings"
@@ -440,5 +441,12 @@ func TestDeflateParamsRoles(t *testing.T) {
 	sd.Decompress(nil, z1, 0)
 	if out, err := sd.Decompress(nil, z2, 0); err == nil && bytes.Equal(out, m) {
 		t.Fatal("server decompressor kept a context the client may not use")
+	}
+}
+
+func TestDecompressNoLimitOverflow(t *testing.T) {
+	out, err := ws.NewDecompressor(false).Decompress(nil, []byte("\xf2\x48\xcd\xc9\xc9\x07\x00"), math.MaxInt)
+	if err != nil || string(out) != "Hello" {
+		t.Fatalf("= %q, %v", out, err)
 	}
 }

@@ -46,9 +46,10 @@
 //
 // Nothing here allocates per frame in the steady state: header parsing and
 // encoding, masking (8 bytes at a time), UTF-8 validation (through
-// utf8.Valid) and message assembly work in place or in retained buffers. A
-// single-frame message that arrived whole is unmasked where it lies and
-// delivered without a copy. Compression uses pooled compress/flate writers
-// and readers; see Compressor and Decompressor for the memory each
-// connection holds with and without context takeover.
+// utf8.Valid, 8 ASCII bytes at a time) and message assembly work in place or
+// in retained buffers. A single-frame message that arrived whole is unmasked
+// where it lies and delivered without a copy. Compression uses pooled
+// compress/flate writers and readers (compress/flate itself allocates Huffman
+// tables for some blocks); see Compressor and Decompressor for the memory
+// each connection holds with and without context takeover.
 package websocket
