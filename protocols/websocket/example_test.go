@@ -1,0 +1,182 @@
+package websocket_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/workerman-go/workerman/protocols"
+	"github.com/workerman-go/workerman/protocols/websocket"
+)
+
+// A server codec reads client frames with an Assembler, answers pings and
+// closes, and writes unmasked frames.
+func Example() {
+	a := websocket.NewAssembler(websocket.Config{Role: websocket.RoleServer, MaxMessageSize: 1 << 20})
+
+	// What a browser might send: a text message in two fragments with a
+	// ping between them, then a close. Clients mask every frame.
+	var in []byte
+	for _, f := range []struct {
+		fin     bool
+		op      websocket.Opcode
+		payload string
+	}{
+		{false, websocket.OpText, "Hello, "},
+		{true, websocket.OpPing, "are you there?"},
+		{true, websocket.OpContinuation, "world"},
+		{true, websocket.OpClose, "\x03\xe8bye"},
+	} {
+		h := websocket.FrameHeader{Fin: f.fin, Opcode: f.op, Masked: true, MaskKey: websocket.NewMaskKey()}
+		in = websocket.AppendFrame(in, h, f.payload)
+	}
+
+	var out []byte // what the server writes back
+	for len(in) > 0 {
+		m, n, ok, err := a.Next(in)
+		if err != nil {
+			fmt.Println("error:", err)
+			return
+		}
+		in = in[n:]
+		if !ok {
+			if n == 0 {
+				break // need more bytes
+			}
+			continue // consumed part of a message
+		}
+		switch m.Opcode {
+		case websocket.OpText, websocket.OpBinary:
+			fmt.Printf("%s message: %q\n", m.Opcode, m.Payload)
+		case websocket.OpPing:
+			fmt.Printf("ping %q\n", m.Payload)
+			out = websocket.AppendFrame(out, websocket.FrameHeader{Fin: true, Opcode: websocket.OpPong}, m.Payload)
+		case websocket.OpClose:
+			code, reason, _ := websocket.ParseClosePayload(m.Payload)
+			fmt.Printf("close %d %q\n", code, reason)
+			out = append(out, websocket.CloseFrame(code, "")...)
+		}
+	}
+	fmt.Printf("reply: % x\n", out)
+
+	// Output:
+	// ping "are you there?"
+	// text message: "Hello, world"
+	// close 1000 "bye"
+	// reply: 8a 0e 61 72 65 20 79 6f 75 20 74 68 65 72 65 3f 88 02 03 e8
+}
+
+// A frame that breaks the protocol fails the connection with a close frame
+// carrying the close code: the error is a protocols.Rejection.
+func ExampleProtocolError() {
+	a := websocket.NewAssembler(websocket.Config{})
+	// An unmasked frame from a client.
+	_, _, _, err := a.Next(websocket.AppendFrame(nil, websocket.FrameHeader{Fin: true, Opcode: websocket.OpText}, "hi"))
+	fmt.Println(err)
+
+	var pe *websocket.ProtocolError
+	if errors.As(err, &pe) {
+		fmt.Println("close code:", pe.Code)
+	}
+	var rej protocols.Rejection
+	if errors.As(err, &rej) {
+		fmt.Printf("reply: %q\n", rej.Reply())
+	}
+	// Output:
+	// websocket: unmasked frame from the client (close 1002, protocol error)
+	// close code: 1002
+	// reply: "\x88 \x03\xeaunmasked frame from the client"
+}
+
+// Next consumes what has arrived and delivers a message once it is
+// complete, so a codec never waits for a whole frame to be buffered.
+func ExampleAssembler_Next() {
+	a := websocket.NewAssembler(websocket.Config{Role: websocket.RoleClient})
+	// A server's frame (unmasked), arriving in two reads.
+	frame := websocket.AppendFrame(nil, websocket.FrameHeader{Fin: true, Opcode: websocket.OpText}, "Hello")
+
+	m, n, ok, _ := a.Next(frame[:4])
+	fmt.Println(n, ok) // the header and 2 payload bytes
+	m, n, ok, _ = a.Next(frame[4:])
+	fmt.Println(n, ok, m.Opcode, string(m.Payload))
+	// Output:
+	// 4 false
+	// 3 true text Hello
+}
+
+func ExampleAcceptKey() {
+	key := "dGhlIHNhbXBsZSBub25jZQ==" // Sec-WebSocket-Key, RFC 6455 section 1.3
+	if websocket.ValidKey(key) {
+		fmt.Println("Sec-WebSocket-Accept:", websocket.AcceptKey(key))
+	}
+	// Output: Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
+}
+
+func ExampleSelectSubprotocol() {
+	offered := "mqtt, v2.chat, chat" // Sec-WebSocket-Protocol from the client
+	fmt.Println(websocket.SelectSubprotocol(offered, []string{"chat", "v2.chat"}))
+	// Output: chat
+}
+
+func ExampleParseExtensions() {
+	exts, err := websocket.ParseExtensions(`permessage-deflate; client_max_window_bits; server_max_window_bits="10", permessage-deflate`)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, e := range exts {
+		fmt.Println(e.Name, e.Params)
+	}
+	// Output:
+	// permessage-deflate [{client_max_window_bits } {server_max_window_bits 10}]
+	// permessage-deflate []
+}
+
+// A server accepts the first permessage-deflate offer it can honour and
+// answers with the agreed parameters.
+func ExampleNegotiateDeflate() {
+	offers, _ := websocket.ParseExtensions("permessage-deflate; server_max_window_bits=10, permessage-deflate; client_max_window_bits")
+	params, ok := websocket.NegotiateDeflate(offers, websocket.DeflateConfig{ServerContextTakeover: true})
+	if !ok {
+		fmt.Println("no compression")
+		return
+	}
+	fmt.Println("Sec-WebSocket-Extensions:", params)
+
+	// The connection's compressor and decompressor.
+	comp := params.NewCompressor(websocket.RoleServer, 0)
+	defer comp.Release()
+	dec := params.NewDecompressor(websocket.RoleServer)
+	_ = websocket.Config{Role: websocket.RoleServer, Decompressor: dec}
+	// Output: Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover
+}
+
+// Compressed frames carry RSV1; an Assembler with a Decompressor inflates
+// them.
+func ExampleCompressor_AppendFrame() {
+	msg := strings.Repeat("a message, ", 15)
+	comp := websocket.NewCompressor(0, false)
+	frame := comp.AppendFrameString(nil, websocket.FrameHeader{Fin: true, Opcode: websocket.OpText}, msg)
+	fmt.Println(len(msg), "bytes in", len(frame), "bytes on the wire")
+
+	a := websocket.NewAssembler(websocket.Config{Role: websocket.RoleClient, Decompressor: websocket.NewDecompressor(false)})
+	m, _, _, err := a.Next(frame)
+	fmt.Println(string(m.Payload) == msg, err)
+	// Output:
+	// 165 bytes in 31 bytes on the wire
+	// true <nil>
+}
+
+func ExampleCloseFrame() {
+	frame := websocket.CloseFrame(websocket.CloseGoingAway, "restarting")
+	fmt.Printf("% x\n", frame)
+
+	h, n, _ := websocket.ParseFrameHeader(frame)
+	code, reason, err := websocket.ParseClosePayload(frame[n : n+int(h.Length)])
+	fmt.Println(h.Opcode, code, reason, err)
+	fmt.Println(&websocket.CloseError{Code: code, Reason: reason})
+	// Output:
+	// 88 0c 03 e9 72 65 73 74 61 72 74 69 6e 67
+	// close 1001 restarting <nil>
+	// websocket: close 1001 (going away): restarting
+}
