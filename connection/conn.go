@@ -168,6 +168,8 @@ type codecSession interface {
 	// opened and closed tell a ConnCodec about its connection.
 	opened(c *Conn)
 	closed()
+	// codecValue is the codec itself.
+	codecValue() any
 }
 
 // ConnCodec is implemented by protocol codecs that act on their connection
@@ -508,6 +510,19 @@ func (c *Conn) WhenClosed(fn func()) {
 	}
 	x.onClosed = append(x.onClosed, fn)
 	c.mu.Unlock()
+}
+
+// Codec is the connection's current protocol codec (what the protocol's
+// NewCodec made, or what Switch installed): for protocol packages that
+// offer per-connection settings, such as a WebSocket connection's message
+// type. Applications rarely need it.
+func (c *Conn) Codec() any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sess == nil {
+		return nil
+	}
+	return c.sess.codecValue()
 }
 
 // Loop is the event loop that owns the connection (nil before an AsyncConn

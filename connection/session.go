@@ -31,6 +31,8 @@ func (s *session[M]) opened(c *Conn) {
 	}
 }
 
+func (s *session[M]) codecValue() any { return s.codec }
+
 func (s *session[M]) closed() {
 	if s.connCodec != nil {
 		s.connCodec.Closed()

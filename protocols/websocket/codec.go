@@ -1,0 +1,374 @@
+package websocket
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/protocols"
+	"github.com/workerman-go/workerman/protocols/http"
+)
+
+// Defaults of the connection side, for option fields that are zero.
+const (
+	DefaultCloseTimeout      = 5 * time.Second
+	DefaultCompressThreshold = 512
+)
+
+// Callbacks are the WebSocket events of a connection, with Workerman's
+// names. They run on the connection's event loop and must not block.
+type Callbacks struct {
+	// OnWebSocketPing replaces the automatic pong.
+	OnWebSocketPing func(c *connection.Conn, payload []byte)
+	OnWebSocketPong func(c *connection.Conn, payload []byte)
+	// OnWebSocketClose runs when the connection ends: with the peer's close
+	// code and reason when it sent a close frame (CloseNoStatus when the
+	// frame had none), with CloseAbnormal when the TCP connection ended
+	// without one.
+	OnWebSocketClose func(c *connection.Conn, code int, reason string)
+}
+
+// connSettings is what a codec needs of its options, on either side.
+type connSettings struct {
+	Callbacks
+	role              Role
+	max               int
+	binary            bool
+	compressThreshold int
+	pingInterval      time.Duration
+	idleTimeout       time.Duration
+	closeTimeout      time.Duration
+}
+
+// codec is one connection's WebSocket state, for a server or a client.
+// Decode, the handshake and the timers run on the connection's loop; Encode
+// runs on any goroutine, under the connection's send lock (which also
+// serializes the compressor).
+type codec struct {
+	set *connSettings
+
+	// handshake is set until the opening handshake is complete; while it is,
+	// Decode reads it instead of frames.
+	handshake interface {
+		decode(s *codec, in []byte) (n int, err error)
+	}
+	asm  Assembler
+	comp *Compressor // nil without permessage-deflate
+
+	binary      atomic.Bool
+	subprotocol atomic.Value // string: the one agreed (a client's view)
+	closing     atomic.Bool  // a close frame was sent
+	closed      atomic.Bool  // a close frame was received, or the connection ended
+
+	// ready is set when the opening handshake is complete. Until then a
+	// client's Encode keeps its frames in early, written right after the
+	// handshake; Encode calls are serialized by the connection, so early
+	// needs no lock of its own.
+	ready atomic.Bool
+	early []byte
+
+	// Loop-only.
+	conn      *connection.Conn
+	gotClose  bool
+	activity  uint64
+	seen      uint64
+	quietFrom time.Time
+}
+
+func newCodec(set *connSettings) *codec {
+	s := &codec{set: set}
+	s.asm.Reset(Config{Role: set.role, MaxMessageSize: set.max})
+	s.binary.Store(set.binary)
+	s.subprotocol.Store("")
+	return s
+}
+
+// SetBinary makes Send of a string on the WebSocket connection c write
+// binary frames (true) or text frames (false), as Workerman's websocketType.
+// It reports false when c is not a WebSocket connection.
+func SetBinary(c *connection.Conn, binary bool) bool {
+	s, ok := c.Codec().(*codec)
+	if ok {
+		s.binary.Store(binary)
+	}
+	return ok
+}
+
+// Opened implements connection.ConnCodec.
+func (s *codec) Opened(c *connection.Conn) {
+	s.conn = c
+	if h, ok := s.handshake.(interface{ opened(s *codec) }); ok {
+		h.opened(s)
+	}
+	if s.handshake == nil {
+		s.startTimers()
+	}
+}
+
+// Closed implements connection.ConnCodec.
+func (s *codec) Closed() {
+	if s.comp != nil {
+		s.comp.Release()
+	}
+	if s.handshake == nil && !s.gotClose && s.set.OnWebSocketClose != nil {
+		s.guard("OnWebSocketClose", func() { s.set.OnWebSocketClose(s.conn, CloseAbnormal, "") })
+	}
+	s.closed.Store(true)
+}
+
+// guard runs a callback, recovering a panic: logged, and the connection
+// destroyed, as for every user callback.
+func (s *codec) guard(name string, fn func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			slog.Error("workerman: panic in callback; closing the connection", "callback", name,
+				"conn", s.conn.ID(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			s.conn.Destroy()
+			err = fmt.Errorf("panic in %s: %v", name, r)
+		}
+	}()
+	fn()
+	return nil
+}
+
+// frameHeader returns the header of a frame this side sends: masked with a
+// fresh key on a client.
+func (s *codec) frameHeader(op Opcode) FrameHeader {
+	h := FrameHeader{Fin: true, Opcode: op}
+	if s.set.role == RoleClient {
+		h.Masked, h.MaskKey = true, NewMaskKey()
+	}
+	return h
+}
+
+// controlFrame encodes a control frame of this side.
+func (s *codec) controlFrame(op Opcode, payload []byte) []byte {
+	return AppendFrame(nil, s.frameHeader(op), payload)
+}
+
+// Decode implements protocols.Codec.
+func (s *codec) Decode(in []byte) (Message, int, bool, error) {
+	if s.handshake != nil {
+		n, err := s.handshake.decode(s, in)
+		return Message{}, n, n > 0 && err == nil, err
+	}
+	m, n, ok, err := s.asm.Next(in)
+	if n > 0 {
+		s.activity++
+	}
+	if err != nil || !ok {
+		return Message{}, n, n > 0 && err == nil, err
+	}
+	switch m.Opcode {
+	case OpPing:
+		if hook := s.set.OnWebSocketPing; hook != nil {
+			s.guard("OnWebSocketPing", func() { hook(s.conn, m.Payload) })
+		} else if !s.closing.Load() {
+			_ = s.conn.SendRaw(s.controlFrame(OpPong, m.Payload))
+		}
+		return Message{}, n, true, nil
+	case OpPong:
+		if hook := s.set.OnWebSocketPong; hook != nil {
+			s.guard("OnWebSocketPong", func() { hook(s.conn, m.Payload) })
+		}
+		return Message{}, n, true, nil
+	case OpClose:
+		s.receivedClose(m.Payload)
+		return Message{}, n, true, nil
+	}
+	return m, n, false, nil
+}
+
+// receivedClose answers the peer's close frame (unless this side started
+// the closing handshake) and closes the connection.
+func (s *codec) receivedClose(payload []byte) {
+	code, reason, _ := ParseClosePayload(payload) // validated by the Assembler
+	s.gotClose = true
+	s.closed.Store(true)
+	if !s.closing.Swap(true) {
+		var echo []byte
+		if code != CloseNoStatus {
+			echo = AppendClosePayload(nil, code, "")
+		}
+		_ = s.conn.SendRaw(s.controlFrame(OpClose, echo))
+	}
+	s.conn.Close()
+	if hook := s.set.OnWebSocketClose; hook != nil {
+		s.guard("OnWebSocketClose", func() { hook(s.conn, code, reason) })
+	}
+}
+
+// handshakeDone switches from the handshake to frames: timers start, and a
+// client's early frames are written.
+func (s *codec) handshakeDone() {
+	s.handshake = nil
+	s.startTimers()
+	if s.set.role == RoleClient {
+		_ = s.conn.Send(flushEarly{}) // sets ready, in order with other sends
+	} else {
+		s.ready.Store(true)
+	}
+}
+
+// startTimers starts the ping and idle checks.
+func (s *codec) startTimers() {
+	every := s.set.pingInterval
+	if every <= 0 {
+		every = s.set.idleTimeout / 2
+	}
+	if every <= 0 || s.conn == nil {
+		return
+	}
+	s.quietFrom = time.Now()
+	s.conn.Every(every, s.tick)
+}
+
+// tick pings the peer and closes the connection if it has been silent for
+// the idle timeout.
+func (s *codec) tick() {
+	if s.closing.Load() || s.closed.Load() {
+		return
+	}
+	now := time.Now()
+	if s.activity != s.seen {
+		s.seen, s.quietFrom = s.activity, now
+	} else if idle := s.set.idleTimeout; idle > 0 && now.Sub(s.quietFrom) >= idle {
+		Close(s.conn, CloseGoingAway, "idle timeout")
+		return
+	}
+	if s.set.pingInterval > 0 {
+		_ = s.conn.SendRaw(s.controlFrame(OpPing, nil))
+	}
+}
+
+// closeRequest is what Close sends through the codec.
+type closeRequest struct {
+	code   int
+	reason string
+}
+
+// flushEarly makes a client's Encode write the frames it held back during
+// the handshake, in order before any later frame.
+type flushEarly struct{}
+
+// Close starts the closing handshake of the WebSocket connection c: it
+// sends a close frame with code and reason (cut to 123 bytes), sends
+// nothing after it, and closes the connection when the peer answers, or
+// after the close timeout. On a connection that is not a WebSocket
+// connection it just closes c. Safe for concurrent use.
+func Close(c *connection.Conn, code int, reason string) {
+	s, ok := c.Codec().(*codec)
+	if !ok {
+		c.Close()
+		return
+	}
+	if err := c.Send(closeRequest{code, reason}); err != nil {
+		c.Close()
+		return
+	}
+	timeout := s.set.closeTimeout
+	if timeout <= 0 {
+		timeout = DefaultCloseTimeout
+	}
+	c.After(timeout, func() { c.Close() })
+}
+
+// ErrClosing is returned by Send once a close frame has been sent.
+var ErrClosing = errors.New("websocket: the connection is closing")
+
+// Encode implements protocols.Codec.
+func (s *codec) Encode(dst []byte, msg any) ([]byte, error) {
+	if _, ok := msg.(flushEarly); ok {
+		dst = append(dst, s.early...)
+		s.early = nil
+		s.ready.Store(true)
+		return dst, nil
+	}
+	if s.closing.Load() {
+		return dst, ErrClosing
+	}
+	if !s.ready.Load() {
+		if s.set.role == RoleServer {
+			return dst, errors.New("websocket: Send before the handshake is complete")
+		}
+		// Before the handshake completes: encoded now, written after it.
+		var err error
+		s.early, err = s.encode(s.early, msg)
+		return dst, err
+	}
+	return s.encode(dst, msg)
+}
+
+func (s *codec) encode(dst []byte, msg any) ([]byte, error) {
+	switch m := msg.(type) {
+	case string:
+		op := OpText
+		if s.binary.Load() {
+			op = OpBinary
+		}
+		return appendData(s, dst, op, m), nil
+	case []byte:
+		return appendData(s, dst, OpBinary, m), nil
+	case Message:
+		switch m.Opcode {
+		case OpText, OpBinary:
+			return appendData(s, dst, m.Opcode, m.Payload), nil
+		case OpPing, OpPong:
+			if len(m.Payload) > MaxControlPayload {
+				return dst, fmt.Errorf("websocket: %v payload of %d bytes (at most %d)", m.Opcode, len(m.Payload), MaxControlPayload)
+			}
+			return AppendFrame(dst, s.frameHeader(m.Opcode), m.Payload), nil
+		}
+		return dst, fmt.Errorf("websocket: cannot send a %v message (use Close)", m.Opcode)
+	case closeRequest:
+		if !ValidCloseCode(m.code) {
+			return dst, fmt.Errorf("websocket: invalid close code %d", m.code)
+		}
+		s.closing.Store(true)
+		return AppendFrame(dst, s.frameHeader(OpClose), AppendClosePayload(nil, m.code, m.reason)), nil
+	}
+	return dst, fmt.Errorf("websocket: cannot send %T: %w", msg, protocols.ErrUnsupportedMessage)
+}
+
+func appendData[P string | []byte](s *codec, dst []byte, op Opcode, payload P) []byte {
+	h := s.frameHeader(op)
+	threshold := s.set.compressThreshold
+	if threshold <= 0 {
+		threshold = DefaultCompressThreshold
+	}
+	if s.comp != nil && len(payload) >= threshold {
+		return s.comp.AppendFrame(dst, h, []byte(payload)) // a string is copied once; deflate costs far more
+	}
+	return AppendFrame(dst, h, payload)
+}
+
+// handshakeError is a refused opening handshake: on a server, answered with
+// an HTTP status; on a client, the reason the server's answer was refused.
+type handshakeError struct {
+	status int
+	msg    string
+	header http.Header
+}
+
+func (e *handshakeError) Error() string { return "websocket: handshake refused: " + e.msg }
+
+func (e *handshakeError) response() *http.Response {
+	r := http.NewResponse(e.status, e.msg+"\n").WithHeader("Content-Type", "text/plain; charset=utf-8")
+	r.Header = append(r.Header, e.header...)
+	return r
+}
+
+// Reply implements protocols.Rejection (the handshake of a websocket://
+// connection).
+func (e *handshakeError) Reply() []byte {
+	if e.status == 0 {
+		return nil
+	}
+	r := e.response().WithHeader("Connection", "close")
+	b, _ := r.AppendTo(nil, nil)
+	return b
+}

@@ -1,0 +1,264 @@
+package websocket
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/protocols"
+	"github.com/workerman-go/workerman/protocols/http"
+)
+
+// Options configure the server side of WebSocket connections: a
+// "websocket://" Worker (Protocol) or an upgrade on an http Worker
+// (Upgrade). The callbacks run on the connection's event loop and must not
+// block; their names are Workerman's.
+type Options struct {
+	// Subprotocols the server speaks, in its order of preference; the
+	// first one the client offers is chosen (Sec-WebSocket-Protocol).
+	Subprotocols []string
+	// MaxMessageSize bounds a message after decompression (1009 beyond).
+	// 0: the connection's MaxPackageSize (10 MiB by default).
+	MaxMessageSize int
+	// Deflate, when set, accepts permessage-deflate (RFC 7692) with these
+	// parameters; outgoing messages of CompressThreshold bytes or more are
+	// compressed. Decompression is bounded by MaxMessageSize.
+	Deflate           *DeflateConfig
+	CompressThreshold int // default 512 bytes
+	// Binary makes Send of a string write a binary frame (Workerman's
+	// $connection->websocketType = BINARY_TYPE_ARRAYBUFFER); see SetBinary
+	// for one connection. A []byte is always sent as binary.
+	Binary bool
+	// PingInterval, when positive, sends a ping that often. IdleTimeout,
+	// when positive, closes (1001) a connection from which nothing (no
+	// message, no pong) has arrived for that long; it is checked at each
+	// ping, or every IdleTimeout/2 without pings.
+	PingInterval time.Duration
+	IdleTimeout  time.Duration
+	// CloseTimeout bounds the close handshake started by Close: without the
+	// peer's close frame by then, the connection is closed anyway (default
+	// 5 s).
+	CloseTimeout time.Duration
+
+	// OnWebSocketConnect runs with the handshake request before it is
+	// accepted: it may check the Origin, read cookies, choose another
+	// offered subprotocol, add fields to the 101 response, or refuse the
+	// connection by returning an error (answered 403, or the status of an
+	// *http.Error).
+	OnWebSocketConnect func(c *connection.Conn, h *Handshake) error
+	// OnWebSocketConnected runs once the 101 response is sent.
+	OnWebSocketConnected func(c *connection.Conn, req *http.Request)
+	Callbacks
+}
+
+func (o *Options) settings(maxPackage int) *connSettings {
+	set := &connSettings{
+		Callbacks: o.Callbacks, role: RoleServer, max: o.MaxMessageSize, binary: o.Binary,
+		compressThreshold: o.CompressThreshold, pingInterval: o.PingInterval,
+		idleTimeout: o.IdleTimeout, closeTimeout: o.CloseTimeout,
+	}
+	if set.max <= 0 {
+		set.max = maxPackage
+	}
+	return set
+}
+
+// Handshake is the opening handshake of a connection, as
+// OnWebSocketConnect sees it.
+type Handshake struct {
+	Request *http.Request
+	// Subprotocol is the subprotocol chosen from the client's offer ("" for
+	// none). The callback may set another one the client offered.
+	Subprotocol string
+	// Header holds fields to add to the 101 response.
+	Header http.Header
+
+	offered []string
+	deflate *DeflateParams
+}
+
+// Offered returns the subprotocols the client offered, in its order.
+func (h *Handshake) Offered() []string { return h.offered }
+
+// Protocol is the "websocket://" scheme: a Worker whose connections are
+// WebSocket connections from their first byte, as Workerman's websocket
+// Worker. The opening handshake is answered (or refused, with an HTTP
+// status) before any message; OnMessage receives each data message:
+//
+//	w := worker.New("websocket://0.0.0.0:8000", websocket.Protocol(websocket.Options{}))
+//	w.OnMessage = func(c *connection.Conn, m websocket.Message) { c.Send("you said: " + string(m.Payload)) }
+//
+// m.Payload is only valid until OnMessage returns: copy it to keep it.
+//
+// On such a connection, Send writes a string as a text frame (binary with
+// Options.Binary or SetBinary), a []byte as a binary frame, and a Message
+// with its opcode (text, binary, ping, pong). Protocol errors close the
+// connection with the RFC's close code; a close frame from the peer is
+// answered and the connection closed; pings are answered with pongs. Close
+// starts the closing handshake.
+func Protocol(opts Options) protocols.Protocol[Message] { return &serverProtocol{opts: opts} }
+
+type serverProtocol struct{ opts Options }
+
+func (p *serverProtocol) Scheme() string { return "websocket" }
+
+func (p *serverProtocol) NewCodec(limits protocols.Limits) protocols.Codec[Message] {
+	s := newCodec(p.opts.settings(limits.MaxPackageSize))
+	s.handshake = &serverHandshake{opts: &p.opts}
+	return s
+}
+
+// Upgrade answers req, a request of an http Worker, with the WebSocket
+// handshake and hands the connection over to the WebSocket protocol with
+// onMessage: pages, event streams and WebSockets then share one port.
+//
+//	w.OnMessage = func(c *connection.Conn, r *http.Request) {
+//		if r.IsUpgrade("websocket") {
+//			websocket.Upgrade(c, r, opts, onWSMessage)
+//			return
+//		}
+//		... serve the page ...
+//	}
+//
+// When the request is not a valid handshake (or OnWebSocketConnect refuses
+// it), Upgrade answers it with an HTTP error (400, 403, 426 with
+// Sec-WebSocket-Version: 13) and returns the reason. Call it from the
+// http Worker's OnMessage.
+func Upgrade(c *connection.Conn, req *http.Request, opts Options, onMessage func(c *connection.Conn, m Message)) error {
+	s := newCodec(opts.settings(c.MaxPackageSize()))
+	s.conn = c
+	reply, err := accept(s, &opts, req)
+	if err != nil {
+		var he *handshakeError
+		if errors.As(err, &he) {
+			_ = c.Send(he.response())
+		}
+		return err
+	}
+	if err := c.SendRaw(reply); err != nil {
+		return fmt.Errorf("websocket: writing the handshake: %w", err)
+	}
+	s.handshake = nil
+	s.ready.Store(true)
+	connection.Switch[Message](c, s, onMessage) // Opened starts the timers
+	if hook := opts.OnWebSocketConnected; hook != nil {
+		s.guard("OnWebSocketConnected", func() { hook(c, req) })
+	}
+	return nil
+}
+
+// serverHandshake reads the opening handshake of a websocket:// connection.
+type serverHandshake struct {
+	opts   *Options
+	parser http.Parser
+}
+
+func (h *serverHandshake) decode(s *codec, in []byte) (int, error) {
+	req, n, err := h.parser.Parse(in)
+	if err != nil {
+		return 0, err // an *http.Error: answered with its status
+	}
+	if req == nil {
+		return n, nil
+	}
+	req.RemoteAddr = s.conn.RemoteAddr()
+	reply, err := accept(s, h.opts, req)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.conn.SendRaw(reply); err != nil {
+		return 0, fmt.Errorf("websocket: writing the handshake: %w", err)
+	}
+	s.handshakeDone()
+	if hook := h.opts.OnWebSocketConnected; hook != nil {
+		s.guard("OnWebSocketConnected", func() { hook(s.conn, req) })
+	}
+	return n, nil
+}
+
+// accept checks req as an opening handshake (RFC 6455 §4.2.1), runs
+// OnWebSocketConnect, configures s for what was agreed and returns the 101
+// response.
+func accept(s *codec, opts *Options, req *http.Request) ([]byte, error) {
+	refuse := func(status int, msg string) error { return &handshakeError{status: status, msg: msg} }
+	key := strings.TrimSpace(req.Header.Get("Sec-WebSocket-Key"))
+	switch {
+	case req.Method != "GET":
+		return nil, refuse(400, "a WebSocket handshake is a GET request")
+	case req.ProtoMinor < 1:
+		return nil, refuse(400, "a WebSocket handshake needs HTTP/1.1")
+	case !req.IsUpgrade("websocket"):
+		return nil, refuse(400, "not a WebSocket handshake (Upgrade: websocket and Connection: Upgrade)")
+	case strings.TrimSpace(req.Header.Get("Sec-WebSocket-Version")) != "13":
+		return nil, &handshakeError{status: 426, msg: "unsupported WebSocket version: this server speaks 13",
+			header: http.Header{{Name: "Sec-WebSocket-Version", Value: "13"}}}
+	case !ValidKey(key):
+		return nil, refuse(400, "Sec-WebSocket-Key is not the base64 of 16 bytes")
+	}
+	h := &Handshake{Request: req}
+	offered := strings.Join(req.Header.Values("Sec-WebSocket-Protocol"), ",")
+	for _, p := range strings.Split(offered, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			h.offered = append(h.offered, p)
+		}
+	}
+	h.Subprotocol = SelectSubprotocol(offered, opts.Subprotocols)
+	if opts.Deflate != nil {
+		if exts, err := ParseExtensions(strings.Join(req.Header.Values("Sec-WebSocket-Extensions"), ", ")); err == nil {
+			if p, ok := NegotiateDeflate(exts, *opts.Deflate); ok {
+				h.deflate = &p
+			}
+		}
+	}
+	if hook := opts.OnWebSocketConnect; hook != nil {
+		var err error
+		if perr := s.guard("OnWebSocketConnect", func() { err = hook(s.conn, h) }); perr != nil {
+			return nil, refuse(500, "internal error")
+		}
+		if err != nil {
+			var he *http.Error
+			if errors.As(err, &he) {
+				return nil, refuse(he.Status, strings.TrimPrefix(he.Msg, "http: "))
+			}
+			return nil, refuse(403, "forbidden")
+		}
+		if h.Subprotocol != "" && !contains(h.offered, h.Subprotocol) {
+			slog.Error("websocket: OnWebSocketConnect chose a subprotocol the client did not offer", "subprotocol", h.Subprotocol)
+			return nil, refuse(500, "internal error")
+		}
+	}
+
+	resp := http.NewResponse(101, "")
+	resp.Header.Add("Upgrade", "websocket")
+	resp.Header.Add("Connection", "Upgrade")
+	resp.Header.Add("Sec-WebSocket-Accept", AcceptKey(key))
+	if h.Subprotocol != "" {
+		resp.Header.Add("Sec-WebSocket-Protocol", h.Subprotocol)
+	}
+	if h.deflate != nil {
+		resp.Header.Add("Sec-WebSocket-Extensions", h.deflate.String())
+	}
+	resp.Header = append(resp.Header, h.Header...)
+	reply, err := resp.AppendTo(nil, req)
+	if err != nil {
+		slog.Error("websocket: handshake response", "err", err)
+		return nil, refuse(500, "internal error")
+	}
+	if h.deflate != nil {
+		s.comp = h.deflate.NewCompressor(RoleServer, opts.Deflate.Level)
+		s.asm.Reset(Config{Role: RoleServer, MaxMessageSize: s.set.max, Decompressor: h.deflate.NewDecompressor(RoleServer)})
+	}
+	return reply, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
