@@ -333,9 +333,11 @@ func TestClientServerWithCompression(t *testing.T) {
 		c.Send(websocket.Message{Opcode: m.Opcode, Payload: m.Payload})
 	}
 	addr := start(t, w)
-	if _, resp := dialRaw(t, addr, "/", "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"); !strings.HasPrefix(resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate") {
+	raw, resp := dialRaw(t, addr, "/", "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits")
+	if !strings.HasPrefix(resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate") {
 		t.Fatalf("deflate not negotiated: %v", resp.Header)
 	}
+	raw.conn.Close()
 
 	var mu sync.Mutex
 	var got []websocket.Message
