@@ -1,0 +1,82 @@
+// Command longpoll-chat is javascript.info's long-polling chat, on the same
+// URLs and with the same page:
+//
+//   - GET /subscribe is held open (parked) until a message exists, then
+//     answered with it; the page sends the next request at once.
+//   - POST /publish delivers its body to every waiting subscriber.
+//   - A subscriber whose request closes (the page went away) is dropped.
+//
+// It is built on pubsub.LongPoll, which adds what the original lacks: each
+// answer carries a cursor (the X-Cursor header, the id of the message) that
+// the page sends back with its next request (?cursor=...), so a message
+// published between two requests is not lost. A parked request that sees no
+// message for 25 seconds is answered 204 (below the timeouts of proxies,
+// which would answer 502), and the page polls again.
+//
+//	go run ./examples/longpoll-chat                    # http://127.0.0.1:8087/
+//	go run ./examples/longpoll-chat -listen 0.0.0.0:9000 start
+//	curl -i http://127.0.0.1:8087/subscribe            # waits...
+//	curl -d hello http://127.0.0.1:8087/publish        # ...until this, in another terminal
+package main
+
+import (
+	"embed"
+	"io/fs"
+	"time"
+
+	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/protocols/http"
+	"github.com/workerman-go/workerman/pubsub"
+	"github.com/workerman-go/workerman/worker"
+)
+
+//go:embed public
+var public embed.FS
+
+// topic is the chat's topic in the hub.
+const topic = "chat"
+
+func main() {
+	newServer("127.0.0.1:8087")
+	worker.RunAll()
+}
+
+// newServer returns the worker, listening on hostport once started.
+func newServer(hostport string) *worker.Worker[*http.Request] {
+	return newChat(hostport, pubsub.NewHub(pubsub.Options{}), pubsub.DefaultPollTimeout)
+}
+
+// newChat is newServer with its hub, and the time a request stays parked
+// before it is answered 204 (for the test).
+func newChat(hostport string, hub *pubsub.Hub, timeout time.Duration) *worker.Worker[*http.Request] {
+	pages, err := fs.Sub(public, "public")
+	if err != nil {
+		panic(err) // the embedded folder is part of the program
+	}
+	files := http.NewFSServer(pages)
+	poll := &pubsub.LongPoll{Hub: hub, Timeout: timeout}
+
+	w := worker.New("http://"+hostport, http.Protocol())
+	w.Name = "longpoll-chat"
+	w.OnMessage = func(c *connection.Conn, r *http.Request) {
+		switch {
+		case r.Path == "/subscribe":
+			// A client wants the next message: the request is parked until
+			// there is one after its cursor (at once if there already is).
+			// Its subscription ends with the answer, or when the connection
+			// closes.
+			poll.Serve(c, r, topic)
+		case r.Path == "/publish" && r.Method == "POST":
+			// Publish to everyone: each parked request is answered with it.
+			if _, err := hub.Publish(topic, pubsub.Message{Data: string(r.Body)}); err != nil {
+				c.Send(http.NewResponse(500, err.Error()))
+				return
+			}
+			c.Send("ok")
+		default:
+			// The rest is static.
+			files.Serve(c, r)
+		}
+	}
+	return w
+}

@@ -1,0 +1,253 @@
+// Command sse-chat is the chat of the SSE tutorial: messages go to the server
+// with a POST and come back to every page over server-sent events.
+//
+//   - Each user gets a random colour, rgb(r,g,b), kept in the cookie
+//     "author". The cookie is checked against a strict pattern: a value that
+//     is not such a colour (a forged one, a script) gets a new colour.
+//   - A message is sent with POST /send (form field "message"), HTML-escaped
+//     against XSS, and published in a pubsub topic, which keeps the recent
+//     messages.
+//   - The page's stream, its own URL asked for with "Accept:
+//     text/event-stream", gets every message the browser has not seen: a new
+//     page gets the recent history, a page that reconnects (with the
+//     Last-Event-ID of the last message it has) gets exactly the ones it
+//     missed, replayed by the pubsub topic; if they are no longer kept, it
+//     gets the history again, after an event "reset" that clears its list.
+//   - The page queues outgoing messages and sends the next one only when the
+//     previous one has completed, so they arrive in order.
+//
+// Each event's data is a JSON object, as in the tutorial:
+//
+//	id: k3x9a-7
+//	data: {"author":"rgb(54,48,98)","content":"hello &lt;b&gt;"}
+//
+// Open http://127.0.0.1:8084/ in two browsers (or a normal and a private
+// window, which have separate cookies).
+//
+//	go run ./examples/sse-chat                         # http://127.0.0.1:8084/
+//	go run ./examples/sse-chat -listen 0.0.0.0:9000 start
+package main
+
+import (
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io/fs"
+	"math/rand/v2"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/protocols/http"
+	"github.com/workerman-go/workerman/protocols/sse"
+	"github.com/workerman-go/workerman/pubsub"
+	"github.com/workerman-go/workerman/worker"
+)
+
+//go:embed public
+var public embed.FS
+
+const (
+	topic      = "chat"
+	keep       = 100  // messages kept: the history a new page gets, and what a reconnecting one can replay
+	maxMessage = 2000 // characters
+	cookieName = "author"
+)
+
+func main() {
+	newServer("127.0.0.1:8084")
+	worker.RunAll()
+}
+
+// newServer returns the worker, listening on hostport once started.
+func newServer(hostport string) *worker.Worker[*http.Request] {
+	pages, err := fs.Sub(public, "public")
+	if err != nil {
+		panic(err) // the embedded folder is part of the program
+	}
+	files := http.NewFSServer(pages)
+	index, err := fs.ReadFile(pages, "index.html")
+	if err != nil {
+		panic(err)
+	}
+	ch := newChat()
+
+	w := worker.New("http://"+hostport, http.Protocol())
+	w.Name = "sse-chat"
+	w.OnMessage = func(c *connection.Conn, r *http.Request) {
+		switch {
+		case r.Path == "/" && r.AcceptsEventStream():
+			ch.stream(c, r)
+		case r.Path == "/" && (r.Method == "GET" || r.Method == "HEAD"):
+			// The page, served here rather than by the file server, to give
+			// a new user a colour before the first message.
+			resp := http.NewResponse(200, string(index)).WithHeader("Content-Type", "text/html; charset=utf-8")
+			author(r, resp)
+			c.Send(resp)
+		case r.Path == "/send":
+			ch.send(c, r)
+		default:
+			files.Serve(c, r)
+		}
+	}
+	return w
+}
+
+// message is the data of one event.
+type message struct {
+	Author  string `json:"author"`  // rgb(r,g,b)
+	Content string `json:"content"` // HTML-escaped
+}
+
+// chat is the chat room: its pubsub topic, and the history a new page gets.
+type chat struct {
+	hub *pubsub.Hub
+	// run makes message ids unique across runs of the server: a browser
+	// that reconnects with an id from an earlier run gets the history,
+	// rather than the messages after whichever message now has that id.
+	run string
+
+	// mu orders publishing (a message and its place in history) with a
+	// stream's subscribing (its snapshot of history), so that a new page
+	// gets every message once: either in the history or live.
+	mu      sync.Mutex
+	n       int
+	history []pubsub.Message // the last keep messages, oldest first
+}
+
+func newChat() *chat {
+	return &chat{
+		hub: pubsub.NewHub(pubsub.Options{ReplayCount: keep, ReplayAge: 24 * time.Hour}),
+		run: strconv.FormatInt(time.Now().UnixNano(), 36),
+	}
+}
+
+// stream starts the event stream of a page.
+func (ch *chat) stream(c *connection.Conn, r *http.Request) {
+	s, err := sse.Start(c, r, sse.Options{})
+	if err != nil {
+		return
+	}
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	last := s.LastEventID()
+	// Subscribe replays the messages after last (if last is still kept), then
+	// the subscription writes each new message to the stream.
+	_, err = ch.hub.Subscribe(c, topic, last, pubsub.SSE)
+	switch {
+	case err == nil && last != "":
+		return // the page had missed nothing more than was replayed
+	case err != nil && !errors.Is(err, pubsub.ErrGap):
+		c.Close() // the connection is closing
+		return
+	}
+	// A new page, or one whose last message is no longer kept: the history.
+	// With mu held nothing is published between the subscription and this
+	// snapshot, so every message reaches the page once, in one or the other.
+	s.Send(sse.Event{Event: "reset"})
+	for _, m := range ch.history {
+		s.Send(sse.Event{ID: m.ID, Data: m.Data})
+	}
+}
+
+// send takes a message: POST /send with the form field "message".
+func (ch *chat) send(c *connection.Conn, r *http.Request) {
+	if r.Method != "POST" {
+		c.Send(http.NewResponse(405, "use POST\n").WithHeader("Allow", "POST"))
+		return
+	}
+	form, err := r.PostForm()
+	text := strings.TrimSpace(form.Get("message"))
+	switch {
+	case err != nil:
+		c.Send(http.NewResponse(400, "bad form: "+err.Error()+"\n"))
+		return
+	case text == "":
+		c.Send(http.NewResponse(400, "empty message\n"))
+		return
+	case utf8.RuneCountInString(text) > maxMessage:
+		c.Send(http.NewResponse(413, fmt.Sprintf("a message has at most %d characters\n", maxMessage)))
+		return
+	}
+	resp := http.NewResponse(200, "ok\n").WithHeader("Content-Type", "text/plain; charset=utf-8")
+	m := message{
+		Author:  author(r, resp),
+		Content: html.EscapeString(text), // against XSS: the page shows it as HTML
+	}
+	if err := ch.publish(m); err != nil {
+		c.Send(http.NewResponse(500, err.Error()+"\n"))
+		return
+	}
+	c.Send(resp)
+}
+
+// publish publishes m on the topic and keeps it in the history.
+func (ch *chat) publish(m message) error {
+	// The content is escaped already: JSON need not escape it again
+	// (\u0026lt; for &lt;), so the stream stays readable.
+	var data strings.Builder
+	enc := json.NewEncoder(&data)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return err
+	}
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	ch.n++
+	msg, err := ch.hub.Publish(topic, pubsub.Message{ID: ch.run + "-" + strconv.Itoa(ch.n), Data: strings.TrimSuffix(data.String(), "\n")})
+	if err != nil {
+		return err
+	}
+	ch.history = append(ch.history, msg)
+	if len(ch.history) > keep {
+		ch.history = append(ch.history[:0], ch.history[1:]...)
+	}
+	return nil
+}
+
+// colorPattern is the only form of colour accepted from a cookie.
+var colorPattern = regexp.MustCompile(`^rgb\(([0-9]{1,3}),([0-9]{1,3}),([0-9]{1,3})\)$`)
+
+// author returns the user's colour from the request's cookie. When there is
+// none, or its value is not a colour, it makes a new one and sets the cookie
+// on resp.
+func author(r *http.Request, resp *http.Response) string {
+	if v, ok := r.Cookie(cookieName); ok {
+		// The value is URL-encoded (as PHP's setcookie does): "(" and ","
+		// may not appear in a cookie as they are.
+		if color, err := url.QueryUnescape(v); err == nil && validColor(color) {
+			return color
+		}
+	}
+	color := fmt.Sprintf("rgb(%d,%d,%d)", rand.IntN(251), rand.IntN(251), rand.IntN(251))
+	resp.SetCookie(http.Cookie{
+		Name:     cookieName,
+		Value:    url.QueryEscape(color),
+		Path:     "/",
+		MaxAge:   365 * 24 * 3600,
+		SameSite: http.SameSiteLax,
+		// Not HttpOnly: the page reads it to show the user's own colour.
+	})
+	return color
+}
+
+// validColor reports whether s is rgb(r,g,b) with each part from 0 to 255.
+func validColor(s string) bool {
+	m := colorPattern.FindStringSubmatch(s)
+	if m == nil {
+		return false
+	}
+	for _, part := range m[1:] {
+		if n, _ := strconv.Atoi(part); n > 255 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"encoding/json"
+	"html"
+	nethttp "net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/workerman-go/workerman/examples/internal/ssetest"
+)
+
+// post sends a message with the given Cookie header (none if "").
+func post(s *ssetest.Server, text, cookie string) (*nethttp.Response, string) {
+	header := []string{"Content-Type", "application/x-www-form-urlencoded"}
+	if cookie != "" {
+		header = append(header, "Cookie", cookie)
+	}
+	return s.Do("POST", "/send", url.Values{"message": {text}}.Encode(), header...)
+}
+
+// colorCookie returns the colour set by resp's author cookie, "" if none.
+func colorCookie(t *testing.T, resp *nethttp.Response) string {
+	t.Helper()
+	for _, c := range resp.Cookies() {
+		if c.Name == cookieName {
+			color, err := url.QueryUnescape(c.Value)
+			if err != nil || !validColor(color) {
+				t.Fatalf("cookie %s=%q: not a colour", c.Name, c.Value)
+			}
+			return color
+		}
+	}
+	return ""
+}
+
+// cookieFor is the Cookie header of a user with that colour.
+func cookieFor(color string) string { return cookieName + "=" + url.QueryEscape(color) }
+
+// sent is a message as a stream delivers it.
+type sent struct {
+	id string
+	message
+}
+
+func next(t *testing.T, st *ssetest.Stream) sent {
+	t.Helper()
+	e := st.Next()
+	var m message
+	if e.Event != "" || e.ID == "" || json.Unmarshal([]byte(e.Data), &m) != nil {
+		t.Fatalf("event %+v, want a message with an id and JSON data", e)
+	}
+	return sent{e.ID, m}
+}
+
+func expectReset(t *testing.T, st *ssetest.Stream) {
+	t.Helper()
+	if e := st.Next(); e.Event != "reset" {
+		t.Fatalf("event %+v, want reset", e)
+	}
+}
+
+func TestChat(t *testing.T) {
+	s := ssetest.Start(t, newServer("127.0.0.1:0"))
+
+	// The page gives a new user a colour.
+	resp, _ := s.Page("/", `<script src="/chat.js">`)
+	if colorCookie(t, resp) == "" {
+		t.Fatal("GET /: no author cookie for a new user")
+	}
+	if resp, body := s.Do("GET", "/chat.js", ""); resp.StatusCode != 200 || !strings.Contains(body, "new EventSource('/')") {
+		t.Fatalf("GET /chat.js: %d\n%s", resp.StatusCode, body)
+	}
+
+	const me = "rgb(1,2,3)"
+	a := s.Open("/")
+	expectReset(t, a) // the history: empty
+
+	// A message is escaped, published and delivered; a valid cookie is kept.
+	text := `<script>alert("x")</script> & more`
+	resp, got := post(s, text, cookieFor(me))
+	if resp.StatusCode != 200 || colorCookie(t, resp) != "" {
+		t.Fatalf("POST /send: %d %q, cookie %v: want 200 and the cookie kept", resp.StatusCode, got, resp.Header["Set-Cookie"])
+	}
+	m1 := next(t, a)
+	if m1.Author != me || m1.Content != html.EscapeString(text) || strings.ContainsAny(m1.Content, `<>"`) {
+		t.Fatalf("delivered %+v, want author %s and the escaped text", m1, me)
+	}
+
+	// A forged cookie, or none, gets a new colour, which the message carries.
+	for _, cookie := range []string{
+		cookieFor(`rgb(1,2,3)"><script>alert(1)</script>`),
+		cookieFor("rgb(256,0,0)"),
+		cookieFor("rgb(1, 2, 3)"),
+		cookieFor("red"),
+		cookieName + "=rgb(1,2,3)", // not encoded: "," is not allowed in a cookie
+		"",
+	} {
+		resp, _ := post(s, "hello", cookie)
+		color := colorCookie(t, resp)
+		if resp.StatusCode != 200 || color == "" {
+			t.Fatalf("cookie %q: %d, set %v: want 200 and a new colour", cookie, resp.StatusCode, resp.Header["Set-Cookie"])
+		}
+		if m := next(t, a); m.Author != color {
+			t.Fatalf("cookie %q: delivered %+v, want the new colour %s", cookie, m, color)
+		}
+	}
+
+	// Bad requests.
+	if resp, _ := post(s, "   ", cookieFor(me)); resp.StatusCode != 400 {
+		t.Errorf("empty message: %d, want 400", resp.StatusCode)
+	}
+	if resp, _ := post(s, strings.Repeat("x", maxMessage+1), cookieFor(me)); resp.StatusCode != 413 {
+		t.Errorf("long message: %d, want 413", resp.StatusCode)
+	}
+	if resp, _ := s.Do("GET", "/send?message=hi", ""); resp.StatusCode != 405 {
+		t.Errorf("GET /send: %d, want 405", resp.StatusCode)
+	}
+
+	// The page goes away; messages are sent meanwhile; it comes back with the
+	// id of the last message it had, and gets exactly those it missed.
+	post(s, "before", cookieFor(me))
+	seen := next(t, a)
+	a.Close()
+	post(s, "missed 1", cookieFor(me))
+	post(s, "missed 2", cookieFor(me))
+	b := s.Open("/", "Last-Event-ID", seen.id)
+	for _, want := range []string{"missed 1", "missed 2", "live"} {
+		if want == "live" {
+			post(s, "live", cookieFor(me))
+		}
+		if m := next(t, b); m.Content != want {
+			t.Fatalf("after resuming: %+v, want %q", m, want)
+		}
+	}
+
+	// A page with an id the server no longer knows (an earlier run), and a
+	// new page: the whole history, after a reset.
+	for _, header := range [][]string{{"Last-Event-ID", "unknown-1"}, nil} {
+		c := s.Open("/", header...)
+		expectReset(t, c)
+		var contents []string
+		for range 11 { // every message so far
+			contents = append(contents, next(t, c).Content)
+		}
+		if contents[0] != m1.Content || contents[7] != "before" || contents[10] != "live" {
+			t.Fatalf("history %q", contents)
+		}
+		c.Close()
+	}
+}
