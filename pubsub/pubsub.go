@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,9 +47,11 @@ type Message struct {
 	// Seq is the message's position in its topic, from 1, assigned by the
 	// broker.
 	Seq uint64
-	// ID is what a client resumes from: the publisher's, or Seq in decimal
-	// when the publisher gives none. It must not contain CR, LF or NUL (it
-	// becomes an SSE id).
+	// ID is what a client resumes from: the publisher's, or one the broker
+	// makes (the in-memory broker's is "<epoch>-<Seq>", the epoch telling
+	// one run of the process from the next, so an id a browser kept from
+	// an earlier run is not mistaken for a message of this one). It must
+	// not contain CR, LF or NUL (it becomes an SSE id).
 	ID    string
 	Event string // an event name (SSE's event field); optional
 	Data  string
@@ -429,16 +432,30 @@ func (t *topic) since(after string, maxAge time.Duration) (msgs []Message, gap b
 			return t.copyFrom(i + 1), false
 		}
 	}
-	// With the broker's own ids (the sequence number in decimal), the
-	// message just before the buffer's oldest is known without being kept.
+	// With the broker's own ids ("<epoch>-<seq>"), the message just before
+	// the buffer's oldest is known without being kept.
 	if t.n > 0 {
 		first := t.at(0)
-		if seq, err := strconv.ParseUint(after, 10, 64); err == nil && seq+1 == first.Seq &&
-			first.ID == strconv.FormatUint(first.Seq, 10) && after == strconv.FormatUint(seq, 10) {
+		fe, fseq, ok1 := splitID(first.ID)
+		ae, aseq, ok2 := splitID(after)
+		if ok1 && ok2 && fe == ae && fseq == first.Seq && aseq+1 == fseq {
 			return t.copyFrom(0), false
 		}
 	}
 	return nil, true
+}
+
+// splitID splits an id made by the in-memory broker, "<epoch>-<seq>".
+func splitID(id string) (epoch string, seq uint64, ok bool) {
+	i := strings.LastIndexByte(id, '-')
+	if i <= 0 {
+		return "", 0, false
+	}
+	seq, err := strconv.ParseUint(id[i+1:], 10, 64)
+	if err != nil || strconv.FormatUint(seq, 10) != id[i+1:] {
+		return "", 0, false
+	}
+	return id[:i], seq, true
 }
 
 // at returns the i-th message of the buffer, oldest first.
@@ -469,8 +486,8 @@ func (t *topic) expire(maxAge time.Duration) {
 // it to every Hub listening.
 type Broker interface {
 	// Publish assigns m.Seq (the next number of m.Topic), m.ID when it is
-	// empty (Seq in decimal) and m.Time, hands the message to every
-	// listener, and returns it.
+	// empty and m.Time, hands the message to every listener, and returns
+	// it.
 	Publish(m Message) (Message, error)
 	// Listen makes fn receive every message published through the broker,
 	// once, in Seq order within a topic. fn must not block. cancel stops it.
@@ -478,8 +495,11 @@ type Broker interface {
 }
 
 // MemoryBroker is the in-process Broker: sequence numbers per topic, and
-// delivery to its listeners as part of Publish.
+// delivery to its listeners as part of Publish. The ids it makes are
+// "<epoch>-<seq>", the epoch being the broker's creation time in base 36.
 type MemoryBroker struct {
+	epoch string
+
 	mu        sync.Mutex
 	seq       map[string]uint64
 	listeners map[int]func(Message)
@@ -488,7 +508,11 @@ type MemoryBroker struct {
 
 // NewMemoryBroker returns an in-memory broker.
 func NewMemoryBroker() *MemoryBroker {
-	return &MemoryBroker{seq: map[string]uint64{}, listeners: map[int]func(Message){}}
+	return &MemoryBroker{
+		epoch:     strconv.FormatInt(time.Now().UnixMicro(), 36),
+		seq:       map[string]uint64{},
+		listeners: map[int]func(Message){},
+	}
 }
 
 // Publish implements Broker.
@@ -498,7 +522,7 @@ func (b *MemoryBroker) Publish(m Message) (Message, error) {
 	b.seq[m.Topic]++
 	m.Seq = b.seq[m.Topic]
 	if m.ID == "" {
-		m.ID = strconv.FormatUint(m.Seq, 10)
+		m.ID = b.epoch + "-" + strconv.FormatUint(m.Seq, 10)
 	}
 	m.Time = time.Now()
 	for _, fn := range b.listeners {

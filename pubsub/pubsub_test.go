@@ -128,12 +128,17 @@ func (cl *sseClient) next(t *testing.T) sse.Event {
 	return e
 }
 
+// idOf maps the data of the messages publishN published to their ids.
+var idOf = map[string]string{}
+
 func publishN(t *testing.T, hub *pubsub.Hub, from, to int) {
 	t.Helper()
 	for i := from; i <= to; i++ {
-		if _, err := hub.Publish("news", pubsub.Message{Data: "m" + strconv.Itoa(i)}); err != nil {
+		m, err := hub.Publish("news", pubsub.Message{Data: "m" + strconv.Itoa(i)})
+		if err != nil {
 			t.Fatal(err)
 		}
+		idOf[m.Data] = m.ID
 	}
 }
 
@@ -169,7 +174,7 @@ func TestReplayAfterReconnect(t *testing.T) {
 	waitSubscribers(t, hub, 1)
 	publishN(t, hub, 9, 9) // live again
 	for i := 4; i <= 9; i++ {
-		if e := cl2.next(t); e.Data != "m"+strconv.Itoa(i) || e.ID != strconv.Itoa(i) {
+		if e := cl2.next(t); e.Data != "m"+strconv.Itoa(i) || e.ID != idOf[e.Data] {
 			t.Fatalf("after reconnect, event %d: %+v", i, e)
 		}
 	}
@@ -181,7 +186,7 @@ func TestGapIsReported(t *testing.T) {
 	defer hub.Close()
 	w := sseServer(t, hub, 1, 0)
 	publishN(t, hub, 1, 10)
-	cl := dialSSE(t, w.Addr(), "2") // 3..7 are gone
+	cl := dialSSE(t, w.Addr(), idOf["m2"]) // 3..7 are gone
 	waitSubscribers(t, hub, 1)
 	if e := cl.next(t); e.Event != "snapshot" {
 		t.Fatalf("first event %+v, want the snapshot", e)
@@ -196,13 +201,13 @@ func TestGapIsReported(t *testing.T) {
 	// The buffer holds 9, 10, 11. Resuming after 8 (just before it) is no
 	// gap: 9, 10, 11 are replayed. Resuming after 11 (the newest) replays
 	// nothing.
-	cl8 := dialSSE(t, w.Addr(), "8")
+	cl8 := dialSSE(t, w.Addr(), idOf["m8"])
 	for i := 9; i <= 11; i++ {
 		if e := cl8.next(t); e.Data != "m"+strconv.Itoa(i) {
 			t.Fatalf("resuming after 8, event %d: %+v", i, e)
 		}
 	}
-	cl11 := dialSSE(t, w.Addr(), "11")
+	cl11 := dialSSE(t, w.Addr(), idOf["m11"])
 	waitSubscribers(t, hub, 2)
 	publishN(t, hub, 12, 12)
 	for _, c := range []*sseClient{cl8, cl11} {
@@ -271,7 +276,7 @@ func TestSlowSubscriberEvicted(t *testing.T) {
 		for i := 1; ; i++ {
 			e, err := fast.dec.Next()
 			switch {
-			case err != nil || e.ID != strconv.Itoa(i):
+			case err != nil || !strings.HasSuffix(e.ID, "-"+strconv.Itoa(i)):
 				done <- fmt.Errorf("fast subscriber, message %d: %+v %v", i, e.ID, err)
 				return
 			case e.Event == "end":
@@ -378,27 +383,34 @@ func TestLongPollAnswers(t *testing.T) {
 		t.Fatalf("nothing published: %d", resp.StatusCode)
 	}
 	// A parked request is answered by the next message.
+	first := make(chan pubsub.Message, 1)
 	go func() {
 		waitSubscribers(t, hub, 1)
-		hub.Publish("t", pubsub.Message{Data: "hello", Event: "greeting"})
+		m, _ := hub.Publish("t", pubsub.Message{Data: "hello", Event: "greeting"})
+		first <- m
 	}()
 	resp, body := get("")
-	if resp.StatusCode != 200 || body != "hello" || resp.Header.Get("X-Cursor") != "1" || resp.Header.Get("X-Event") != "greeting" {
+	m1 := <-first
+	if resp.StatusCode != 200 || body != "hello" || resp.Header.Get("X-Cursor") != m1.ID || resp.Header.Get("X-Event") != "greeting" {
 		t.Fatalf("parked: %d %q %v", resp.StatusCode, body, resp.Header)
 	}
-	hub.Publish("t", pubsub.Message{Data: "two"})
+	m2, _ := hub.Publish("t", pubsub.Message{Data: "two"})
 	hub.Publish("t", pubsub.Message{Data: "three"})
-	if resp, body := get("1"); body != "two" || resp.Header.Get("X-Cursor") != "2" {
+	if resp, body := get(m1.ID); body != "two" || resp.Header.Get("X-Cursor") != m2.ID {
 		t.Fatalf("from cursor 1: %q", body)
 	}
-	hub.Publish("t", pubsub.Message{Data: "four"}) // the buffer keeps 3 and 4
-	if resp, _ := get("1"); resp.StatusCode != 410 || resp.Header.Get("X-Cursor") != "4" {
+	m4, _ := hub.Publish("t", pubsub.Message{Data: "four"}) // the buffer keeps 3 and 4
+	if resp, _ := get(m1.ID); resp.StatusCode != 410 || resp.Header.Get("X-Cursor") != m4.ID {
 		t.Fatalf("lost cursor: %d %v", resp.StatusCode, resp.Header)
+	}
+	// An id of an earlier run of the process (another epoch) is a gap too.
+	if resp, _ := get("0-3"); resp.StatusCode != 410 {
+		t.Fatalf("cursor of another run: %d", resp.StatusCode)
 	}
 	waitSubscribers(t, hub, 0)
 	// A parked request whose client goes away is unsubscribed.
 	c, _ := net.Dial("tcp", w.Addr())
-	io.WriteString(c, "GET /?cursor=4 HTTP/1.1\r\nHost: h\r\n\r\n")
+	io.WriteString(c, "GET /?cursor="+m4.ID+" HTTP/1.1\r\nHost: h\r\n\r\n")
 	waitSubscribers(t, hub, 1)
 	c.Close()
 	waitSubscribers(t, hub, 0)
