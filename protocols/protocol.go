@@ -98,3 +98,10 @@ const (
 type Effector interface {
 	Effects() Effect
 }
+
+// Raw is a message already in wire form: a codec that accepts it writes the
+// bytes as they are, if its state allows a message at all (a WebSocket
+// connection that has sent its close frame does not). A broadcast encodes a
+// message once and sends it to many connections as Raw, while each
+// connection's codec still decides whether it may be written.
+type Raw []byte

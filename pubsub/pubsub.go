@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/protocols"
 	"github.com/workerman-go/workerman/protocols/sse"
 )
 
@@ -302,10 +303,11 @@ func (s *Subscription) deliver(m *Message, buf []byte) []byte {
 	return buf
 }
 
-// write sends encoded bytes, evicting the subscriber if it cannot take
-// them.
+// write sends encoded bytes through the connection's codec (as
+// protocols.Raw, so a connection that may no longer take messages refuses
+// them), evicting the subscriber if it cannot take them.
 func (s *Subscription) write(wire []byte) {
-	switch err := s.c.SendRaw(wire); {
+	switch err := s.c.Send(protocols.Raw(wire)); {
 	case err == nil:
 		s.hub.stats.Delivered.Add(1)
 	case errors.Is(err, connection.ErrSendBufferFull):

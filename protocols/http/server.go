@@ -95,7 +95,9 @@ func Protocol() protocols.Protocol[*Request] { return ProtocolWith(Config{}) }
 //     the announced length is complete (more is an error);
 //   - after a Stream response, every string, []byte or
 //     encoding.TextAppender (an SSE event) is written as it is until the
-//     connection closes.
+//     connection closes;
+//   - a protocols.Raw is written as it is in any open body (a broadcast's
+//     pre-encoded event; in a chunked body it must be whole chunks).
 //
 // Once a response is complete the connection reads the next request, or
 // closes when the request or the response said so (HTTP/1.0 without
@@ -330,6 +332,11 @@ func (s *serverCodec) continueBody(dst []byte, msg any) ([]byte, error) {
 		return continueBody(s, dst, m)
 	case string:
 		return continueBody(s, dst, m)
+	case protocols.Raw:
+		if s.body == bodyChunked {
+			return append(dst, m...), nil // already framed by the sender
+		}
+		return continueBody(s, dst, []byte(m))
 	case encoding.TextAppender:
 		switch s.body {
 		case bodyChunked:

@@ -11,6 +11,7 @@ import (
 	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/protocols"
 	"github.com/workerman-go/workerman/protocols/http"
+	"github.com/workerman-go/workerman/pubsub"
 )
 
 // Defaults of the connection side, for option fields that are zero.
@@ -313,6 +314,8 @@ func (s *codec) encode(dst []byte, msg any) ([]byte, error) {
 		return appendData(s, dst, op, m), nil
 	case []byte:
 		return appendData(s, dst, OpBinary, m), nil
+	case protocols.Raw:
+		return append(dst, m...), nil // whole frames, encoded by the sender
 	case Message:
 		switch m.Opcode {
 		case OpText, OpBinary:
@@ -372,3 +375,10 @@ func (e *handshakeError) Reply() []byte {
 	b, _ := r.AppendTo(nil, nil)
 	return b
 }
+
+// TextFrames is the pubsub Format for WebSocket subscribers: each message's
+// Data as one text frame, encoded once for every subscriber of a loop (an
+// uncompressed server frame, valid whatever a connection negotiated).
+var TextFrames = pubsub.NewFormat("websocket-text", func(dst []byte, m *pubsub.Message) ([]byte, error) {
+	return AppendFrame(dst, FrameHeader{Fin: true, Opcode: OpText}, m.Data), nil
+})

@@ -18,6 +18,7 @@ import (
 	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/websocket"
+	"github.com/workerman-go/workerman/pubsub"
 	"github.com/workerman-go/workerman/worker"
 )
 
@@ -409,5 +410,37 @@ func TestSendTypes(t *testing.T) {
 	}
 	if err := <-done; err == nil {
 		t.Fatal("a 126-byte ping was accepted")
+	}
+}
+
+// Broadcast through pubsub: one frame encoding per loop, every client gets
+// every message in order.
+func TestBroadcastThroughPubSub(t *testing.T) {
+	hub := pubsub.NewHub(pubsub.Options{})
+	defer hub.Close()
+	opts := websocket.Options{OnWebSocketConnected: func(c *connection.Conn, req *http.Request) {
+		hub.Subscribe(c, "room", "", websocket.TextFrames)
+	}}
+	w := worker.New("websocket://127.0.0.1:0", websocket.Protocol(opts))
+	w.Count = 2
+	w.OnMessage = func(c *connection.Conn, m websocket.Message) {}
+	addr := start(t, w)
+	const clients, msgs = 40, 100
+	var rs []*rawClient
+	for range clients {
+		r, _ := dialRaw(t, addr, "/")
+		rs = append(rs, r)
+	}
+	eventually(t, "every client subscribed", func() bool { return hub.Stats().Subscribers.Load() == clients })
+	for i := range msgs {
+		hub.Publish("room", pubsub.Message{Data: fmt.Sprint("msg ", i)})
+	}
+	for k, r := range rs {
+		for i := range msgs {
+			m, err := r.next()
+			if err != nil || m.Opcode != websocket.OpText || string(m.Payload) != fmt.Sprint("msg ", i) {
+				t.Fatalf("client %d, message %d: %v %q %v", k, i, m.Opcode, m.Payload, err)
+			}
+		}
 	}
 }
