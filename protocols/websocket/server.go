@@ -51,6 +51,12 @@ type Options struct {
 	OnWebSocketConnect func(c *connection.Conn, h *Handshake) error
 	// OnWebSocketConnected runs once the 101 response is sent.
 	OnWebSocketConnected func(c *connection.Conn, req *http.Request)
+	// OnHTTPRequest, on a websocket:// Worker, answers a request that is
+	// not a WebSocket handshake (a browser asking for the page that opens
+	// the WebSocket): the response it returns is sent, then the connection
+	// closes. Without it, or when it returns nil, such a request gets 400
+	// (404 for nil).
+	OnHTTPRequest func(c *connection.Conn, req *http.Request) *http.Response
 	Callbacks
 }
 
@@ -165,6 +171,24 @@ func (h *serverHandshake) decode(s *codec, in []byte) (int, error) {
 		return n, nil
 	}
 	req.RemoteAddr = s.conn.RemoteAddr()
+	if hook := h.opts.OnHTTPRequest; hook != nil && !req.IsUpgrade("websocket") {
+		var resp *http.Response
+		if err := s.guard("OnHTTPRequest", func() { resp = hook(s.conn, req) }); err != nil {
+			return n, nil
+		}
+		if resp == nil {
+			resp = http.NewResponse(404, "not found\n")
+		}
+		once := *resp // the application's response may be shared: add to a copy
+		once.Header = append(resp.Header.Clone(), http.Field{Name: "Connection", Value: "close"})
+		b, err := once.AppendTo(nil, req)
+		if err != nil {
+			return 0, fmt.Errorf("websocket: OnHTTPRequest response: %w", err)
+		}
+		_ = s.conn.SendRaw(b)
+		s.conn.Close()
+		return n, nil
+	}
 	reply, err := accept(s, h.opts, req)
 	if err != nil {
 		return 0, err

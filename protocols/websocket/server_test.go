@@ -444,3 +444,31 @@ func TestBroadcastThroughPubSub(t *testing.T) {
 		}
 	}
 }
+
+// A websocket:// worker can serve the page that opens the WebSocket on the
+// same URL.
+func TestOnHTTPRequestServesThePage(t *testing.T) {
+	addr := echoServer(t, websocket.Options{OnHTTPRequest: func(c *connection.Conn, req *http.Request) *http.Response {
+		if req.Path != "/" {
+			return nil
+		}
+		return http.NewResponse(200, "<script>new WebSocket(location.href.replace('http','ws'))</script>")
+	}}, 0)
+	client := &nethttp.Client{Timeout: testTimeout}
+	for path, want := range map[string]int{"/": 200, "/other": 404} {
+		resp, err := client.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || want == 200 && !strings.Contains(string(b), "WebSocket") {
+			t.Fatalf("%s: %d %q", path, resp.StatusCode, b)
+		}
+	}
+	r, _ := dialRaw(t, addr, "/")
+	r.frame(websocket.OpText, true, []byte("still a websocket"), false)
+	if m, err := r.next(); err != nil || string(m.Payload) != "still a websocket" {
+		t.Fatalf("%q %v", m.Payload, err)
+	}
+}
