@@ -267,10 +267,19 @@ func (w *Worker[M]) stop(ctx context.Context, only *connection.Handler) error {
 	shutdownErr := h.Shutdown(ctx)
 	ectx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	stopErr := h.Engine().Stop(ectx)
-	var runErr error
+	// gnet's Engine.Stop polls for the end of the engine every 500 ms;
+	// gnet.Run returning (done) says it sooner.
+	engineStopped := make(chan error, 1)
+	go func() { engineStopped <- h.Engine().Stop(ectx) }()
+	var runErr, stopErr error
 	select {
 	case runErr = <-done:
+	case stopErr = <-engineStopped:
+		select {
+		case runErr = <-done:
+		case <-ectx.Done():
+			runErr = ectx.Err()
+		}
 	case <-ectx.Done():
 		runErr = ectx.Err()
 	}
