@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/workerman-go/workerman/protocols"
 )
@@ -54,6 +55,12 @@ var (
 	// DefaultCloseTimeout bounds how long Close waits for queued data to
 	// reach the peer before it drops the rest and closes anyway.
 	DefaultCloseTimeout = 30 * time.Second
+	// LingerTimeout bounds a lingering close: after a protocol rejection
+	// (an HTTP error response, a WebSocket close frame that fails the
+	// connection) is written, the connection shuts its write side and
+	// reads and discards what the peer still sends for at most this long,
+	// so that the peer reads the rejection instead of a reset.
+	LingerTimeout = 5 * time.Second
 )
 
 // Errors reported by Send and through OnError.
@@ -118,6 +125,7 @@ type Conn struct {
 	watched    bool  // in the loop's watch set
 	inLeft     int   // inbound bytes left unconsumed by the last process
 	closeBy    int64 // UnixNano after which a pending close drops what is left
+	linger     uint8 // lingering close: 1 asked for, 2 write side shut down
 	maxPackage int
 	data       any
 }
@@ -656,6 +664,29 @@ func (c *Conn) checkWatched(now int64) {
 	if closing && c.closeBy == 0 {
 		c.closeBy = now + int64(c.cfg.closeAfter)
 	}
+	if closing && empty && c.linger == 1 {
+		// Everything is written: send FIN, and keep reading (and
+		// discarding) until the peer closes too, or LingerTimeout passes.
+		// Closing now, with the peer's bytes unread, would make the kernel
+		// answer with a reset, and a peer still sending could lose the
+		// reply it was being sent (an HTTP error, a WebSocket close frame).
+		c.linger = 2
+		if err := unix.Shutdown(c.gc.Fd(), unix.SHUT_WR); err != nil {
+			c.closeNow()
+			return
+		}
+		c.closeBy = now + int64(LingerTimeout)
+		c.loop.watchConn(c)
+		return
+	}
+	if c.linger == 2 {
+		if now > c.closeBy {
+			c.closeNow()
+		} else {
+			c.loop.watchConn(c)
+		}
+		return
+	}
 	if closing && (empty || now > c.closeBy) {
 		c.closeNow()
 		return
@@ -718,6 +749,7 @@ func (c *Conn) finish(err error) {
 	c.status.Store(int32(StatusClosed))
 	c.gc = nil
 	c.closeBy = 0
+	c.linger = 0
 	x := c.x.Load()
 	if x != nil {
 		x.closeErr = err

@@ -146,6 +146,7 @@ func (c *Conn) reject(err error) {
 	if reply := rej.Reply(); len(reply) > 0 {
 		_ = c.SendRaw(reply)
 	}
+	c.linger = 1 // reject runs on the loop, the only user of linger
 	c.Close()
 }
 

@@ -441,7 +441,7 @@ func TestInteropWSClient(t *testing.T) {
 				switch l := get("too-big"); {
 				case l.Error != "":
 				case l.Code == websocket.CloseAbnormal:
-					t.Skip("bug: ws saw 1006, not 1009: the connection was reset (see TestFailedConnectionIsNotReset)")
+					t.Errorf("ws saw 1006, not 1009: the connection was reset")
 				case l.Code != websocket.CloseMessageTooBig:
 					t.Errorf("too-big: ws saw close %d %q, want 1009", l.Code, l.Reason)
 				}
@@ -801,7 +801,7 @@ func TestInteropWSServer(t *testing.T) {
 		switch e := events.wait(t, "close", "/too-big"); e.Code {
 		case websocket.CloseMessageTooBig:
 		case websocket.CloseAbnormal:
-			t.Skip("bug: ws saw 1006, not 1009: the connection was reset (see TestFailedConnectionIsNotReset)")
+			t.Errorf("ws saw 1006, not 1009: the connection was reset")
 		default:
 			t.Errorf("ws saw close %d %q, want 1009", e.Code, e.Reason)
 		}
