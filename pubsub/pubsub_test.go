@@ -2,7 +2,6 @@ package pubsub_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,13 +16,16 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/sse"
 	"github.com/workerman-go/workerman/pubsub"
 	"github.com/workerman-go/workerman/worker"
 )
 
-const testTimeout = 30 * time.Second
+const testTimeout = testutil.Timeout
+
+var eventually = testutil.Eventually
 
 func serve(t *testing.T, loops, maxSend int, onMessage func(c *connection.Conn, r *http.Request)) *worker.Worker[*http.Request] {
 	t.Helper()
@@ -31,26 +33,8 @@ func serve(t *testing.T, loops, maxSend int, onMessage func(c *connection.Conn, 
 	w.Count = loops
 	w.MaxSendBufferSize = maxSend
 	w.OnMessage = onMessage
-	if err := w.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		w.Stop(ctx)
-	})
+	testutil.Start(t, w)
 	return w
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // sseServer streams topic "news" to every client, resuming from

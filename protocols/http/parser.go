@@ -332,21 +332,32 @@ func (p *Parser) reset() {
 	}
 }
 
+// nextLine finds the LF that ends the line being scanned, looking from
+// p.pos up to end. It returns the line's start and the LF's offset and moves
+// past the LF; without one, it notes that everything up to end was scanned.
+func (p *Parser) nextLine(in []byte, end int) (start, lf int, ok bool) {
+	i := bytes.IndexByte(in[p.pos:end], '\n')
+	if i < 0 {
+		p.cost += end - p.pos
+		p.pos = end
+		return 0, 0, false
+	}
+	p.cost += i + 1
+	start, lf = p.lineStart, p.pos+i
+	p.pos, p.lineStart = lf+1, lf+1
+	return start, lf, true
+}
+
 // parseHead scans complete lines of the head from p.pos on, within the
 // head size limit.
 func (p *Parser) parseHead(in []byte) (bool, *Error) {
 	limit := p.lim.MaxHeaderBytes
 	end := min(len(in), limit)
 	for p.pos < end {
-		i := bytes.IndexByte(in[p.pos:end], '\n')
-		if i < 0 {
-			p.cost += end - p.pos
-			p.pos = end
+		start, lineEnd, ok := p.nextLine(in, end)
+		if !ok {
 			break
 		}
-		p.cost += i + 1
-		start, lineEnd := p.lineStart, p.pos+i
-		p.pos, p.lineStart = lineEnd+1, lineEnd+1
 		if lineEnd > start && in[lineEnd-1] == '\r' {
 			lineEnd--
 		}
@@ -872,15 +883,10 @@ func (p *Parser) parseTrailer(in []byte) (bool, *Error) {
 	limit := p.trailerStart + p.lim.MaxHeaderBytes
 	end := min(len(in), limit)
 	for p.pos < end {
-		i := bytes.IndexByte(in[p.pos:end], '\n')
-		if i < 0 {
-			p.cost += end - p.pos
-			p.pos = end
+		start, lf, ok := p.nextLine(in, end)
+		if !ok {
 			break
 		}
-		p.cost += i + 1
-		start, lf := p.lineStart, p.pos+i
-		p.pos, p.lineStart = lf+1, lf+1
 		if lf == start || in[lf-1] != '\r' {
 			return false, errChunkLF
 		}

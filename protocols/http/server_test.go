@@ -3,7 +3,6 @@ package http_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,14 +16,14 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols"
 	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/text"
 	"github.com/workerman-go/workerman/worker"
 )
 
-// testTimeout bounds every wait: generous, because machines are shared.
-const testTimeout = 20 * time.Second
+const testTimeout = testutil.Timeout
 
 // serve runs an http worker with cfg on a loopback port of its own and
 // returns its address; the worker stops when the test ends.
@@ -33,17 +32,7 @@ func serve(t *testing.T, cfg http.Config, onMessage func(c *connection.Conn, r *
 	w := worker.New("http://127.0.0.1:0", http.ProtocolWith(cfg))
 	w.Count = 1
 	w.OnMessage = onMessage
-	if err := w.Start(context.Background()); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		if err := w.Stop(ctx); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
-	return w.Addr()
+	return testutil.Start(t, w)
 }
 
 func dialRaw(t *testing.T, addr string) net.Conn {

@@ -2,7 +2,6 @@ package sse_test
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -13,38 +12,23 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/sse"
 	"github.com/workerman-go/workerman/worker"
 )
 
-const testTimeout = 20 * time.Second
+const testTimeout = testutil.Timeout
+
+var eventually = testutil.Eventually
 
 func serve(t *testing.T, onMessage func(c *connection.Conn, r *http.Request)) *worker.Worker[*http.Request] {
 	t.Helper()
 	w := worker.New("http://127.0.0.1:0", http.Protocol())
 	w.Count = 1
 	w.OnMessage = onMessage
-	if err := w.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		w.Stop(ctx)
-	})
+	testutil.Start(t, w)
 	return w
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // digits streams 1, 2, 3 and then "bye", as the digits demo does.

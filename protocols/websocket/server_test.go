@@ -3,7 +3,6 @@ package websocket_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,43 +15,19 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/websocket"
 	"github.com/workerman-go/workerman/pubsub"
 	"github.com/workerman-go/workerman/worker"
 )
 
-const testTimeout = 20 * time.Second
+const testTimeout = testutil.Timeout
 
-type starter interface {
-	Start(ctx context.Context) error
-	Stop(ctx context.Context) error
-	Addr() string
-}
-
-func start(t *testing.T, w starter) string {
-	t.Helper()
-	if err := w.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		w.Stop(ctx)
-	})
-	return w.Addr()
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+var (
+	start      = testutil.Start
+	eventually = testutil.Eventually
+)
 
 // echoServer is a websocket:// worker that echoes every message with its
 // type.
