@@ -132,7 +132,9 @@ type Result struct {
 	IOErrors   uint64  `json:"io_errors"`
 	Latency    *Hist   `json:"latency,omitempty"`
 	ServerCPU  float64 `json:"server_cpu_sec,omitempty"` // over the window
-	ClientCPU  float64 `json:"client_cpu_sec"`           // this process, over the window or hold
+	// ServerSysCPU is the system (kernel) part of ServerCPU.
+	ServerSysCPU float64 `json:"server_sys_cpu_sec,omitempty"`
+	ClientCPU    float64 `json:"client_cpu_sec"` // this process, over the window or hold
 	// CPUBusyPct is how busy each CPU of the machine was over the echo
 	// window, in %, whatever ran on it (/proc/stat); index: CPU number.
 	CPUBusyPct  []float64 `json:"cpu_busy_pct,omitempty"`
@@ -405,6 +407,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.ServerPID != 0 && cpu0.okServer && cpu1.okServer {
 		res.ServerCPU = (cpu1.server - cpu0.server).Seconds()
+		res.ServerSysCPU = (cpu1.serverSys - cpu0.serverSys).Seconds()
 	}
 
 	// Aggregate.
@@ -518,7 +521,8 @@ func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond)
 
 type cpuSample struct {
 	self        time.Duration
-	server      time.Duration
+	server      time.Duration // user + system
+	serverSys   time.Duration
 	okServer    bool
 	busy, total []uint64 // per CPU, clock ticks
 }
@@ -530,8 +534,8 @@ func sampleCPU(serverPID int) cpuSample {
 		s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	if serverPID != 0 {
-		if d, err := procfs.TreeCPU(serverPID); err == nil {
-			s.server, s.okServer = d, true
+		if u, sys, err := procfs.TreeCPUSplit(serverPID); err == nil {
+			s.server, s.serverSys, s.okServer = u+sys, sys, true
 		}
 	}
 	s.busy, s.total, _ = procfs.CPUTicks()

@@ -215,7 +215,8 @@ type tickRecord struct {
 	EventsPerSec        float64           `json:"events_per_sec"` // received
 	P50us               float64           `json:"p50_us"`         // from the server's timestamp to the receipt
 	P99us               float64           `json:"p99_us"`
-	ServerCPUPct        float64           `json:"server_cpu_pct"` // of one core, over the window
+	ServerCPUPct        float64           `json:"server_cpu_pct"`     // of one core, over the window, user + system
+	ServerSysPct        float64           `json:"server_sys_cpu_pct"` // its system (kernel) part
 	ServerCPUusPerEvent float64           `json:"server_cpu_us_per_event"`
 	ClientCPUPct        float64           `json:"client_cpu_pct"`
 	OtherCPUPct         float64           `json:"other_cpu_pct"`
@@ -249,7 +250,8 @@ type fanoutRecord struct {
 	BurstServerCPUPct float64 `json:"burst_server_cpu_pct"`
 	BurstClientCPUPct float64 `json:"burst_client_cpu_pct"`
 	// The whole schedule.
-	ServerCPUusPerEvent float64           `json:"server_cpu_us_per_event"`
+	ServerCPUusPerEvent float64           `json:"server_cpu_us_per_event"`     // user + system
+	ServerSysUsPerEvent float64           `json:"server_sys_cpu_us_per_event"` // its system (kernel) part
 	OtherCPUPct         float64           `json:"other_cpu_pct"`
 	ServerInfo          serverInfo        `json:"server_info"`
 	LoadgenCPUs         string            `json:"loadgen_cpus,omitempty"`
@@ -403,6 +405,7 @@ func (d *sseDriver) tickRound(ctx context.Context, s serverSpec, round int) (rec
 		rec.P50us, rec.P99us = res.P50us, res.P99us
 		if w := res.WindowSec; w > 0 {
 			rec.ServerCPUPct = res.ServerCPU / w * 100
+			rec.ServerSysPct = res.ServerSysCPU / w * 100
 			rec.ClientCPUPct = res.ClientCPU / w * 100
 			rec.OtherCPUPct = otherCPU(res, rec.ServerCPUPct, rec.ClientCPUPct)
 		}
@@ -452,6 +455,7 @@ func (d *sseDriver) fanoutRound(ctx context.Context, s serverSpec, round, n int)
 		}
 		if res.Events > 0 {
 			rec.ServerCPUusPerEvent = res.ServerCPU * 1e6 / float64(res.Events)
+			rec.ServerSysUsPerEvent = res.ServerSysCPU * 1e6 / float64(res.Events)
 		}
 		if w := res.WindowSec; w > 0 {
 			rec.OtherCPUPct = otherCPU(res, res.ServerCPU/w*100, res.ClientCPU/w*100)
@@ -476,8 +480,8 @@ func logTick(r tickRecord) {
 		logf("  round %d tick   %-4s FAILED: %s", r.Round, r.Server, r.Error)
 		return
 	}
-	logf("  round %d tick   %-4s %6d streams  %7.0f events/s received  server CPU %5.1f %% = %5.2f µs/event  latency p50 %7.0f µs  p99 %7.0f µs  load gen %3.0f %%, other %3.0f %%",
-		r.Round, r.Server, r.Streams, r.EventsPerSec, r.ServerCPUPct, r.ServerCPUusPerEvent, r.P50us, r.P99us, r.ClientCPUPct, r.OtherCPUPct)
+	logf("  round %d tick   %-4s %6d streams  %7.0f events/s received  server CPU %5.1f %% (system %4.1f %%) = %5.2f µs/event  latency p50 %7.0f µs  p99 %7.0f µs  load gen %3.0f %%, other %3.0f %%",
+		r.Round, r.Server, r.Streams, r.EventsPerSec, r.ServerCPUPct, r.ServerSysPct, r.ServerCPUusPerEvent, r.P50us, r.P99us, r.ClientCPUPct, r.OtherCPUPct)
 }
 
 func logFanout(r fanoutRecord) {
@@ -485,6 +489,6 @@ func logFanout(r fanoutRecord) {
 		logf("  round %d fanout %-4s %6d subscribers FAILED: %s", r.Round, r.Server, r.Subscribers, r.Error)
 		return
 	}
-	logf("  round %d fanout %-4s %6d subscribers  p50 %7.0f µs  p99 %7.0f µs  all %7.0f µs  burst %8.0f events/s (server %3.0f %%, load gen %3.0f %%)  server CPU %5.2f µs/event",
-		r.Round, r.Server, r.Subscribers, r.P50us, r.P99us, r.CompleteP50us, r.DeliveredPerSec, r.BurstServerCPUPct, r.BurstClientCPUPct, r.ServerCPUusPerEvent)
+	logf("  round %d fanout %-4s %6d subscribers  p50 %7.0f µs  p99 %7.0f µs  all %7.0f µs  burst %8.0f events/s (server %3.0f %%, load gen %3.0f %%)  server CPU %5.2f µs/event (system %5.2f)",
+		r.Round, r.Server, r.Subscribers, r.P50us, r.P99us, r.CompleteP50us, r.DeliveredPerSec, r.BurstServerCPUPct, r.BurstClientCPUPct, r.ServerCPUusPerEvent, r.ServerSysUsPerEvent)
 }

@@ -17,6 +17,7 @@ type fanSummary struct {
 	p50, p99, complete      float64 // µs
 	delivered               float64 // events/s in the burst
 	cpuPerEvent             float64 // server µs per delivered event, whole schedule
+	sysPerEvent             float64 // its system part
 	burstSrvPct, burstLgPct float64
 }
 
@@ -31,6 +32,7 @@ type sseSummary struct {
 	tickOK                          int
 	hasTick                         bool
 	cpuPct, usPerEvent, evPerSec    float64
+	sysPct                          float64 // system part of cpuPct
 	tickP50, tickP99, tickClientPct float64
 
 	fan map[int]fanSummary // by subscribers
@@ -53,10 +55,11 @@ func summarizeSSE(servers []serverSpec, idle []idleRecord, tick []tickRecord, fa
 		sm.idleOK = len(per)
 		sm.idle, sm.hasIdle = median(per)
 
-		var cpu, us, eps, p50, p99, lg []float64
+		var cpu, sys, us, eps, p50, p99, lg []float64
 		for _, r := range tick {
 			if r.Server == s.Name && r.OK {
 				cpu = append(cpu, r.ServerCPUPct)
+				sys = append(sys, r.ServerSysPct)
 				us = append(us, r.ServerCPUusPerEvent)
 				eps = append(eps, r.EventsPerSec)
 				p50 = append(p50, r.P50us)
@@ -67,6 +70,7 @@ func summarizeSSE(servers []serverSpec, idle []idleRecord, tick []tickRecord, fa
 		sm.tickOK = len(cpu)
 		sm.cpuPct, sm.hasTick = median(cpu)
 		sm.usPerEvent, _ = median(us)
+		sm.sysPct, _ = median(sys)
 		sm.evPerSec, _ = median(eps)
 		sm.tickP50, _ = median(p50)
 		sm.tickP99, _ = median(p99)
@@ -79,7 +83,7 @@ func summarizeSSE(servers []serverSpec, idle []idleRecord, tick []tickRecord, fa
 			}
 		}
 		for n, recs := range byN {
-			var p50, p99, all, del, cpe, bs, bl []float64
+			var p50, p99, all, del, cpe, spe, bs, bl []float64
 			for _, r := range recs {
 				p50 = append(p50, r.P50us)
 				p99 = append(p99, r.P99us)
@@ -90,6 +94,7 @@ func summarizeSSE(servers []serverSpec, idle []idleRecord, tick []tickRecord, fa
 					bl = append(bl, r.BurstClientCPUPct)
 				}
 				cpe = append(cpe, r.ServerCPUusPerEvent)
+				spe = append(spe, r.ServerSysUsPerEvent)
 			}
 			f := fanSummary{ok: len(recs)}
 			f.p50, f.has = median(p50)
@@ -97,6 +102,7 @@ func summarizeSSE(servers []serverSpec, idle []idleRecord, tick []tickRecord, fa
 			f.complete, _ = median(all)
 			f.delivered, _ = median(del)
 			f.cpuPerEvent, _ = median(cpe)
+			f.sysPerEvent, _ = median(spe)
 			f.burstSrvPct, _ = median(bs)
 			f.burstLgPct, _ = median(bl)
 			sm.fan[n] = f
@@ -281,6 +287,8 @@ func sseTables(sums []sseSummary, o sseOptions) string {
 	if o.tests["tick"] {
 		name := fmt.Sprintf("tick: server CPU, %% of a core, %s streams × 1 event/s (lower is better)", thousands(o.Streams))
 		row(name, func(s *sseSummary) (float64, bool) { return s.cpuPct, s.hasTick }, "%.1f", true)
+		row("tick: of which user, % of a core", func(s *sseSummary) (float64, bool) { return s.cpuPct - s.sysPct, s.hasTick }, "%.1f", true)
+		row("tick: of which system (kernel: the writes), % of a core", func(s *sseSummary) (float64, bool) { return s.sysPct, s.hasTick }, "%.1f", true)
 		row("tick: server CPU µs per event (lower is better)", func(s *sseSummary) (float64, bool) { return s.usPerEvent, s.hasTick }, "%.2f", true)
 		row("tick: events/s received", func(s *sseSummary) (float64, bool) { return s.evPerSec, s.hasTick }, "%.0f", true)
 		row("tick: latency p50 µs, timer to receipt", func(s *sseSummary) (float64, bool) { return s.tickP50, s.hasTick }, "%.0f", true)
@@ -296,6 +304,7 @@ func sseTables(sums []sseSummary, o sseOptions) string {
 			row(fmt.Sprintf("fan-out to %s: µs from the POST to the last receipt", thousands(n)), get(func(f fanSummary) float64 { return f.complete }), "%.0f", true)
 			row(fmt.Sprintf("fan-out to %s: delivered events/s, burst of %d (higher is better)", thousands(n), o.Burst), get(func(f fanSummary) float64 { return f.delivered }), "%.0f", true)
 			row(fmt.Sprintf("fan-out to %s: server CPU µs per delivered event", thousands(n)), get(func(f fanSummary) float64 { return f.cpuPerEvent }), "%.2f", true)
+			row(fmt.Sprintf("fan-out to %s: of which system (kernel) µs", thousands(n)), get(func(f fanSummary) float64 { return f.sysPerEvent }), "%.2f", true)
 		}
 	}
 	var incomplete []string
@@ -365,10 +374,11 @@ func (d *sseDriver) notes() string {
 const sseLegend = `Figures are medians over the rounds that succeeded; ratios are ratios of medians (workerman-go ÷ net/http: below 1 is better for memory, CPU and latency, above 1 for events/s).
 - **idle: KiB per stream**: (server RSS with the streams open − RSS before) ÷ streams, RSS from /proc/PID/smaps_rollup summed over the server's process tree, read once every stream has its response head, the server holds all the descriptors, and the settle time has passed. Every stream has its heartbeat timer (15 s) and nothing else. Kernel socket buffers are not in RSS.
 - **tick: server CPU**: user+system CPU time of the server's process tree (/proc/PID/stat, 10 ms resolution) over the measured window, in % of one core, while every stream receives one event per second from its own timer (connection timer / time.Ticker); **µs per event**: that CPU time ÷ the events the load generator received in the window. **events/s received** checks the load: it should be the number of streams.
-- **tick: latency**: from the timestamp the server puts in the event's data when its timer fires to the load generator's receipt (CLOCK_REALTIME on both sides, one machine).
+- **of which user / system**: the split of that CPU time (utime / stime of /proc/PID/stat). System time is the kernel's: on loopback, each event is one write(2) on its own socket, and that write also runs the receiving side's TCP processing and wakes the load generator, all charged to the server. Both servers make one write per event, so their system times are close; user time is each server's own code and runtime.
+- **tick: latency**: from the timestamp the server puts in the event's data when its timer fires to the load generator's receipt (CLOCK_REALTIME on both sides, one machine). Not a like-for-like figure: net/http takes the time in the stream's goroutine just before its own write, while workerman-go's timers of one 10 ms wheel tick all run first and their writes follow together when the tick's callbacks return, so the latency includes the writes of the streams whose timers fell in the same tick. Neither includes how late a timer fired.
 - **fan-out: latency p50/p99**: for the publishes awaited one at a time (each reaches every subscriber before the next one), from the time of the publish in the server (the event's data) to each subscriber's receipt, over all publishes and subscribers. **µs from the POST to the last receipt**: median over the publishes of the time from sending the POST to the receipt by the last subscriber.
 - **fan-out: delivered events/s**: a burst of publishes sent back to back (pipelined on one connection): burst × subscribers events ÷ the time from sending the burst to the last receipt. The load generator needs about as much CPU per event as the server, so this rate is partly the load generator's (see the burst CPU columns per round).
-- **fan-out: server CPU µs per delivered event**: the server's CPU time over the whole schedule (publishes and burst) ÷ all events delivered.
+- **fan-out: server CPU µs per delivered event**: the server's CPU time over the whole schedule (publishes and burst) ÷ all events delivered; **of which system**: its kernel part, as for tick.
 - **other CPU %** (per round): everything else that kept the machine's CPUs busy during the window, in % of one core, from /proc/stat. Above about 25 % the round is disturbed.
 `
 
@@ -447,18 +457,18 @@ func (d *sseDriver) perRound() string {
 		b.WriteString(idleTable(d.idle, "stream"))
 	}
 	if len(d.tick) > 0 {
-		b.WriteString("\n### Tick\n\n| round | server | streams | events/s received | server CPU % | server CPU µs/event | p50 µs | p99 µs | load gen CPU % | other CPU % | server CPUs / threads / listeners | status |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+		b.WriteString("\n### Tick\n\n| round | server | streams | events/s received | server CPU % | of which system % | server CPU µs/event | p50 µs | p99 µs | load gen CPU % | other CPU % | server CPUs / threads / listeners | status |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 		for _, r := range d.tick {
-			fmt.Fprintf(&b, "| %d | %s | %d | %.0f | %.1f | %.2f | %.0f | %.0f | %.0f | %.0f | %s | %s |\n",
-				r.Round, r.Server, r.Streams, r.EventsPerSec, r.ServerCPUPct, r.ServerCPUusPerEvent, r.P50us, r.P99us, r.ClientCPUPct, r.OtherCPUPct, r.ServerInfo.String(), status(r.OK, r.Error))
+			fmt.Fprintf(&b, "| %d | %s | %d | %.0f | %.1f | %.1f | %.2f | %.0f | %.0f | %.0f | %.0f | %s | %s |\n",
+				r.Round, r.Server, r.Streams, r.EventsPerSec, r.ServerCPUPct, r.ServerSysPct, r.ServerCPUusPerEvent, r.P50us, r.P99us, r.ClientCPUPct, r.OtherCPUPct, r.ServerInfo.String(), status(r.OK, r.Error))
 		}
 	}
 	if len(d.fan) > 0 {
-		b.WriteString("\n### Fan-out\n\n| round | server | subscribers | p50 µs | p99 µs | max µs | POST to last receipt µs | burst events | burst s | delivered events/s | burst p99 µs | burst CPU % server / load gen | server CPU µs/event | other CPU % | server CPUs / threads / listeners | status |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+		b.WriteString("\n### Fan-out\n\n| round | server | subscribers | p50 µs | p99 µs | max µs | POST to last receipt µs | burst events | burst s | delivered events/s | burst p99 µs | burst CPU % server / load gen | server CPU µs/event (system) | other CPU % | server CPUs / threads / listeners | status |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 		for _, r := range d.fan {
-			fmt.Fprintf(&b, "| %d | %s | %d | %.0f | %.0f | %.0f | %.0f | %d | %.3f | %.0f | %.0f | %.0f / %.0f | %.2f | %.0f | %s | %s |\n",
+			fmt.Fprintf(&b, "| %d | %s | %d | %.0f | %.0f | %.0f | %.0f | %d | %.3f | %.0f | %.0f | %.0f / %.0f | %.2f (%.2f) | %.0f | %s | %s |\n",
 				r.Round, r.Server, r.Subscribers, r.P50us, r.P99us, r.MaxUs, r.CompleteP50us, r.BurstEvents, r.BurstSec, r.DeliveredPerSec, r.BurstP99us,
-				r.BurstServerCPUPct, r.BurstClientCPUPct, r.ServerCPUusPerEvent, r.OtherCPUPct, r.ServerInfo.String(), status(r.OK, r.Error))
+				r.BurstServerCPUPct, r.BurstClientCPUPct, r.ServerCPUusPerEvent, r.ServerSysUsPerEvent, r.OtherCPUPct, r.ServerInfo.String(), status(r.OK, r.Error))
 		}
 	}
 	return b.String()
