@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"sort"
@@ -281,8 +282,9 @@ type FanoutResult struct {
 	Burst     int `json:"burst"`
 	// CompleteUs: per awaited publish, from sending the POST to the last
 	// stream's receipt, µs (median and max).
-	CompleteP50us float64 `json:"complete_p50_us"`
-	CompleteMaxUs float64 `json:"complete_max_us"`
+	CompleteP50us float64   `json:"complete_p50_us"`
+	CompleteMaxUs float64   `json:"complete_max_us"`
+	CompleteUs    []float64 `json:"complete_us,omitempty"` // every publish, in order
 	// The burst: events it delivered (Burst × streams), from writing the
 	// requests to the last receipt, and the rate.
 	BurstEvents       uint64  `json:"burst_events"`
@@ -366,6 +368,7 @@ func publisher(ctx context.Context, cfg *Config, f *fanout, streams int) (fr Fan
 			return
 		}
 		complete = append(complete, float64(f.lastNs.Load()-t0)/1e3)
+		fr.CompleteUs = append(fr.CompleteUs, math.Round(complete[len(complete)-1]))
 		fr.Completed++
 		if !sleepCtx(ctx, cfg.PublishGap) {
 			return

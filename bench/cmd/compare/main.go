@@ -1,11 +1,14 @@
 // Command compare runs the benchmarks of several servers side by side and
-// prints a Markdown table: the echo benchmark (the default, or "echo") and
-// the HTTP hello benchmark ("http", see http.go).
+// prints a Markdown table: the echo benchmark (the default, or "echo"), the
+// HTTP hello benchmark ("http", see http.go) and the Server-Sent Events
+// benchmark ("sse", see sse.go).
 //
 //	go run ./bench/cmd/compare                           # echo: all servers, 5 rounds, ~2.5 minutes
 //	go run ./bench/cmd/compare -servers net,gnet -quick  # echo: 3 short rounds, ~30 s smoke run
 //	go run ./bench/cmd/compare http                      # http: all servers, 5 rounds, ~2 minutes
 //	go run ./bench/cmd/compare http -quick               # http: 3 short rounds, ~25 s smoke run
+//	go run ./bench/cmd/compare sse                       # sse: both servers, 5 rounds, ~8 minutes
+//	go run ./bench/cmd/compare sse -quick                # sse: 3 short rounds, ~1 minute smoke run
 //
 // For the echo benchmark, it builds the load generator and the servers into
 // a temporary directory, then for every round, alternating the servers (the
@@ -24,7 +27,8 @@
 // rather than server and load generator together.
 //
 // Figures are medians over the rounds. The table and the raw results are
-// written to bench/results/echo-<date>.md (http-<date>.md for http). All
+// written to bench/results/echo-<date>.md (http-<date>.md for http,
+// sse-<date>.md for sse). All
 // traffic stays on loopback. Every child process is killed when the driver
 // ends, whatever the reason, and the whole run is bounded by -timeout.
 package main
