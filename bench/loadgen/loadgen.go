@@ -3,7 +3,7 @@
 // It drives connections with raw non-blocking sockets and a few epoll loops
 // (golang.org/x/sys/unix), never a goroutine per connection, so that the
 // client costs little next to the server under test and can hold tens of
-// thousands of connections. Two modes:
+// thousands of connections. Three modes:
 //
 //   - echo: every connection keeps Depth messages of Size bytes in flight
 //     (default one: send, wait for the complete echo, verify it byte for
@@ -14,6 +14,11 @@
 //   - idle: open Conns connections, report them (OnReady), then hold them
 //     without sending anything until Duration ends or the context is
 //     cancelled; connections closed by the server are counted.
+//   - sse: every connection is a Server-Sent Events stream (GET with
+//     Accept: text/event-stream, the response parsed with sse.Parser);
+//     events are counted and the latency from the timestamp they carry
+//     to their receipt recorded, over a window (periodic events) or for a
+//     fan-out schedule of publishes (see sse.go).
 //
 // Targets and source addresses must be IPv4 loopback (127.0.0.0/8).
 // Connects are non-blocking, at most Burst in flight, with bounded retries.
@@ -39,6 +44,7 @@ import (
 const (
 	ModeEcho = "echo"
 	ModeIdle = "idle"
+	ModeSSE  = "sse"
 )
 
 // DefaultMaxConns is the most connections one process opens by default: the
@@ -51,7 +57,7 @@ const MaxDepth = 4096
 
 // Config describes one run.
 type Config struct {
-	Mode   string // ModeEcho or ModeIdle
+	Mode   string // ModeEcho, ModeIdle or ModeSSE
 	Target string // "127.x.y.z:port"
 	Conns  int    // connections to open
 
@@ -62,8 +68,16 @@ type Config struct {
 
 	Size     int           // echo: message size in bytes (default 64)
 	Depth    int           // echo: messages in flight per connection (default 1)
-	Warmup   time.Duration // echo: run this long before measuring
-	Duration time.Duration // echo: measured time; idle: longest hold. Required.
+	Warmup   time.Duration // echo, sse: run this long before measuring
+	Duration time.Duration // echo, sse: measured time; idle, sse: longest hold. Required.
+
+	// sse
+	Path           string        // the streams' request target (default "/")
+	Publishes      int           // fan-out: publishes awaited one at a time at every stream
+	PublishBurst   int           // fan-out: publishes sent back to back after them
+	PublishPath    string        // fan-out: POSTed to publish (default "/publish")
+	PublishGap     time.Duration // fan-out: pause after each awaited publish (default 20ms)
+	PublishTimeout time.Duration // fan-out: limit for one publish, or the burst, to reach every stream (default 10s)
 
 	Loops          int           // epoll loops (goroutines); default 1
 	Burst          int           // most connects in flight at once; default 200
@@ -73,7 +87,8 @@ type Config struct {
 	MaxConns       int           // refuse to open more; default DefaultMaxConns
 
 	// ServerPID, when non-zero, is a process whose CPU time (with its
-	// descendants) is sampled over the measured echo window.
+	// descendants) is sampled over the measured echo or sse window (the
+	// fan-out schedule in sse mode).
 	ServerPID int
 
 	// OnReady, when set, is called once the connect phase is over with the
@@ -117,11 +132,31 @@ type Result struct {
 	IOErrors   uint64  `json:"io_errors"`
 	Latency    *Hist   `json:"latency,omitempty"`
 	ServerCPU  float64 `json:"server_cpu_sec,omitempty"` // over the window
-	ClientCPU  float64 `json:"client_cpu_sec"`           // this process, over the window or hold
+	// ServerSysCPU is the system (kernel) part of ServerCPU.
+	ServerSysCPU float64 `json:"server_sys_cpu_sec,omitempty"`
+	ClientCPU    float64 `json:"client_cpu_sec"` // this process, over the window or hold
 	// CPUBusyPct is how busy each CPU of the machine was over the echo
 	// window, in %, whatever ran on it (/proc/stat); index: CPU number.
 	CPUBusyPct  []float64 `json:"cpu_busy_pct,omitempty"`
 	Interrupted bool      `json:"interrupted,omitempty"`
+
+	// sse (WindowSec, P50us, P99us, MaxUs, Latency, ServerCPU, ClientCPU
+	// and CPUBusyPct as for echo: the window, or the fan-out schedule)
+	Streams      int     `json:"streams,omitempty"`       // response heads received
+	HeadFailures int     `json:"head_failures,omitempty"` // streams without a valid head
+	StreamErrors int     `json:"stream_errors,omitempty"` // streams dropped for a protocol error
+	Events       uint64  `json:"events,omitempty"`        // all events received
+	Comments     uint64  `json:"comments,omitempty"`      // comment lines (heartbeats)
+	WindowEvents uint64  `json:"window_events,omitempty"` // periodic events received in the window
+	EventsPerSec float64 `json:"events_per_sec,omitempty"`
+	BadData      uint64  `json:"bad_data,omitempty"`     // events whose data is not a timestamp
+	OutOfOrder   uint64  `json:"out_of_order,omitempty"` // events whose id is not the last one + 1
+	// Short counts streams that did not receive every fan-out event.
+	Short        int           `json:"short,omitempty"`
+	Fanout       *FanoutResult `json:"fanout,omitempty"`
+	BurstP50us   float64       `json:"burst_p50_us,omitempty"`
+	BurstP99us   float64       `json:"burst_p99_us,omitempty"`
+	BurstLatency *Hist         `json:"burst_latency,omitempty"`
 
 	// idle
 	HeldSec         float64 `json:"held_sec,omitempty"`
@@ -157,6 +192,23 @@ func (c *Config) setDefaults() {
 	if c.MaxConns <= 0 {
 		c.MaxConns = DefaultMaxConns
 	}
+	if c.Path == "" {
+		c.Path = "/"
+	}
+	if c.PublishPath == "" {
+		c.PublishPath = "/publish"
+	}
+	if c.PublishGap <= 0 {
+		c.PublishGap = 20 * time.Millisecond
+	}
+	if c.PublishTimeout <= 0 {
+		c.PublishTimeout = 10 * time.Second
+	}
+}
+
+// fanoutMode tells whether an sse run publishes.
+func (c *Config) fanoutMode() bool {
+	return c.Mode == ModeSSE && (c.Publishes > 0 || c.PublishBurst > 0)
 }
 
 func parseLoopback(s string, port bool) (netip.AddrPort, error) {
@@ -184,7 +236,7 @@ func parseLoopback(s string, port bool) (netip.AddrPort, error) {
 // failures, mismatches and so on are reported in the Result with OK false.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cfg.setDefaults()
-	if cfg.Mode != ModeEcho && cfg.Mode != ModeIdle {
+	if cfg.Mode != ModeEcho && cfg.Mode != ModeIdle && cfg.Mode != ModeSSE {
 		return nil, fmt.Errorf("loadgen: unknown mode %q", cfg.Mode)
 	}
 	if cfg.Conns <= 0 {
@@ -198,6 +250,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.Depth > MaxDepth {
 		return nil, fmt.Errorf("loadgen: Depth %d exceeds %d", cfg.Depth, MaxDepth)
+	}
+	if cfg.Publishes < 0 || cfg.PublishBurst < 0 {
+		return nil, errors.New("loadgen: Publishes and PublishBurst must not be negative")
+	}
+	for _, p := range []string{cfg.Path, cfg.PublishPath} {
+		if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, " \r\n") {
+			return nil, fmt.Errorf("loadgen: bad path %q", p)
+		}
 	}
 	var rl unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err == nil && uint64(cfg.Conns)+64 > rl.Cur {
@@ -249,13 +309,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		loops = append(loops, l)
 	}
 
-	// Phase 1: connect.
+	// Phase 1: connect (and, for sse, receive the response heads).
 	setupEnd := time.Since(base) + cfg.SetupTimeout
 	parallel(loops, func(l *loop) { l.connectAll(ctx, setupEnd) })
+	if cfg.Mode == ModeSSE {
+		parallel(loops, func(l *loop) { l.awaitHeads(ctx, setupEnd) })
+	}
 	res.ConnectSec = time.Since(base).Seconds()
 	established := 0
 	for _, l := range loops {
-		established += l.established
+		if cfg.Mode == ModeSSE {
+			established += l.heads
+		} else {
+			established += l.established
+		}
 	}
 	if cfg.OnReady != nil {
 		cfg.OnReady(established)
@@ -268,8 +335,34 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if established == 0 {
 		mode = "" // nothing to drive or hold
 	}
+	if mode == ModeSSE && cfg.fanoutMode() {
+		mode = "fanout"
+	}
 	switch mode {
-	case ModeEcho:
+	case "fanout":
+		f := newFanout()
+		for _, l := range loops {
+			l.fan = f
+		}
+		pctx, stop := context.WithCancel(ctx)
+		var fr FanoutResult
+		var wg sync.WaitGroup
+		wg.Add(1)
+		start := time.Now()
+		go func() {
+			defer wg.Done()
+			defer stop()
+			fr, cpu0, cpu1 = publisher(pctx, &cfg, f, established)
+		}()
+		// The loops read until the schedule ends (bounded by Duration).
+		end := time.Since(base) + cfg.Duration
+		parallel(loops, func(l *loop) { l.sseRecv(pctx, 0, end) })
+		stop()
+		wg.Wait()
+		res.Fanout = &fr
+		res.WindowSec = time.Since(start).Seconds()
+		res.Interrupted = ctx.Err() != nil
+	case ModeEcho, ModeSSE:
 		start := time.Since(base)
 		warmEnd := start + cfg.Warmup
 		end := warmEnd + cfg.Duration
@@ -285,7 +378,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 			cpu0 = sampleCPU(cfg.ServerPID)
 		}()
-		parallel(loops, func(l *loop) { l.echo(ctx, warmEnd, end) })
+		if mode == ModeEcho {
+			parallel(loops, func(l *loop) { l.echo(ctx, warmEnd, end) })
+		} else {
+			parallel(loops, func(l *loop) { l.sseRecv(ctx, warmEnd, end) })
+		}
 		cpu1 = sampleCPU(cfg.ServerPID)
 		wg.Wait()
 		stop := time.Since(base)
@@ -305,15 +402,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.HeldSec = (time.Since(base) - start).Seconds()
 	}
 	res.ClientCPU = (cpu1.self - cpu0.self).Seconds()
-	if mode == ModeEcho && cpu0.busy != nil && len(cpu1.busy) == len(cpu0.busy) {
+	if mode != ModeIdle && cpu0.busy != nil && len(cpu1.busy) == len(cpu0.busy) {
 		res.CPUBusyPct = procfs.BusyPercent(cpu0.busy, cpu0.total, cpu1.busy, cpu1.total)
 	}
 	if cfg.ServerPID != 0 && cpu0.okServer && cpu1.okServer {
 		res.ServerCPU = (cpu1.server - cpu0.server).Seconds()
+		res.ServerSysCPU = (cpu1.serverSys - cpu0.serverSys).Seconds()
 	}
 
 	// Aggregate.
-	var h Hist
+	var h, bh Hist
 	errs := map[string]int{}
 	for _, l := range loops {
 		res.Established += l.established
@@ -329,6 +427,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			errs[k] += v
 		}
 		h.Merge(&l.hist)
+		bh.Merge(&l.burstHist)
+		res.Streams += l.heads
+		res.HeadFailures += l.headFails
+		res.StreamErrors += l.streamErrors
+		res.Events += l.nEvents
+		res.Comments += l.comments
+		res.WindowEvents += l.windowEvents
+		res.BadData += l.badData
+		res.OutOfOrder += l.outOfOrder
+		if res.Fanout != nil && res.Fanout.Error == "" {
+			want := uint64(cfg.Publishes + cfg.PublishBurst)
+			for i := range l.conns {
+				if s := l.conns[i].sse; s != nil && s.headDone && s.lastID != want {
+					res.Short++
+				}
+			}
+		}
 	}
 	if len(errs) > 0 {
 		res.Errors = errs
@@ -343,10 +458,44 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.MaxUs = us(h.Max())
 		res.Latency = &h
 	}
+	if cfg.Mode == ModeSSE {
+		if res.WindowSec > 0 && res.Fanout == nil {
+			res.EventsPerSec = float64(res.WindowEvents) / res.WindowSec
+		}
+		res.P50us = us(h.Quantile(0.50))
+		res.P99us = us(h.Quantile(0.99))
+		res.MaxUs = us(h.Max())
+		res.Latency = &h
+		if bh.Count() > 0 {
+			res.BurstP50us = us(bh.Quantile(0.50))
+			res.BurstP99us = us(bh.Quantile(0.99))
+			res.BurstLatency = &bh
+		}
+	}
 
 	var problems []string
 	if res.Failed > 0 || res.Established < res.Conns {
 		problems = append(problems, fmt.Sprintf("%d of %d connections failed", res.Conns-res.Established, res.Conns))
+	}
+	if cfg.Mode == ModeSSE {
+		if res.HeadFailures > 0 {
+			problems = append(problems, fmt.Sprintf("%d streams got no valid response head", res.HeadFailures))
+		}
+		if res.StreamErrors > res.HeadFailures {
+			problems = append(problems, fmt.Sprintf("%d streams broke the protocol", res.StreamErrors-res.HeadFailures))
+		}
+		if res.BadData > 0 {
+			problems = append(problems, fmt.Sprintf("%d events without a timestamp as data", res.BadData))
+		}
+		if res.OutOfOrder > 0 {
+			problems = append(problems, fmt.Sprintf("%d events out of order (id not the previous one + 1)", res.OutOfOrder))
+		}
+		if res.Fanout != nil && res.Fanout.Error != "" {
+			problems = append(problems, res.Fanout.Error)
+		}
+		if res.Short > 0 {
+			problems = append(problems, fmt.Sprintf("%d streams missed fan-out events", res.Short))
+		}
 	}
 	if res.Mismatches > 0 {
 		problems = append(problems, fmt.Sprintf("%d echo mismatches", res.Mismatches))
@@ -372,7 +521,8 @@ func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond)
 
 type cpuSample struct {
 	self        time.Duration
-	server      time.Duration
+	server      time.Duration // user + system
+	serverSys   time.Duration
 	okServer    bool
 	busy, total []uint64 // per CPU, clock ticks
 }
@@ -384,8 +534,8 @@ func sampleCPU(serverPID int) cpuSample {
 		s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	if serverPID != 0 {
-		if d, err := procfs.TreeCPU(serverPID); err == nil {
-			s.server, s.okServer = d, true
+		if u, sys, err := procfs.TreeCPUSplit(serverPID); err == nil {
+			s.server, s.serverSys, s.okServer = u+sys, sys, true
 		}
 	}
 	s.busy, s.total, _ = procfs.CPUTicks()
@@ -421,6 +571,19 @@ func (r *Result) Summary() string {
 	case ModeIdle:
 		fmt.Fprintf(&b, "idle %s: %d/%d conns established in %.2fs, held %.1fs, %d open at end",
 			r.Target, r.Established, r.Conns, r.ConnectSec, r.HeldSec, r.HeldAtEnd)
+	case ModeSSE:
+		fmt.Fprintf(&b, "sse %s: %d/%d streams in %.2fs, %d events, %d comments, %d open at end",
+			r.Target, r.Streams, r.Conns, r.ConnectSec, r.Events, r.Comments, r.HeldAtEnd)
+		if f := r.Fanout; f != nil {
+			fmt.Fprintf(&b, "; fan-out: %d/%d publishes reached every stream (complete p50 %.0f µs, max %.0f µs), latency p50 %.1f µs, p99 %.1f µs; burst of %d: %d events in %.3fs = %.0f events/s (p50 %.1f µs, p99 %.1f µs)",
+				f.Completed, f.Publishes, f.CompleteP50us, f.CompleteMaxUs, r.P50us, r.P99us, f.Burst, f.BurstEvents, f.BurstSec, f.BurstEventsPerSec, r.BurstP50us, r.BurstP99us)
+		} else {
+			fmt.Fprintf(&b, "; window %.2fs: %d events = %.0f events/s, latency p50 %.1f µs, p99 %.1f µs",
+				r.WindowSec, r.WindowEvents, r.EventsPerSec, r.P50us, r.P99us)
+		}
+		if r.ServerCPU > 0 && r.WindowSec > 0 {
+			fmt.Fprintf(&b, ", server CPU %.1f %%", r.ServerCPU/r.WindowSec*100)
+		}
 	}
 	if r.ConnectRetries > 0 {
 		fmt.Fprintf(&b, ", %d connect retries", r.ConnectRetries)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/workerman-go/workerman/protocols/sse"
 )
 
 type connState uint8
@@ -44,6 +46,8 @@ type conn struct {
 	seq, rseq  uint64 // last queued, last fully echoed
 	sentAt     []time.Duration
 	head, n    int // ring start and messages in flight
+
+	sse *sseState // sse mode: the stream
 }
 
 type loop struct {
@@ -57,6 +61,24 @@ type loop struct {
 	conns   []conn
 	events  []unix.EpollEvent
 	scratch []byte
+
+	// sse mode
+	request             []byte // the request every stream sends
+	fan                 *fanout
+	cur                 *conn // the stream being parsed
+	feedErr             error
+	nowNs               int64         // receipt time of the bytes being parsed, Unix ns
+	nowRel              time.Duration // and since base
+	warmEnd, end        time.Duration // the counting window
+	bodyFn              func([]byte)
+	emitFn              func(sse.Event)
+	onCommentFn         func(string)
+	heads, headFails    int
+	streamErrors        int
+	nEvents, comments   uint64
+	windowEvents        uint64
+	badData, outOfOrder uint64
+	burstHist           Hist
 
 	// statistics
 	established, failed, retries, peerClosed, open int
@@ -91,6 +113,11 @@ func newLoop(cfg *Config, base time.Time, idx, n int, target netip.AddrPort, sou
 	size := 4096
 	if cfg.Mode == ModeEcho && cfg.Size > size {
 		size = cfg.Size
+	}
+	if cfg.Mode == ModeSSE {
+		size = 16 << 10
+		l.request = sseRequest(cfg.Path)
+		l.bodyFn, l.emitFn, l.onCommentFn = l.body, l.emit, l.onComment
 	}
 	l.scratch = make([]byte, size)
 	return l, nil
@@ -303,6 +330,10 @@ func (l *loop) connectAll(ctx context.Context, setupEnd time.Duration) {
 				l.onEstablished(i)
 				remaining--
 			case stOpen:
+				if c.sse != nil {
+					l.sseRead(c)
+					continue
+				}
 				// Nothing was sent yet: anything here is unexpected data
 				// or the server closing the connection.
 				l.idleEvent(c)
@@ -356,6 +387,9 @@ func (l *loop) onEstablished(i int32) {
 	c.state = stOpen
 	l.established++
 	l.open++
+	if l.cfg.Mode == ModeSSE {
+		l.sseStart(c)
+	}
 }
 
 // ---- idle ------------------------------------------------------------------

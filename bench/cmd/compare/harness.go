@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/bench/internal/procfs"
+	"github.com/workerman-go/workerman/bench/loadgen"
 )
 
 // The machinery both benchmarks (echo and http) share: child processes
@@ -200,10 +202,12 @@ func rotate(s []serverSpec, k int) []serverSpec {
 	return out
 }
 
-// startServer starts a fresh server, waits for its LISTENING line and, when
+// startServer starts a fresh server (with -listen 127.0.0.1:0 and args),
+// waits for its LISTENING line and, when
 // pinning, checks that it runs on its CPU only.
-func (h *harness) startServer(ctx context.Context, s serverSpec) (*proc, string, error) {
-	p, err := startProc(h.reg, s.Name, "LISTENING", false, h.pin.serverCPU(), filepath.Join(h.bin, s.Name), "-listen", "127.0.0.1:0")
+func (h *harness) startServer(ctx context.Context, s serverSpec, args ...string) (*proc, string, error) {
+	args = append([]string{"-listen", "127.0.0.1:0"}, args...)
+	p, err := startProc(h.reg, s.Name, "LISTENING", false, h.pin.serverCPU(), filepath.Join(h.bin, s.Name), args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -631,4 +635,267 @@ func uniquePath(base, ext string) string {
 		}
 		p = fmt.Sprintf("%s-%d%s", base, i, ext)
 	}
+}
+
+// checkLoadgen verifies, when pinning, that the load generator ran on its
+// CPU only, as it reports it.
+func (h *harness) checkLoadgen(p *proc, res *loadgen.Result) error {
+	if h.pin.On && res.CPUs != strconv.Itoa(h.pin.Loadgen) {
+		return fmt.Errorf("%s is not pinned to CPU %d: it may run on %q", p.name, h.pin.Loadgen, res.CPUs)
+	}
+	return nil
+}
+
+func parseResult(p *proc) (*loadgen.Result, json.RawMessage, error) {
+	line := p.json()
+	if line == "" {
+		return nil, nil, fmt.Errorf("%s printed no result (exit: %v)%s", p.name, p.exitErr(), p.diag())
+	}
+	var res loadgen.Result
+	if err := json.Unmarshal([]byte(line), &res); err != nil {
+		return nil, nil, fmt.Errorf("%s: bad result line: %v", p.name, err)
+	}
+	return &res, json.RawMessage(line), nil
+}
+
+// runLoadgens starts one load generator per element of argv (on the load
+// generator CPU), waits for all of them (each bounded by limit) and returns
+// the results they printed, their raw JSON and the problems: a process
+// that failed or printed nothing, a result that reports a problem, a load
+// generator not pinned as it should be.
+func (h *harness) runLoadgens(ctx context.Context, name string, argv [][]string, limit time.Duration) ([]*loadgen.Result, []json.RawMessage, []string) {
+	var problems []string
+	var lgs []*proc
+	for i, args := range argv {
+		p, err := startProc(h.reg, fmt.Sprintf("%s-%d", name, i), "", false, h.pin.loadgenCPU(), filepath.Join(h.bin, "loadgen"), args...)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		lgs = append(lgs, p)
+	}
+	var results []*loadgen.Result
+	var raws []json.RawMessage
+	for _, p := range lgs {
+		if err := p.wait(ctx, limit); err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		res, raw, err := parseResult(p)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		raws = append(raws, raw)
+		results = append(results, res)
+		if !res.OK {
+			problems = append(problems, fmt.Sprintf("%s: %s", p.name, res.Error))
+		}
+		if err := h.checkLoadgen(p, res); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	return results, raws, problems
+}
+
+// idleSpec describes an idle memory measurement: conns connections over
+// procs load generators, each started with loadgenArgs(server address, its
+// share) and expected to print "READY <n>" once its connections are up and
+// to hold them until its stdin closes; the memory is read settle after the
+// server has accepted them all.
+type idleSpec struct {
+	serverArgs  []string // extra arguments of the server
+	conns       int
+	procs       int
+	settle      time.Duration
+	loadgenArgs func(addr string, n int) []string
+}
+
+// idleRecord is the outcome of one idle round of one server.
+type idleRecord struct {
+	Server       string            `json:"server"`
+	Round        int               `json:"round"`
+	OK           bool              `json:"ok"`
+	Error        string            `json:"error,omitempty"`
+	Conns        int               `json:"conns"`
+	RSSBefore    int64             `json:"rss_before"`
+	RSSAfter     int64             `json:"rss_after"`
+	FDsBefore    int               `json:"fds_before"`
+	FDsAfter     int               `json:"fds_after"`
+	BytesPerConn float64           `json:"bytes_per_conn"`
+	ServerInfo   serverInfo        `json:"server_info"`
+	Loadgen      []json.RawMessage `json:"loadgen,omitempty"`
+}
+
+// measureIdle measures the resident memory a fresh server s needs for the
+// idle connections of spec: RSS before (0.5 s after it started) and with
+// the connections (the median of three readings), summed over its process
+// tree.
+func (h *harness) measureIdle(ctx context.Context, s serverSpec, round int, spec idleSpec) (rec idleRecord) {
+	rec = idleRecord{Server: s.Name, Round: round}
+	srv, addr, err := h.startServer(ctx, s, spec.serverArgs...)
+	if err != nil {
+		rec.Error = err.Error()
+		return rec
+	}
+	defer srv.stop(3 * time.Second)
+
+	// Baseline, after a short settle.
+	if !sleepCtx(ctx, 500*time.Millisecond) {
+		rec.Error = ctx.Err().Error()
+		return rec
+	}
+	pid := srv.pid()
+	if rec.RSSBefore, err = procfs.TreeRSS(pid); err != nil {
+		rec.Error = fmt.Sprintf("reading server memory: %v", err)
+		return rec
+	}
+	rec.FDsBefore, _ = procfs.TreeFDs(pid)
+
+	// The generators hold until their stdin closes; -duration only bounds
+	// the hold in case the driver vanished without closing it.
+	hold := setupTimeout + spec.settle + 2*time.Minute
+	var lgs []*proc
+	defer func() {
+		for _, p := range lgs {
+			p.closeStdin()
+		}
+		for _, p := range lgs {
+			_ = p.wait(context.Background(), 20*time.Second)
+		}
+	}()
+	for i, n := range split(spec.conns, spec.procs) {
+		args := spec.loadgenArgs(addr, n)
+		args = append(args, "-duration", hold.String(), "-setup-timeout", setupTimeout.String(), "-stdin-stop")
+		p, err := startProc(h.reg, fmt.Sprintf("loadgen-idle-%d", i), "READY", true, h.pin.loadgenCPU(), filepath.Join(h.bin, "loadgen"), args...)
+		if err != nil {
+			rec.Error = err.Error()
+			return rec
+		}
+		lgs = append(lgs, p)
+	}
+	var problems []string
+	for _, p := range lgs {
+		line, err := p.waitMarker(ctx, setupTimeout+15*time.Second)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		var n int
+		fmt.Sscanf(line, "READY %d", &n)
+		rec.Conns += n
+	}
+	if rec.Conns != spec.conns {
+		problems = append(problems, fmt.Sprintf("%d of %d connections established", rec.Conns, spec.conns))
+	}
+	// The client side is up; wait (bounded) until the server has accepted
+	// them all, then let it settle.
+	if len(problems) == 0 {
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			fds, _ := procfs.TreeFDs(pid)
+			if fds >= rec.FDsBefore+rec.Conns || time.Now().After(deadline) || ctx.Err() != nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !sleepCtx(ctx, spec.settle) {
+			problems = append(problems, ctx.Err().Error())
+		}
+	}
+	if len(problems) == 0 {
+		rec.FDsAfter, _ = procfs.TreeFDs(pid)
+		// median of three samples
+		var samples []int64
+		for i := 0; i < 3; i++ {
+			v, err := procfs.TreeRSS(pid)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("reading server memory: %v", err))
+				break
+			}
+			samples = append(samples, v)
+			time.Sleep(100 * time.Millisecond)
+		}
+		if len(samples) == 3 {
+			sort.Slice(samples, func(i, j int) bool { return samples[i] < samples[j] })
+			rec.RSSAfter = samples[1]
+		}
+		if rec.FDsAfter < rec.FDsBefore+rec.Conns {
+			problems = append(problems, fmt.Sprintf("server holds only %d descriptors more than before for %d connections", rec.FDsAfter-rec.FDsBefore, rec.Conns))
+		}
+		if info, err := h.inspectServer(srv); err != nil {
+			problems = append(problems, err.Error())
+		} else {
+			rec.ServerInfo = info
+		}
+	}
+	// Release the connections and collect the generators' reports.
+	for _, p := range lgs {
+		p.closeStdin()
+	}
+	for _, p := range lgs {
+		if err := p.wait(ctx, 30*time.Second); err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		res, raw, err := parseResult(p)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		rec.Loadgen = append(rec.Loadgen, raw)
+		if !res.OK {
+			problems = append(problems, fmt.Sprintf("%s: %s", p.name, res.Error))
+		}
+		if err := h.checkLoadgen(p, res); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if srv.exited() {
+		problems = append(problems, fmt.Sprintf("server exited during the test: %v%s", srv.exitErr(), srv.diag()))
+	}
+	if rec.Conns > 0 && rec.RSSAfter > 0 {
+		rec.BytesPerConn = float64(rec.RSSAfter-rec.RSSBefore) / float64(rec.Conns)
+	}
+	rec.OK = len(problems) == 0
+	rec.Error = strings.Join(problems, "; ")
+	return rec
+}
+
+// idleTable is the per-round table of idle measurements; unit names a
+// connection ("conn", "stream").
+func idleTable(recs []idleRecord, unit string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| round | server | %ss | RSS before MiB | RSS after MiB | KiB/%s | server fds before → after | server CPUs / threads / listeners | status |\n|---:|---|---:|---:|---:|---:|---|---|---|\n", unit, unit)
+	for _, r := range recs {
+		status := "ok"
+		if !r.OK {
+			status = "FAILED: " + oneLine(r.Error)
+		}
+		fmt.Fprintf(&b, "| %d | %s | %d | %.1f | %.1f | %.2f | %d → %d | %s | %s |\n",
+			r.Round, r.Server, r.Conns, mib(r.RSSBefore), mib(r.RSSAfter), r.BytesPerConn/1024, r.FDsBefore, r.FDsAfter, r.ServerInfo.String(), status)
+	}
+	return b.String()
+}
+
+// stripHists drops the latency histograms from load generator result lines,
+// to keep the raw JSON of a results file readable.
+func stripHists(raws []json.RawMessage) []json.RawMessage {
+	out := make([]json.RawMessage, 0, len(raws))
+	for _, r := range raws {
+		var m map[string]any
+		if json.Unmarshal(r, &m) != nil {
+			out = append(out, r)
+			continue
+		}
+		delete(m, "latency")
+		delete(m, "burst_latency")
+		b, err := json.Marshal(m)
+		if err != nil {
+			out = append(out, r)
+			continue
+		}
+		out = append(out, b)
+	}
+	return out
 }

@@ -1,11 +1,14 @@
 // Command compare runs the benchmarks of several servers side by side and
-// prints a Markdown table: the echo benchmark (the default, or "echo") and
-// the HTTP hello benchmark ("http", see http.go).
+// prints a Markdown table: the echo benchmark (the default, or "echo"), the
+// HTTP hello benchmark ("http", see http.go) and the Server-Sent Events
+// benchmark ("sse", see sse.go).
 //
 //	go run ./bench/cmd/compare                           # echo: all servers, 5 rounds, ~2.5 minutes
 //	go run ./bench/cmd/compare -servers net,gnet -quick  # echo: 3 short rounds, ~30 s smoke run
 //	go run ./bench/cmd/compare http                      # http: all servers, 5 rounds, ~2 minutes
 //	go run ./bench/cmd/compare http -quick               # http: 3 short rounds, ~25 s smoke run
+//	go run ./bench/cmd/compare sse                       # sse: both servers, 5 rounds, ~8 minutes
+//	go run ./bench/cmd/compare sse -quick                # sse: 3 short rounds, ~1 minute smoke run
 //
 // For the echo benchmark, it builds the load generator and the servers into
 // a temporary directory, then for every round, alternating the servers (the
@@ -24,7 +27,8 @@
 // rather than server and load generator together.
 //
 // Figures are medians over the rounds. The table and the raw results are
-// written to bench/results/echo-<date>.md (http-<date>.md for http). All
+// written to bench/results/echo-<date>.md (http-<date>.md for http,
+// sse-<date>.md for sse). All
 // traffic stays on loopback. Every child process is killed when the driver
 // ends, whatever the reason, and the whole run is bounded by -timeout.
 package main
@@ -35,13 +39,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/workerman-go/workerman/bench/internal/procfs"
 	"github.com/workerman-go/workerman/bench/loadgen"
 )
 
@@ -91,6 +91,9 @@ func main() {
 	}
 	if len(args) > 0 && args[0] == "http" {
 		os.Exit(httpMain(args[1:]))
+	}
+	if len(args) > 0 && args[0] == "sse" {
+		os.Exit(sseMain(args[1:]))
 	}
 	if len(args) > 0 && args[0] == "echo" {
 		args = args[1:]
@@ -190,22 +193,6 @@ type echoRecord struct {
 	Loadgen           []json.RawMessage `json:"loadgen,omitempty"`
 }
 
-// idleRecord is the outcome of one idle round of one server.
-type idleRecord struct {
-	Server       string            `json:"server"`
-	Round        int               `json:"round"`
-	OK           bool              `json:"ok"`
-	Error        string            `json:"error,omitempty"`
-	Conns        int               `json:"conns"`
-	RSSBefore    int64             `json:"rss_before"`
-	RSSAfter     int64             `json:"rss_after"`
-	FDsBefore    int               `json:"fds_before"`
-	FDsAfter     int               `json:"fds_after"`
-	BytesPerConn float64           `json:"bytes_per_conn"`
-	ServerInfo   serverInfo        `json:"server_info"`
-	Loadgen      []json.RawMessage `json:"loadgen,omitempty"`
-}
-
 // run measures every round and reports.
 func (d *driver) run(ctx context.Context) error {
 	if err := d.setup(ctx, d.o.Pin); err != nil {
@@ -295,41 +282,19 @@ func (d *driver) echoRound(ctx context.Context, s serverSpec, round int) (rec ec
 	defer srv.stop(3 * time.Second)
 
 	shares := split(d.o.EchoConns, (d.o.EchoConns+loadgen.DefaultMaxConns-1)/loadgen.DefaultMaxConns)
-	var lgs []*proc
-	for i, n := range shares {
+	var argv [][]string
+	for _, n := range shares {
 		args := d.loadgenArgs("echo", addr, n)
 		args = append(args, "-size", fmt.Sprint(d.o.EchoSize), "-depth", fmt.Sprint(d.o.EchoDepth),
 			"-duration", d.o.EchoDuration.String(), "-warmup", d.o.EchoWarmup.String(),
 			"-setup-timeout", setupTimeout.String(), "-server-pid", fmt.Sprint(srv.pid()))
-		p, err := startProc(d.reg, fmt.Sprintf("loadgen-echo-%d", i), "", false, d.pin.loadgenCPU(), filepath.Join(d.bin, "loadgen"), args...)
-		if err != nil {
-			rec.Error = err.Error()
-			return rec
-		}
-		lgs = append(lgs, p)
+		argv = append(argv, args)
 	}
 	limit := setupTimeout + d.o.EchoWarmup + d.o.EchoDuration + 15*time.Second
-	var results []*loadgen.Result
-	var problems []string
-	for _, p := range lgs {
-		if err := p.wait(ctx, limit); err != nil {
-			problems = append(problems, err.Error())
-			continue
-		}
-		res, raw, err := parseResult(p)
-		if err != nil {
-			problems = append(problems, err.Error())
-			continue
-		}
-		rec.Loadgen = append(rec.Loadgen, raw)
-		results = append(results, res)
-		if !res.OK {
-			problems = append(problems, fmt.Sprintf("%s: %s", p.name, res.Error))
-		}
+	results, raws, problems := d.runLoadgens(ctx, "loadgen-echo", argv, limit)
+	rec.Loadgen = raws
+	for _, res := range results {
 		rec.LoadgenCPUs, rec.LoadgenGOMAXPROCS = res.CPUs, res.GOMAXPROCS
-		if err := d.checkLoadgen(p, res); err != nil {
-			problems = append(problems, err.Error())
-		}
 	}
 	if srv.exited() {
 		problems = append(problems, fmt.Sprintf("server exited during the test: %v%s", srv.exitErr(), srv.diag()))
@@ -373,165 +338,19 @@ func (d *driver) echoRound(ctx context.Context, s serverSpec, round int) (rec ec
 		}
 		rec.OtherCPUPct = max(0, busy-rec.ServerCPUPct-rec.ClientCPUPct)
 	}
-	rec.OK = len(problems) == 0 && len(results) == len(lgs)
+	rec.OK = len(problems) == 0 && len(results) == len(argv)
 	rec.Error = strings.Join(problems, "; ")
 	return rec
 }
 
-// checkLoadgen verifies, when pinning, that the load generator ran on its
-// CPU only, as it reports it.
-func (d *driver) checkLoadgen(p *proc, res *loadgen.Result) error {
-	if d.pin.On && res.CPUs != strconv.Itoa(d.pin.Loadgen) {
-		return fmt.Errorf("%s is not pinned to CPU %d: it may run on %q", p.name, d.pin.Loadgen, res.CPUs)
+func (d *driver) idleRound(ctx context.Context, s serverSpec, round int) idleRecord {
+	rec := d.measureIdle(ctx, s, round, idleSpec{
+		conns: d.o.IdleConns, procs: d.o.Procs, settle: d.o.IdleSettle,
+		loadgenArgs: func(addr string, n int) []string { return d.loadgenArgs("idle", addr, n) },
+	})
+	if !rec.OK {
+		d.failures++
 	}
-	return nil
-}
-
-func parseResult(p *proc) (*loadgen.Result, json.RawMessage, error) {
-	line := p.json()
-	if line == "" {
-		return nil, nil, fmt.Errorf("%s printed no result (exit: %v)%s", p.name, p.exitErr(), p.diag())
-	}
-	var res loadgen.Result
-	if err := json.Unmarshal([]byte(line), &res); err != nil {
-		return nil, nil, fmt.Errorf("%s: bad result line: %v", p.name, err)
-	}
-	return &res, json.RawMessage(line), nil
-}
-
-func (d *driver) idleRound(ctx context.Context, s serverSpec, round int) (rec idleRecord) {
-	rec = idleRecord{Server: s.Name, Round: round}
-	defer func() {
-		if !rec.OK {
-			d.failures++
-		}
-	}()
-	srv, addr, err := d.startServer(ctx, s)
-	if err != nil {
-		rec.Error = err.Error()
-		return rec
-	}
-	defer srv.stop(3 * time.Second)
-
-	// Baseline, after a short settle.
-	if !sleepCtx(ctx, 500*time.Millisecond) {
-		rec.Error = ctx.Err().Error()
-		return rec
-	}
-	pid := srv.pid()
-	if rec.RSSBefore, err = procfs.TreeRSS(pid); err != nil {
-		rec.Error = fmt.Sprintf("reading server memory: %v", err)
-		return rec
-	}
-	rec.FDsBefore, _ = procfs.TreeFDs(pid)
-
-	// The generators hold until their stdin closes; -duration only bounds
-	// the hold in case the driver vanished without closing it.
-	hold := setupTimeout + d.o.IdleSettle + 2*time.Minute
-	var lgs []*proc
-	defer func() {
-		for _, p := range lgs {
-			p.closeStdin()
-		}
-		for _, p := range lgs {
-			_ = p.wait(context.Background(), 20*time.Second)
-		}
-	}()
-	for i, n := range split(d.o.IdleConns, d.o.Procs) {
-		args := d.loadgenArgs("idle", addr, n)
-		args = append(args, "-duration", hold.String(), "-setup-timeout", setupTimeout.String(), "-stdin-stop")
-		p, err := startProc(d.reg, fmt.Sprintf("loadgen-idle-%d", i), "READY", true, d.pin.loadgenCPU(), filepath.Join(d.bin, "loadgen"), args...)
-		if err != nil {
-			rec.Error = err.Error()
-			return rec
-		}
-		lgs = append(lgs, p)
-	}
-	var problems []string
-	for _, p := range lgs {
-		line, err := p.waitMarker(ctx, setupTimeout+15*time.Second)
-		if err != nil {
-			problems = append(problems, err.Error())
-			continue
-		}
-		var n int
-		fmt.Sscanf(line, "READY %d", &n)
-		rec.Conns += n
-	}
-	if rec.Conns != d.o.IdleConns {
-		problems = append(problems, fmt.Sprintf("%d of %d connections established", rec.Conns, d.o.IdleConns))
-	}
-	// The client side is up; wait (bounded) until the server has accepted
-	// them all, then let it settle.
-	if len(problems) == 0 {
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			fds, _ := procfs.TreeFDs(pid)
-			if fds >= rec.FDsBefore+rec.Conns || time.Now().After(deadline) || ctx.Err() != nil {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		if !sleepCtx(ctx, d.o.IdleSettle) {
-			problems = append(problems, ctx.Err().Error())
-		}
-	}
-	if len(problems) == 0 {
-		rec.FDsAfter, _ = procfs.TreeFDs(pid)
-		// median of three samples
-		var samples []int64
-		for i := 0; i < 3; i++ {
-			v, err := procfs.TreeRSS(pid)
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("reading server memory: %v", err))
-				break
-			}
-			samples = append(samples, v)
-			time.Sleep(100 * time.Millisecond)
-		}
-		if len(samples) == 3 {
-			sort.Slice(samples, func(i, j int) bool { return samples[i] < samples[j] })
-			rec.RSSAfter = samples[1]
-		}
-		if rec.FDsAfter < rec.FDsBefore+rec.Conns {
-			problems = append(problems, fmt.Sprintf("server holds only %d descriptors more than before for %d connections", rec.FDsAfter-rec.FDsBefore, rec.Conns))
-		}
-		if info, err := d.inspectServer(srv); err != nil {
-			problems = append(problems, err.Error())
-		} else {
-			rec.ServerInfo = info
-		}
-	}
-	// Release the connections and collect the generators' reports.
-	for _, p := range lgs {
-		p.closeStdin()
-	}
-	for _, p := range lgs {
-		if err := p.wait(ctx, 30*time.Second); err != nil {
-			problems = append(problems, err.Error())
-			continue
-		}
-		res, raw, err := parseResult(p)
-		if err != nil {
-			problems = append(problems, err.Error())
-			continue
-		}
-		rec.Loadgen = append(rec.Loadgen, raw)
-		if !res.OK {
-			problems = append(problems, fmt.Sprintf("%s: %s", p.name, res.Error))
-		}
-		if err := d.checkLoadgen(p, res); err != nil {
-			problems = append(problems, err.Error())
-		}
-	}
-	if srv.exited() {
-		problems = append(problems, fmt.Sprintf("server exited during the test: %v%s", srv.exitErr(), srv.diag()))
-	}
-	if rec.Conns > 0 && rec.RSSAfter > 0 {
-		rec.BytesPerConn = float64(rec.RSSAfter-rec.RSSBefore) / float64(rec.Conns)
-	}
-	rec.OK = len(problems) == 0
-	rec.Error = strings.Join(problems, "; ")
 	return rec
 }
 

@@ -157,15 +157,8 @@ func (d *driver) perRound() string {
 			r.Round, r.Server, r.MsgsPerSec, r.MBPerSec, r.P50us, r.P99us, r.ServerCPUusPerMsg, r.ClientCPUusPerMsg,
 			r.ServerCPUPct, r.ClientCPUPct, r.OtherCPUPct, r.ServerInfo.String(), status)
 	}
-	b.WriteString("\n### Idle\n\n| round | server | conns | RSS before MiB | RSS after MiB | KiB/conn | server fds before → after | server CPUs / threads / listeners | status |\n|---:|---|---:|---:|---:|---:|---|---|---|\n")
-	for _, r := range d.idle {
-		status := "ok"
-		if !r.OK {
-			status = "FAILED: " + oneLine(r.Error)
-		}
-		fmt.Fprintf(&b, "| %d | %s | %d | %.1f | %.1f | %.2f | %d → %d | %s | %s |\n",
-			r.Round, r.Server, r.Conns, mib(r.RSSBefore), mib(r.RSSAfter), r.BytesPerConn/1024, r.FDsBefore, r.FDsAfter, r.ServerInfo.String(), status)
-	}
+	b.WriteString("\n### Idle\n\n")
+	b.WriteString(idleTable(d.idle, "conn"))
 	return b.String()
 }
 
@@ -186,31 +179,13 @@ func (d *driver) pinSummary() string {
 // rawJSON is the machine-readable record of the run. Latency histograms are
 // dropped from the load generator lines to keep the file readable.
 func (d *driver) rawJSON() ([]byte, error) {
-	strip := func(raws []json.RawMessage) []json.RawMessage {
-		out := make([]json.RawMessage, 0, len(raws))
-		for _, r := range raws {
-			var m map[string]any
-			if json.Unmarshal(r, &m) != nil {
-				out = append(out, r)
-				continue
-			}
-			delete(m, "latency")
-			b, err := json.Marshal(m)
-			if err != nil {
-				out = append(out, r)
-				continue
-			}
-			out = append(out, b)
-		}
-		return out
-	}
 	echo := append([]echoRecord(nil), d.echo...)
 	for i := range echo {
-		echo[i].Loadgen = strip(echo[i].Loadgen)
+		echo[i].Loadgen = stripHists(echo[i].Loadgen)
 	}
 	idle := append([]idleRecord(nil), d.idle...)
 	for i := range idle {
-		idle[i].Loadgen = strip(idle[i].Loadgen)
+		idle[i].Loadgen = stripHists(idle[i].Loadgen)
 	}
 	return json.MarshalIndent(struct {
 		Started  time.Time    `json:"started"`

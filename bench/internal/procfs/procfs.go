@@ -93,19 +93,29 @@ func CPU(pid int) (time.Duration, error) {
 
 // TreeCPU is CPU summed over pid and its descendants.
 func TreeCPU(pid int) (time.Duration, error) {
+	user, sys, err := TreeCPUSplit(pid)
+	return user + sys, err
+}
+
+// TreeCPUSplit is the user and the system CPU time consumed so far by pid
+// and its descendants, with a resolution of 10 ms each.
+func TreeCPUSplit(pid int) (user, sys time.Duration, err error) {
 	pids, err := Tree(pid)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	var sum time.Duration
 	for _, p := range pids {
-		d, err := CPU(p)
-		if err != nil && p == pid {
-			return 0, err
+		s, err := readStat(p)
+		if err != nil {
+			if p == pid {
+				return 0, 0, err
+			}
+			continue // raced with exit
 		}
-		sum += d
+		user += time.Duration(s.utime) * time.Second / clockTicks
+		sys += time.Duration(s.stime) * time.Second / clockTicks
 	}
-	return sum, nil
+	return user, sys, nil
 }
 
 // RSS returns the resident set size of pid in bytes, from

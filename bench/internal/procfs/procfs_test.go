@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"testing"
+	"time"
 )
 
 func TestCPUsAllowed(t *testing.T) {
@@ -81,5 +82,27 @@ func TestBusyPercent(t *testing.T) {
 	// A third of the ticks busy: rounded to one decimal.
 	if got := BusyPercent([]uint64{0}, []uint64{0}, []uint64{1}, []uint64{3}); got[0] != 33.3 {
 		t.Fatalf("got %v", got)
+	}
+}
+
+func TestTreeCPUSplit(t *testing.T) {
+	// Burn some user time, then compare the split with the sum.
+	deadline := time.Now().Add(30 * time.Millisecond)
+	for x := 0; time.Now().Before(deadline); x++ {
+		_ = x * x
+	}
+	user, sys, err := TreeCPUSplit(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := TreeCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user <= 0 || sys < 0 || sum < user+sys {
+		t.Fatalf("user %v sys %v, sum %v", user, sys, sum)
+	}
+	if _, _, err := TreeCPUSplit(1 << 30); err == nil {
+		t.Fatal("no error for a process that does not exist")
 	}
 }

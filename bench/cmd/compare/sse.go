@@ -1,0 +1,494 @@
+package main
+
+// The Server-Sent Events benchmark ("compare sse"): workerman-go's SSE
+// server against a net/http one with a goroutine per stream, doing the same
+// jobs, with the load generator in sse mode (bench/loadgen/sse.go).
+//
+// For every round, alternating the servers (the order rotates each round),
+// each test runs on a freshly started server (-mode chooses its job):
+//
+//   - idle: -streams streams, each with its 15 s heartbeat timer; the
+//     server's RSS before and with them (the same measurement as the echo
+//     idle test, harness.measureIdle), the delta per stream;
+//   - tick: -streams streams, each sent one event per second by its own
+//     timer; after -tick-warmup, over -tick-duration, the server's CPU time,
+//     the events the load generator received and their latency;
+//   - fanout: for each count of -fanout, that many streams subscribed to
+//     one topic; -publishes publishes, one at a time, each awaited at every
+//     stream, give the latency from the publish to each receipt; then a
+//     burst of -burst publishes back to back gives the delivered events/s.
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/workerman-go/workerman/bench/loadgen"
+)
+
+// sseServers are the servers of the sse benchmark.
+var sseServers = []serverSpec{
+	{"net", "./bench/servers/ssenet", "net/http (goroutine per stream)"},
+	{"wm", "./bench/servers/ssewm", "workerman-go"},
+}
+
+// sseTests are the tests of the sse benchmark, in the order they run.
+var sseTests = []string{"idle", "tick", "fanout"}
+
+// sseOptions are the settings of an sse run.
+type sseOptions struct {
+	Servers      string        `json:"servers"`
+	Tests        string        `json:"tests"`
+	Rounds       int           `json:"rounds"`
+	Streams      int           `json:"streams"` // idle and tick
+	IdleSettle   time.Duration `json:"idle_settle_ns"`
+	TickWarmup   time.Duration `json:"tick_warmup_ns"`
+	TickDuration time.Duration `json:"tick_duration_ns"`
+	Fanout       string        `json:"fanout"` // subscriber counts
+	Publishes    int           `json:"publishes"`
+	Burst        int           `json:"burst"`
+	PublishGap   time.Duration `json:"publish_gap_ns"`
+	Src          string        `json:"src"`
+	Loops        int           `json:"loadgen_loops"`
+	Pin          bool          `json:"pin"`
+	Quick        bool          `json:"quick"`
+	Timeout      time.Duration `json:"timeout_ns"`
+	Out          string        `json:"-"`
+
+	tests  map[string]bool
+	fanout []int
+}
+
+// sseMain runs the sse benchmark with the command-line arguments args
+// (after "sse") and returns the exit status.
+func sseMain(args []string) int {
+	var o sseOptions
+	fs := flag.NewFlagSet("compare sse", flag.ExitOnError)
+	fs.StringVar(&o.Servers, "servers", "net,wm", "comma-separated servers to compare: "+serverNames(sseServers))
+	fs.StringVar(&o.Tests, "tests", strings.Join(sseTests, ","), "comma-separated tests to run: idle, tick, fanout")
+	fs.IntVar(&o.Rounds, "rounds", 5, "rounds (at least 3); each runs every test on every server once")
+	fs.IntVar(&o.Streams, "streams", 10000, "idle, tick: streams (at most 19,000: one load generator process)")
+	fs.DurationVar(&o.IdleSettle, "idle-settle", 2*time.Second, "idle: wait after all streams are up before reading memory")
+	fs.DurationVar(&o.TickWarmup, "tick-warmup", 3*time.Second, "tick: unmeasured time once the streams are up")
+	fs.DurationVar(&o.TickDuration, "tick-duration", 10*time.Second, "tick: measured window")
+	fs.StringVar(&o.Fanout, "fanout", "1000,10000", "fanout: comma-separated subscriber counts, each a test of its own")
+	fs.IntVar(&o.Publishes, "publishes", 30, "fanout: publishes awaited one at a time at every subscriber (the latency)")
+	fs.IntVar(&o.Burst, "burst", 20, "fanout: publishes sent back to back after them (the delivered events/s)")
+	fs.DurationVar(&o.PublishGap, "publish-gap", 20*time.Millisecond, "fanout: pause after each awaited publish")
+	fs.StringVar(&o.Src, "src", "", "comma-separated loopback source addresses for the load generator (e.g. 127.0.0.1,127.0.0.2)")
+	fs.IntVar(&o.Loops, "loadgen-loops", 1, "epoll loops of the load generator")
+	fs.BoolVar(&o.Pin, "pin", true, "pin every server process to the first CPU and the load generator to the second (skipped with fewer than 2 CPUs)")
+	fs.BoolVar(&o.Quick, "quick", false, "smoke run of about 1.5 minutes (3 rounds, 2,000 streams, fan-out to 200 and 2,000, short windows) unless flags say otherwise")
+	fs.DurationVar(&o.Timeout, "timeout", 15*time.Minute, "overall time limit")
+	fs.StringVar(&o.Out, "out", "", `result file (default bench/results/sse-<date>.md; "-" for none)`)
+	fs.BoolVar(&verbose, "v", false, "show the children's stderr")
+	fs.Parse(args)
+	if fs.NArg() > 0 {
+		logf("compare sse: unexpected arguments %q", fs.Args())
+		return 2
+	}
+	if o.Quick {
+		quickDefaults(fs, map[string]func(){
+			"rounds":        func() { o.Rounds = 3 },
+			"streams":       func() { o.Streams = 2000 },
+			"idle-settle":   func() { o.IdleSettle = 500 * time.Millisecond },
+			"tick-warmup":   func() { o.TickWarmup = 1500 * time.Millisecond },
+			"tick-duration": func() { o.TickDuration = 3 * time.Second },
+			"fanout":        func() { o.Fanout = "200,2000" },
+			"publishes":     func() { o.Publishes = 10 },
+			"burst":         func() { o.Burst = 10 },
+			"timeout":       func() { o.Timeout = 5 * time.Minute },
+		})
+	}
+	if err := o.check(); err != nil {
+		logf("compare sse: %v", err)
+		return 2
+	}
+	servers, err := selectServers(o.Servers, sseServers)
+	if err != nil {
+		logf("compare sse: %v", err)
+		return 2
+	}
+	return guard(o.Timeout, func(ctx context.Context, reg *registry) (int, error) {
+		d := &sseDriver{o: o, harness: harness{reg: reg}, servers: servers}
+		err := d.run(ctx)
+		return d.failures, err
+	})
+}
+
+// check validates the options and fills in the parsed lists.
+func (o *sseOptions) check() error {
+	o.tests = map[string]bool{}
+	for _, t := range strings.Split(o.Tests, ",") {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		known := false
+		for _, k := range sseTests {
+			known = known || k == t
+		}
+		if !known {
+			return fmt.Errorf("unknown test %q (known: %s)", t, strings.Join(sseTests, ", "))
+		}
+		o.tests[t] = true
+	}
+	if len(o.tests) == 0 {
+		return fmt.Errorf("no test selected")
+	}
+	o.fanout = nil
+	if o.tests["fanout"] {
+		var err error
+		if o.fanout, err = parseCounts(o.Fanout); err != nil {
+			return fmt.Errorf("-fanout: %v", err)
+		}
+	}
+	switch {
+	case o.Rounds < 3:
+		return fmt.Errorf("-rounds must be at least 3 (the figures are medians)")
+	case o.Streams < 1 || o.Streams > loadgen.DefaultMaxConns:
+		return fmt.Errorf("-streams must be between 1 and %d (one load generator process, one server process)", loadgen.DefaultMaxConns)
+	case o.TickDuration < time.Second || o.TickWarmup < 0:
+		return fmt.Errorf("-tick-duration must be at least 1s and -tick-warmup not negative")
+	case o.Publishes < 1 || o.Burst < 0:
+		return fmt.Errorf("-publishes must be positive and -burst not negative")
+	case o.Loops < 1:
+		return fmt.Errorf("-loadgen-loops must be positive")
+	}
+	for _, n := range o.fanout {
+		if n > loadgen.DefaultMaxConns {
+			return fmt.Errorf("-fanout: %d subscribers exceed one load generator process (%d)", n, loadgen.DefaultMaxConns)
+		}
+	}
+	return nil
+}
+
+// parseCounts parses a comma-separated list of positive integers (an
+// underscore or comma-free "10_000" style is not needed: "1000,10000").
+func parseCounts(s string) ([]int, error) {
+	var out []int
+	seen := map[int]bool{}
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad count %q", f)
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no count given")
+	}
+	return out, nil
+}
+
+// sseDriver runs the sse benchmark.
+type sseDriver struct {
+	harness
+	o        sseOptions
+	servers  []serverSpec
+	idle     []idleRecord
+	tick     []tickRecord
+	fan      []fanoutRecord
+	failures int
+}
+
+// tickRecord is the outcome of one tick round of one server.
+type tickRecord struct {
+	Server              string            `json:"server"`
+	Round               int               `json:"round"`
+	OK                  bool              `json:"ok"`
+	Error               string            `json:"error,omitempty"`
+	Streams             int               `json:"streams"`
+	WindowSec           float64           `json:"window_sec"`
+	Events              uint64            `json:"events"`         // received in the window
+	EventsPerSec        float64           `json:"events_per_sec"` // received
+	P50us               float64           `json:"p50_us"`         // from the server's timestamp to the receipt
+	P99us               float64           `json:"p99_us"`
+	ServerCPUPct        float64           `json:"server_cpu_pct"`     // of one core, over the window, user + system
+	ServerSysPct        float64           `json:"server_sys_cpu_pct"` // its system (kernel) part
+	ServerCPUusPerEvent float64           `json:"server_cpu_us_per_event"`
+	ClientCPUPct        float64           `json:"client_cpu_pct"`
+	OtherCPUPct         float64           `json:"other_cpu_pct"`
+	ServerInfo          serverInfo        `json:"server_info"`
+	LoadgenCPUs         string            `json:"loadgen_cpus,omitempty"`
+	LoadgenGOMAXPROCS   int               `json:"loadgen_gomaxprocs,omitempty"`
+	Loadgen             []json.RawMessage `json:"loadgen,omitempty"`
+}
+
+// fanoutRecord is the outcome of one fan-out round of one server.
+type fanoutRecord struct {
+	Server      string `json:"server"`
+	Round       int    `json:"round"`
+	Subscribers int    `json:"subscribers"`
+	OK          bool   `json:"ok"`
+	Error       string `json:"error,omitempty"`
+	// The publishes awaited one at a time: latency from the publish (the
+	// time in the event's data) to each subscriber's receipt, and from
+	// sending the POST to the last subscriber's receipt.
+	Publishes     int     `json:"publishes"`
+	P50us         float64 `json:"p50_us"`
+	P99us         float64 `json:"p99_us"`
+	MaxUs         float64 `json:"max_us"`
+	CompleteP50us float64 `json:"complete_p50_us"`
+	// The burst.
+	Burst             int     `json:"burst"`
+	BurstEvents       uint64  `json:"burst_events"`
+	BurstSec          float64 `json:"burst_sec"`
+	DeliveredPerSec   float64 `json:"delivered_per_sec"`
+	BurstP99us        float64 `json:"burst_p99_us"`
+	BurstServerCPUPct float64 `json:"burst_server_cpu_pct"`
+	BurstClientCPUPct float64 `json:"burst_client_cpu_pct"`
+	// The whole schedule.
+	ServerCPUusPerEvent float64           `json:"server_cpu_us_per_event"`     // user + system
+	ServerSysUsPerEvent float64           `json:"server_sys_cpu_us_per_event"` // its system (kernel) part
+	OtherCPUPct         float64           `json:"other_cpu_pct"`
+	ServerInfo          serverInfo        `json:"server_info"`
+	LoadgenCPUs         string            `json:"loadgen_cpus,omitempty"`
+	LoadgenGOMAXPROCS   int               `json:"loadgen_gomaxprocs,omitempty"`
+	Loadgen             []json.RawMessage `json:"loadgen,omitempty"`
+}
+
+// run builds, measures every round and reports.
+func (d *sseDriver) run(ctx context.Context) error {
+	if err := d.setup(ctx, d.o.Pin); err != nil {
+		return err
+	}
+	defer d.cleanup()
+	if err := d.build(ctx, "loadgen", "./bench/cmd/loadgen"); err != nil {
+		return err
+	}
+	for _, s := range d.servers {
+		if err := d.build(ctx, s.Name, s.Pkg); err != nil {
+			return err
+		}
+	}
+	o := d.o
+	logf("compare: %d rounds of %s; tests %s: idle %d streams (settle %v), tick %d streams × 1 event/s (%v measured after %v), fan-out to %v subscribers (%d publishes + a burst of %d); load average %s",
+		o.Rounds, serverNames(d.servers), o.Tests, o.Streams, o.IdleSettle, o.Streams, o.TickDuration, o.TickWarmup, o.fanout, o.Publishes, o.Burst, d.load0)
+	for r := 1; r <= o.Rounds; r++ {
+		order := rotate(d.servers, r-1)
+		for _, test := range sseTests {
+			if !o.tests[test] {
+				continue
+			}
+			counts := []int{0}
+			if test == "fanout" {
+				counts = o.fanout
+			}
+			for _, n := range counts {
+				for _, s := range order {
+					if err := ctx.Err(); err != nil {
+						return d.abort(err)
+					}
+					switch test {
+					case "idle":
+						rec := d.idleRound(ctx, s, r)
+						d.idle = append(d.idle, rec)
+						logSSEIdle(rec)
+					case "tick":
+						rec := d.tickRound(ctx, s, r)
+						d.tick = append(d.tick, rec)
+						logTick(rec)
+					case "fanout":
+						rec := d.fanoutRound(ctx, s, r, n)
+						d.fan = append(d.fan, rec)
+						logFanout(rec)
+					}
+				}
+			}
+		}
+	}
+	d.load1 = loadAvg()
+	return d.report()
+}
+
+// abort reports what was measured before an interruption.
+func (d *sseDriver) abort(err error) error {
+	return d.harness.abort(err, len(d.idle)+len(d.tick)+len(d.fan) > 0, d.report)
+}
+
+// loadgenArgs are the load generator's arguments for n streams to addr.
+func (d *sseDriver) loadgenArgs(addr string, n int) []string {
+	a := []string{"-mode", loadgen.ModeSSE, "-target", addr, "-conns", fmt.Sprint(n), "-loops", fmt.Sprint(d.o.Loops)}
+	if d.o.Src != "" {
+		a = append(a, "-src", d.o.Src)
+	}
+	return a
+}
+
+// idleRound measures the memory of idle streams on a fresh server.
+func (d *sseDriver) idleRound(ctx context.Context, s serverSpec, round int) idleRecord {
+	rec := d.measureIdle(ctx, s, round, idleSpec{
+		serverArgs: []string{"-mode", "idle"},
+		conns:      d.o.Streams, procs: 1, settle: d.o.IdleSettle,
+		loadgenArgs: d.loadgenArgs,
+	})
+	if !rec.OK {
+		d.failures++
+	}
+	return rec
+}
+
+// measured runs one load generator with n streams (and the arguments
+// extra gives for the server's pid) against a fresh server started with
+// -mode mode, and returns its result; the server is stopped when done.
+// problems lists what went wrong (the result may still be there).
+func (d *sseDriver) measured(ctx context.Context, s serverSpec, mode string, n int, extra func(pid int) []string, limit time.Duration) (res *loadgen.Result, raws []json.RawMessage, info serverInfo, problems []string) {
+	srv, addr, err := d.startServer(ctx, s, "-mode", mode)
+	if err != nil {
+		return nil, nil, info, []string{err.Error()}
+	}
+	defer srv.stop(3 * time.Second)
+	args := append(d.loadgenArgs(addr, n), extra(srv.pid())...)
+	results, raws, problems := d.runLoadgens(ctx, "loadgen-"+mode, [][]string{args}, limit)
+	if srv.exited() {
+		problems = append(problems, fmt.Sprintf("server exited during the test: %v%s", srv.exitErr(), srv.diag()))
+	} else if i, err := d.inspectServer(srv); err != nil { // again, now that all its threads exist
+		problems = append(problems, err.Error())
+	} else {
+		info = i
+	}
+	if len(results) == 1 {
+		res = results[0]
+	} else if len(problems) == 0 {
+		problems = append(problems, "no load generator result")
+	}
+	return res, raws, info, problems
+}
+
+// otherCPU is the load on the machine besides the server and the load
+// generator during a window, in % of one core (never negative).
+func otherCPU(res *loadgen.Result, serverPct, clientPct float64) float64 {
+	var busy float64
+	for _, v := range res.CPUBusyPct {
+		busy += v
+	}
+	if len(res.CPUBusyPct) == 0 {
+		return 0
+	}
+	return max(0, busy-serverPct-clientPct)
+}
+
+// tickRound measures the server's CPU for streams that each get an event
+// per second from their own timer.
+func (d *sseDriver) tickRound(ctx context.Context, s serverSpec, round int) (rec tickRecord) {
+	rec = tickRecord{Server: s.Name, Round: round}
+	defer func() {
+		if !rec.OK {
+			d.failures++
+		}
+	}()
+	extra := func(pid int) []string {
+		return []string{"-warmup", d.o.TickWarmup.String(), "-duration", d.o.TickDuration.String(),
+			"-setup-timeout", setupTimeout.String(), "-server-pid", fmt.Sprint(pid)}
+	}
+	limit := setupTimeout + d.o.TickWarmup + d.o.TickDuration + 15*time.Second
+	res, raws, info, problems := d.measured(ctx, s, "tick", d.o.Streams, extra, limit)
+	rec.Loadgen, rec.ServerInfo = raws, info
+	if res != nil {
+		rec.Streams = res.Streams
+		rec.LoadgenCPUs, rec.LoadgenGOMAXPROCS = res.CPUs, res.GOMAXPROCS
+		rec.WindowSec = res.WindowSec
+		rec.Events = res.WindowEvents
+		rec.EventsPerSec = res.EventsPerSec
+		rec.P50us, rec.P99us = res.P50us, res.P99us
+		if w := res.WindowSec; w > 0 {
+			rec.ServerCPUPct = res.ServerCPU / w * 100
+			rec.ServerSysPct = res.ServerSysCPU / w * 100
+			rec.ClientCPUPct = res.ClientCPU / w * 100
+			rec.OtherCPUPct = otherCPU(res, rec.ServerCPUPct, rec.ClientCPUPct)
+		}
+		if res.WindowEvents > 0 {
+			rec.ServerCPUusPerEvent = res.ServerCPU * 1e6 / float64(res.WindowEvents)
+		}
+		if res.ServerCPU <= 0 {
+			problems = append(problems, "no server CPU time measured")
+		}
+		if res.WindowEvents == 0 {
+			problems = append(problems, "no event received in the window")
+		}
+	}
+	rec.OK = len(problems) == 0
+	rec.Error = strings.Join(problems, "; ")
+	return rec
+}
+
+// fanoutRound measures publishing to n subscribers.
+func (d *sseDriver) fanoutRound(ctx context.Context, s serverSpec, round, n int) (rec fanoutRecord) {
+	rec = fanoutRecord{Server: s.Name, Round: round, Subscribers: n, Publishes: d.o.Publishes, Burst: d.o.Burst}
+	defer func() {
+		if !rec.OK {
+			d.failures++
+		}
+	}()
+	const publishTimeout = 20 * time.Second
+	extra := func(pid int) []string {
+		return []string{"-publishes", fmt.Sprint(d.o.Publishes), "-publish-burst", fmt.Sprint(d.o.Burst),
+			"-publish-gap", d.o.PublishGap.String(), "-publish-timeout", publishTimeout.String(),
+			"-duration", (time.Duration(d.o.Publishes+1) * (publishTimeout + d.o.PublishGap)).String(),
+			"-setup-timeout", setupTimeout.String(), "-server-pid", fmt.Sprint(pid)}
+	}
+	limit := setupTimeout + time.Duration(d.o.Publishes+1)*(publishTimeout+d.o.PublishGap) + 15*time.Second
+	res, raws, info, problems := d.measured(ctx, s, "fanout", n, extra, limit)
+	rec.Loadgen, rec.ServerInfo = raws, info
+	if res != nil {
+		rec.LoadgenCPUs, rec.LoadgenGOMAXPROCS = res.CPUs, res.GOMAXPROCS
+		rec.P50us, rec.P99us, rec.MaxUs = res.P50us, res.P99us, res.MaxUs
+		rec.BurstP99us = res.BurstP99us
+		if f := res.Fanout; f != nil {
+			rec.CompleteP50us = f.CompleteP50us
+			rec.BurstEvents, rec.BurstSec, rec.DeliveredPerSec = f.BurstEvents, f.BurstSec, f.BurstEventsPerSec
+			rec.BurstServerCPUPct, rec.BurstClientCPUPct = f.BurstServerCPUPct, f.BurstClientCPUPct
+		} else {
+			problems = append(problems, "the load generator ran no fan-out schedule")
+		}
+		if res.Events > 0 {
+			rec.ServerCPUusPerEvent = res.ServerCPU * 1e6 / float64(res.Events)
+			rec.ServerSysUsPerEvent = res.ServerSysCPU * 1e6 / float64(res.Events)
+		}
+		if w := res.WindowSec; w > 0 {
+			rec.OtherCPUPct = otherCPU(res, res.ServerCPU/w*100, res.ClientCPU/w*100)
+		}
+	}
+	rec.OK = len(problems) == 0
+	rec.Error = strings.Join(problems, "; ")
+	return rec
+}
+
+func logSSEIdle(r idleRecord) {
+	if !r.OK {
+		logf("  round %d idle   %-4s FAILED: %s", r.Round, r.Server, r.Error)
+		return
+	}
+	logf("  round %d idle   %-4s %6d streams  RSS %6.1f → %6.1f MiB  %6.2f KiB/stream",
+		r.Round, r.Server, r.Conns, mib(r.RSSBefore), mib(r.RSSAfter), r.BytesPerConn/1024)
+}
+
+func logTick(r tickRecord) {
+	if !r.OK {
+		logf("  round %d tick   %-4s FAILED: %s", r.Round, r.Server, r.Error)
+		return
+	}
+	logf("  round %d tick   %-4s %6d streams  %7.0f events/s received  server CPU %5.1f %% (system %4.1f %%) = %5.2f µs/event  latency p50 %7.0f µs  p99 %7.0f µs  load gen %3.0f %%, other %3.0f %%",
+		r.Round, r.Server, r.Streams, r.EventsPerSec, r.ServerCPUPct, r.ServerSysPct, r.ServerCPUusPerEvent, r.P50us, r.P99us, r.ClientCPUPct, r.OtherCPUPct)
+}
+
+func logFanout(r fanoutRecord) {
+	if !r.OK {
+		logf("  round %d fanout %-4s %6d subscribers FAILED: %s", r.Round, r.Server, r.Subscribers, r.Error)
+		return
+	}
+	logf("  round %d fanout %-4s %6d subscribers  p50 %7.0f µs  p99 %7.0f µs  all %7.0f µs  burst %8.0f events/s (server %3.0f %%, load gen %3.0f %%)  server CPU %5.2f µs/event (system %5.2f)",
+		r.Round, r.Server, r.Subscribers, r.P50us, r.P99us, r.CompleteP50us, r.DeliveredPerSec, r.BurstServerCPUPct, r.BurstClientCPUPct, r.ServerCPUusPerEvent, r.ServerSysUsPerEvent)
+}

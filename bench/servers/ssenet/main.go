@@ -1,0 +1,239 @@
+// Command ssenet is the baseline of the Server-Sent Events benchmark:
+// net/http with a goroutine per stream, written the way Go servers usually
+// write SSE. GET / with Accept: text/event-stream gets a stream
+// (Content-Type: text/event-stream; net/http frames the body with chunked
+// transfer coding, as it does for any HTTP/1.1 response without a length),
+// flushed with http.Flusher after every write.
+//
+// -mode chooses what the streams get:
+//
+//   - idle: a heartbeat comment every 15 s (time.Ticker) and nothing else;
+//   - tick: one event per second from the stream's own time.Ticker, its
+//     data the time of sending (Unix ns); no heartbeat;
+//   - fanout: every stream subscribes to a broadcaster (and has the 15 s
+//     heartbeat). POST /publish encodes one event, with an id (1, 2, 3...)
+//     and the time of the publish (Unix ns) as data, once, and hands it to
+//     every subscriber's buffered channel without blocking; a subscriber
+//     whose channel is full is disconnected (its EventSource reconnects)
+//     rather than slowing the others down. Each stream's goroutine writes
+//     what its channel holds and flushes once.
+//
+// It prints "LISTENING <addr>" on stdout once the listener is bound.
+// -pprof host:port serves net/http/pprof on a separate listener.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	heartbeatEvery = 15 * time.Second
+	// queueLen is each subscriber's channel capacity: the publishes it may
+	// fall behind by before it is disconnected.
+	queueLen = 64
+)
+
+var heartbeat = []byte(":\n\n")
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:0", "address to listen on (port 0: any free port)")
+	mode := flag.String("mode", "idle", "what the streams get: idle, tick or fanout")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (off by default)")
+	flag.Parse()
+	switch *mode {
+	case "idle", "tick", "fanout":
+	default:
+		fmt.Fprintf(os.Stderr, "ssenet: unknown -mode %q (idle, tick, fanout)\n", *mode)
+		os.Exit(2)
+	}
+	if *pprofAddr != "" {
+		ln, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ssenet: pprof:", err)
+			os.Exit(1)
+		}
+		pm := http.NewServeMux()
+		pm.HandleFunc("/debug/pprof/", pprof.Index)
+		pm.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		go http.Serve(ln, pm)
+	}
+
+	b := newBroadcaster()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /publish", func(w http.ResponseWriter, r *http.Request) {
+		if *mode != "fanout" {
+			http.Error(w, "not in fanout mode", http.StatusNotFound)
+			return
+		}
+		b.publish(time.Now().UnixNano())
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			http.Error(w, "want Accept: text/event-stream", http.StatusNotAcceptable)
+			return
+		}
+		switch *mode {
+		case "idle":
+			serveIdle(w, r)
+		case "tick":
+			serveTick(w, r)
+		case "fanout":
+			serveFanout(w, r, b)
+		}
+	})
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ssenet:", err)
+		os.Exit(1)
+	}
+	fmt.Println("LISTENING", ln.Addr())
+	if err := http.Serve(ln, mux); err != nil {
+		fmt.Fprintln(os.Stderr, "ssenet:", err)
+		os.Exit(1)
+	}
+}
+
+// startStream sends the head of an event stream.
+func startStream(w http.ResponseWriter) http.Flusher {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	f := w.(http.Flusher)
+	f.Flush()
+	return f
+}
+
+// serveIdle: a heartbeat every 15 s until the client goes away.
+func serveIdle(w http.ResponseWriter, r *http.Request) {
+	f := startStream(w)
+	hb := time.NewTicker(heartbeatEvery)
+	defer hb.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-hb.C:
+			if _, err := w.Write(heartbeat); err != nil {
+				return
+			}
+			f.Flush()
+		}
+	}
+}
+
+// serveTick: an event with the current time every second.
+func serveTick(w http.ResponseWriter, r *http.Request) {
+	f := startStream(w)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	var buf []byte
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+			buf = append(buf[:0], "data: "...)
+			buf = strconv.AppendInt(buf, time.Now().UnixNano(), 10)
+			buf = append(buf, "\n\n"...)
+			if _, err := w.Write(buf); err != nil {
+				return
+			}
+			f.Flush()
+		}
+	}
+}
+
+// serveFanout: the broadcaster's events, and a heartbeat every 15 s.
+func serveFanout(w http.ResponseWriter, r *http.Request, b *broadcaster) {
+	f := startStream(w)
+	s := b.subscribe()
+	defer b.unsubscribe(s)
+	hb := time.NewTicker(heartbeatEvery)
+	defer hb.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.kicked:
+			return // too slow: disconnected, it reconnects
+		case msg := <-s.ch:
+			if _, err := w.Write(msg); err != nil {
+				return
+			}
+			// Write whatever else is queued, then flush once.
+			for n := len(s.ch); n > 0; n-- {
+				if _, err := w.Write(<-s.ch); err != nil {
+					return
+				}
+			}
+			f.Flush()
+		case <-hb.C:
+			if _, err := w.Write(heartbeat); err != nil {
+				return
+			}
+			f.Flush()
+		}
+	}
+}
+
+// broadcaster hands every published event to every subscriber.
+type broadcaster struct {
+	seq  uint64
+	mu   sync.Mutex // also keeps publishes in id order
+	subs map[*subscriber]struct{}
+}
+
+type subscriber struct {
+	ch     chan []byte
+	kicked chan struct{}
+	once   sync.Once
+}
+
+func newBroadcaster() *broadcaster {
+	return &broadcaster{subs: map[*subscriber]struct{}{}}
+}
+
+func (b *broadcaster) subscribe() *subscriber {
+	s := &subscriber{ch: make(chan []byte, queueLen), kicked: make(chan struct{})}
+	b.mu.Lock()
+	b.subs[s] = struct{}{}
+	b.mu.Unlock()
+	return s
+}
+
+func (b *broadcaster) unsubscribe(s *subscriber) {
+	b.mu.Lock()
+	delete(b.subs, s)
+	b.mu.Unlock()
+}
+
+// publish encodes one event, once, and queues it for every subscriber.
+func (b *broadcaster) publish(now int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.seq++
+	msg := []byte("id: ")
+	msg = strconv.AppendUint(msg, b.seq, 10)
+	msg = append(msg, "\ndata: "...)
+	msg = strconv.AppendInt(msg, now, 10)
+	msg = append(msg, "\n\n"...)
+	for s := range b.subs {
+		select {
+		case s.ch <- msg:
+		default:
+			s.once.Do(func() { close(s.kicked) })
+		}
+	}
+}
