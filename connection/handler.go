@@ -163,8 +163,9 @@ func (h *Handler) OnBoot(eng gnet.Engine) gnet.Action {
 // connections, and marks the engine ready the first time.
 func (h *Handler) OnTick() (time.Duration, gnet.Action) {
 	h.ready1.Do(func() { close(h.ready) })
+	now := time.Now().UnixNano()
 	for _, l := range h.boundLoops() {
-		l.requestTick()
+		l.requestTick(now)
 	}
 	return TickInterval, gnet.None
 }

@@ -46,9 +46,14 @@ type Loop struct {
 	wheel *timer.Wheel
 	watch map[*Conn]struct{}
 	head  *Conn // the loop's open connections, linked through Conn.prev/next
-	// wantTick is wheel.Len() + len(watch), published for the ticker goroutine.
-	wantTick                atomic.Int64
-	lastTimers, lastWatched int // loop-only: what publishTick last published
+	// Published for the ticker goroutine by publishTick: how many
+	// connections are watched, and when the wheel's next timer is due
+	// (UnixNano, 0 for none). A loop is ticked only when one of them says
+	// so, so an idle loop is never woken.
+	watching   atomic.Int64
+	nextDue    atomic.Int64
+	loopTimers int         // loop-only: timers of Every, not of connections
+	locals     map[any]any // loop-only: Local's values
 
 	stats LoopStats
 }
@@ -233,23 +238,25 @@ func (l *Loop) runTask(context.Context) error {
 	return nil
 }
 
-// publishTick tells the ticker goroutine whether this loop has timers or
-// watched connections.
+// publishTick tells the ticker goroutine whether this loop needs ticks:
+// it has watched connections, or when its next timer is due.
 func (l *Loop) publishTick() {
-	timers, watched := l.wheel.Len(), len(l.watch)
-	if timers == l.lastTimers && watched == l.lastWatched {
-		return
+	var due int64
+	if l.wheel.Len() > 0 {
+		at, _ := l.wheel.Next()
+		due = at.UnixNano()
 	}
-	l.lastTimers, l.lastWatched = timers, watched
-	l.wantTick.Store(int64(timers + watched))
-	l.stats.Timers.Store(int64(timers))
+	l.nextDue.Store(due)
+	l.watching.Store(int64(len(l.watch)))
+	l.stats.Timers.Store(int64(l.wheel.Len() - l.loopTimers))
 }
 
 // requestTick is called by the engine's ticker goroutine every TickInterval.
-// It queues one tick task on the loop if the loop has anything to tick and no
-// tick is already queued, so ticks never pile up behind a busy loop.
-func (l *Loop) requestTick() {
-	if l.wantTick.Load() == 0 {
+// It queues one tick task on the loop if the loop has watched connections or
+// a timer due by now, and no tick is already queued, so ticks never pile up
+// behind a busy loop and an idle loop is left alone.
+func (l *Loop) requestTick(now int64) {
+	if due := l.nextDue.Load(); l.watching.Load() == 0 && (due == 0 || now < due) {
 		return
 	}
 	l.mu.Lock()
@@ -293,4 +300,35 @@ func (l *Loop) unwatchConn(c *Conn) {
 		c.watched = false
 		delete(l.watch, c)
 	}
+}
+
+// Every runs fn on the loop every d until stop is called: a timer of the
+// loop itself, not of a connection, for work that sweeps many connections
+// at once (heartbeats, deadline checks) instead of a timer each. Call Every
+// and stop on the loop (from a callback or a Run task). A panic in fn is
+// recovered and logged.
+func (l *Loop) Every(d time.Duration, fn func()) (stop func()) {
+	id := l.wheel.Add(d, func() { runTask(fn) }, true)
+	l.loopTimers++
+	return func() {
+		if l.wheel.Del(id) {
+			l.loopTimers--
+		}
+	}
+}
+
+// Local returns the loop's value for key, made by create the first time:
+// state a package keeps per event loop (a registry of the loop's
+// connections for a sweep), reached without locks because only the loop
+// uses it. Call it on the loop.
+func (l *Loop) Local(key any, create func() any) any {
+	if v, ok := l.locals[key]; ok {
+		return v
+	}
+	if l.locals == nil {
+		l.locals = map[any]any{}
+	}
+	v := create()
+	l.locals[key] = v
+	return v
 }
