@@ -859,12 +859,17 @@ func (p *sendBuffer) len() int {
 	return len(p.b)
 }
 
-var bufferPool = sync.Pool{New: func() any { return &sendBuffer{b: make([]byte, 0, 4096)} }}
+// Pooled send buffers start small (most messages of a push service are a
+// few hundred bytes, and a broadcast holds one buffer per subscriber until
+// its loop flushes) and are not kept once they grew beyond maxPooledBuffer.
+const maxPooledBuffer = 64 << 10
+
+var bufferPool = sync.Pool{New: func() any { return &sendBuffer{b: make([]byte, 0, 1024)} }}
 
 func getBuffer() *sendBuffer { return bufferPool.Get().(*sendBuffer) }
 
 func putBuffer(p *sendBuffer) {
-	if p == nil || cap(p.b) > 1<<20 {
+	if p == nil || cap(p.b) > maxPooledBuffer {
 		return
 	}
 	p.b = p.b[:0]

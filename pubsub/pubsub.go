@@ -237,7 +237,7 @@ func (h *Hub) subscribe(c *connection.Conn, name, after string, f *Format, fn fu
 	s.next = t.lastSeq + 1
 	set := t.loops[l]
 	if set == nil {
-		set = &loopSet{}
+		set = &loopSet{t: t, loop: l}
 		t.loops[l] = set
 	}
 	s.set = set
@@ -330,9 +330,38 @@ type topic struct {
 	subscribers int
 }
 
-// loopSet is a topic's subscribers on one loop. Only that loop touches subs.
+// loopSet is a topic's subscribers on one loop. Only that loop touches
+// subs; pending and scheduled are guarded by the topic's mutex.
 type loopSet struct {
+	t    *topic
+	loop *connection.Loop
 	subs []*Subscription
+
+	pending   []*Message // published, not yet delivered on this loop
+	scheduled bool       // a drain task is queued
+}
+
+// drain runs on the set's loop: it delivers the pending messages, up to
+// maxBatchBytes of them, and queues itself again for the rest.
+func (set *loopSet) drain() {
+	t := set.t
+	t.mu.Lock()
+	n, size := 0, 0
+	for n < len(set.pending) && (n == 0 || size+len(set.pending[n].Data) <= maxBatchBytes) {
+		size += len(set.pending[n].Data)
+		n++
+	}
+	batch := append([]*Message(nil), set.pending[:n]...)
+	rest := copy(set.pending, set.pending[n:])
+	clear(set.pending[rest:])
+	set.pending = set.pending[:rest]
+	if rest > 0 {
+		set.loop.Run(set.drain)
+	} else {
+		set.scheduled = false
+	}
+	t.mu.Unlock()
+	set.deliverAll(batch)
 }
 
 func (h *Hub) topic(name string) *topic {
@@ -371,48 +400,72 @@ func (h *Hub) receive(m Message) {
 	}
 	msg := &m
 	for l, set := range t.loops {
-		// Run under t.mu, so that tasks reach every loop in Seq order.
-		l.Run(func() { set.deliverAll(msg) })
+		// Queued under t.mu, so every loop sees the messages in Seq order.
+		// Messages that arrive while a delivery task is queued join it:
+		// a burst costs each subscriber one write, not one per message.
+		set.pending = append(set.pending, msg)
+		if !set.scheduled {
+			set.scheduled = true
+			l.Run(set.drain)
+		}
 	}
 }
 
-// deliverAll runs on the set's loop: it writes m to every subscriber that
-// did not have it replayed, encoding it once per format.
-func (set *loopSet) deliverAll(m *Message) {
-	type encoded struct {
+// maxBatchBytes bounds the data one delivery task writes to each
+// subscriber: a larger burst is cut into several tasks, and the loop
+// flushes in between, so a fast client's send buffer never holds a whole
+// burst.
+const maxBatchBytes = 64 << 10
+
+// deliverAll runs on the set's loop: it writes the messages to every
+// subscriber that did not have them replayed, encoding each message once
+// per format.
+func (set *loopSet) deliverAll(batch []*Message) {
+	// The encodings, per format (a loop rarely sees more than two) and per
+	// message of the batch, made on first use.
+	type encodings struct {
 		f    *Format
-		wire []byte
-		ok   bool
+		wire [][]byte // nil: not encoded yet (or failed)
+		done []bool
 	}
-	var cache [2]encoded
-	formats := cache[:0]
+	var byFormat []encodings
+	wire := func(f *Format, j int) []byte {
+		k := 0
+		for k < len(byFormat) && byFormat[k].f != f {
+			k++
+		}
+		if k == len(byFormat) {
+			byFormat = append(byFormat, encodings{f: f, wire: make([][]byte, len(batch)), done: make([]bool, len(batch))})
+		}
+		e := &byFormat[k]
+		if !e.done[j] {
+			e.done[j] = true
+			if b, err := f.Append(nil, batch[j]); err == nil {
+				e.wire[j] = b
+			}
+		}
+		return e.wire[j]
+	}
 	// Iterate backwards: eviction moves the last subscriber into the slot.
 	for i := len(set.subs) - 1; i >= 0; i-- {
 		if i >= len(set.subs) {
 			continue
 		}
 		s := set.subs[i]
-		if m.Seq < s.next {
-			continue // replayed when it subscribed
-		}
-		if s.fn != nil {
-			s.deliver(m, nil)
-			continue
-		}
-		k := -1
-		for j := range formats {
-			if formats[j].f == s.f {
-				k = j
-				break
+		for j, m := range batch {
+			if s.index < 0 {
+				break // evicted, or cancelled by its callback
 			}
-		}
-		if k < 0 {
-			wire, err := s.f.Append(nil, m)
-			formats = append(formats, encoded{f: s.f, wire: wire, ok: err == nil})
-			k = len(formats) - 1
-		}
-		if formats[k].ok {
-			s.write(formats[k].wire)
+			if m.Seq < s.next {
+				continue // replayed when it subscribed
+			}
+			if s.fn != nil {
+				s.deliver(m, nil)
+				continue
+			}
+			if b := wire(s.f, j); b != nil {
+				s.write(b)
+			}
 		}
 	}
 }

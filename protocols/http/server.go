@@ -119,23 +119,27 @@ func (p *serverProtocol) NewCodec(limits protocols.Limits) protocols.Codec[*Requ
 	if lim.MaxBodyBytes <= 0 && limits.MaxPackageSize > 0 {
 		lim.MaxBodyBytes = int64(limits.MaxPackageSize)
 	}
-	return &serverCodec{cfg: &p.cfg, sessions: p.sessions, parser: Parser{lim: lim.withDefaults(), ready: true}}
+	return &serverCodec{proto: p, parser: &Parser{lim: lim.withDefaults(), ready: true}, sweepIndex: -1}
 }
 
-// serverCodec is one connection's HTTP state. Decode and the timer run on
-// the connection's loop; Encode runs on whatever goroutine calls Send, under
-// the connection's send lock. mu guards what both sides touch.
+// serverCodec is one connection's HTTP state. Decode and the deadline
+// sweep run on the connection's loop; Encode runs on whatever goroutine
+// calls Send, under the connection's send lock. mu guards what both sides
+// touch.
 type serverCodec struct {
-	cfg      *Config
-	sessions *sessionSetup
-	parser   Parser
+	proto *serverProtocol
+	// parser reads requests. A stream lets go of it (it reads no more
+	// requests): Encode sets it to nil under mu, when no Decode can be
+	// using it (one runs only while no request is being answered).
+	parser *Parser
 
 	// Loop-only.
-	conn      *connection.Conn
-	remote    net.Addr
-	timer     *connection.Timer
-	headStart time.Time // when the head being read began arriving; zero when none
-	seen      uint64    // activity at the last timer check
+	conn       *connection.Conn
+	remote     net.Addr
+	sweepIndex int       // position in the loop's deadline sweep; -1 when not in it
+	headStart  time.Time // when the head being read began arriving; zero when none
+	seen       uint64    // activity at the last sweep
+	quietFrom  time.Time // when activity last changed, as the sweep saw it
 
 	mu        sync.Mutex
 	cur       *Request  // the request being answered; nil between requests
@@ -144,7 +148,7 @@ type serverCodec struct {
 	remaining int64     // bodyLength: bytes still to come
 	keepAlive bool      // the current response leaves the connection open
 	closer    io.Closer // released when the current response ends (a file)
-	activity  uint64    // counts requests and responses, for the idle check
+	activity  uint64    // counts reads, requests and responses, for the idle check
 	effects   protocols.Effect
 }
 
@@ -152,15 +156,17 @@ type serverCodec struct {
 func (s *serverCodec) Opened(c *connection.Conn) {
 	s.conn = c
 	s.remote = c.RemoteAddr()
-	s.arm(s.cfg.IdleTimeout)
+	if l := c.Loop(); l != nil && (s.proto.cfg.HeaderTimeout > 0 || s.proto.cfg.IdleTimeout > 0) {
+		s.quietFrom = time.Now()
+		loopSweep(l, s.proto).add(s)
+	}
 }
 
 // Closed implements connection.ConnCodec. It also runs when the connection
-// switches to another protocol (a WebSocket upgrade): the timer stops.
+// switches to another protocol (a WebSocket upgrade): the deadlines end.
 func (s *serverCodec) Closed() {
-	if s.timer != nil {
-		s.timer.Stop()
-		s.timer = nil
+	if s.sweepIndex >= 0 {
+		loopSweep(s.conn.Loop(), s.proto).remove(s)
 	}
 	s.mu.Lock()
 	s.endResponseLocked()
@@ -175,17 +181,18 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 	if busy {
 		return nil, 0, false, nil // the next request waits for this response
 	}
-	req, n, err := s.parser.Parse(in)
+	p := s.parser
+	req, n, err := p.Parse(in)
 	if err != nil {
 		return nil, 0, false, err
 	}
 	if req == nil {
-		if s.parser.NeedsContinue() {
-			s.parser.ContinueSent()
+		if p.NeedsContinue() {
+			p.ContinueSent()
 			_ = s.conn.SendRaw([]byte(Continue))
 		}
-		if s.parser.InProgress() && s.headStart.IsZero() && !s.parser.HeadDone() {
-			s.startHead()
+		if s.headStart.IsZero() && p.InProgress() && !p.HeadDone() {
+			s.headStart = time.Now() // the sweep answers 408 if it takes too long
 		}
 		if n > 0 {
 			s.mu.Lock()
@@ -195,7 +202,7 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 		return nil, n, n > 0, nil
 	}
 	s.headStart = time.Time{}
-	req.RemoteAddr, req.sessions = s.remote, s.sessions
+	req.RemoteAddr, req.sessions = s.remote, s.proto.sessions
 	s.mu.Lock()
 	s.cur, s.body, s.closer = req, bodyDone, nil
 	s.activity++
@@ -203,65 +210,90 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 	return req, n, false, nil
 }
 
-// startHead notes that a head began arriving without completing, and makes
-// sure the timer fires by the header deadline.
-func (s *serverCodec) startHead() {
-	if s.cfg.HeaderTimeout < 0 || s.conn == nil {
-		return
-	}
-	s.headStart = time.Now()
-	s.arm(s.cfg.HeaderTimeout)
+// deadlineSweep checks the deadlines of one loop's HTTP connections (of
+// one protocol) on a single loop timer, instead of a timer each: a
+// connection costs a slot in a slice, and a keep-alive request costs no
+// timer work at all.
+type deadlineSweep struct {
+	codecs []*serverCodec
+	stop   func()
+	every  time.Duration
 }
 
-// arm (re)starts the connection's one timer to fire after d.
-func (s *serverCodec) arm(d time.Duration) {
-	if s.conn == nil {
-		return
-	}
-	if s.timer != nil {
-		s.timer.Stop()
-		s.timer = nil
-	}
-	if d < 0 {
-		return
-	}
-	s.timer = s.conn.After(d, s.check)
+// loopSweep returns the sweep of loop l for protocol p. Call it on l.
+func loopSweep(l *connection.Loop, p *serverProtocol) *deadlineSweep {
+	return l.Local(p, func() any {
+		// Check often enough for the shorter timeout to be kept within a
+		// quarter of it (and at least every second).
+		every := time.Second
+		for _, d := range []time.Duration{p.cfg.HeaderTimeout, p.cfg.IdleTimeout} {
+			if d > 0 {
+				every = min(every, d/4)
+			}
+		}
+		return &deadlineSweep{every: max(every, connection.TickInterval)}
+	}).(*deadlineSweep)
 }
 
-// check runs when the timer fires: it closes a connection whose head is
-// late (408), whose body stalled (408) or which has been idle, and
-// otherwise re-arms for the next deadline.
-func (s *serverCodec) check() {
-	s.timer = nil
+func (w *deadlineSweep) add(s *serverCodec) {
+	s.sweepIndex = len(w.codecs)
+	w.codecs = append(w.codecs, s)
+	if w.stop == nil {
+		w.stop = s.conn.Loop().Every(w.every, w.run)
+	}
+}
+
+func (w *deadlineSweep) remove(s *serverCodec) {
+	i, last := s.sweepIndex, len(w.codecs)-1
+	w.codecs[i] = w.codecs[last]
+	w.codecs[i].sweepIndex = i
+	w.codecs[last] = nil
+	w.codecs = w.codecs[:last]
+	s.sweepIndex = -1
+	if len(w.codecs) == 0 && w.stop != nil {
+		w.stop() // an idle loop keeps no timer
+		w.stop = nil
+	}
+}
+
+func (w *deadlineSweep) run() {
+	now := time.Now()
+	for i := len(w.codecs) - 1; i >= 0; i-- {
+		if i < len(w.codecs) {
+			w.codecs[i].check(w, now)
+		}
+	}
+}
+
+// check closes a connection whose head is late (408), whose body stalled
+// (408) or which has been idle for IdleTimeout. A stream leaves the sweep:
+// it ends with its connection, and its own heartbeat finds a dead peer.
+func (s *serverCodec) check(w *deadlineSweep, now time.Time) {
 	s.mu.Lock()
-	busy, streaming, activity := s.cur != nil, s.streaming, s.activity
+	busy, streaming, activity, p := s.cur != nil, s.streaming, s.activity, s.parser
 	s.mu.Unlock()
+	cfg := &s.proto.cfg
 	switch {
 	case streaming:
-		// The body ends with the connection; the stream's own heartbeat,
-		// if any, finds a dead peer. No more HTTP deadlines.
-	case busy:
-		// A response is in progress (perhaps a long stream): not idle.
-		s.seen = activity
-		s.arm(s.cfg.IdleTimeout)
+		w.remove(s)
 	case !s.headStart.IsZero():
-		if left := s.cfg.HeaderTimeout - time.Since(s.headStart); left > 0 {
-			s.arm(left)
-			return
+		if cfg.HeaderTimeout > 0 && now.Sub(s.headStart) >= cfg.HeaderTimeout {
+			s.timeout()
 		}
-		s.timeout()
-	case activity != s.seen:
-		s.seen = activity
-		s.arm(s.cfg.IdleTimeout)
-	case s.parser.HeadDone():
-		s.timeout() // the body stopped arriving
-	default:
-		s.conn.Close() // idle keep-alive connection
+	case busy || activity != s.seen:
+		s.seen, s.quietFrom = activity, now
+	case cfg.IdleTimeout > 0 && now.Sub(s.quietFrom) >= cfg.IdleTimeout:
+		if p != nil && p.HeadDone() {
+			s.timeout() // the body stopped arriving
+		} else {
+			s.conn.Close() // idle keep-alive connection
+		}
 	}
 }
 
 // timeout answers 408 and closes the connection.
 func (s *serverCodec) timeout() {
+	s.headStart = time.Time{}
 	_ = s.conn.SendRaw(ErrRequestTimeout.Reply())
 	s.conn.Close()
 }
@@ -319,8 +351,7 @@ func (s *serverCodec) Encode(dst []byte, msg any) ([]byte, error) {
 		// A stream lasts as long as the connection, which may be long (an
 		// event stream): let go of the request, and keep only the state.
 		_ = s.cur.Cleanup()
-		s.cur, s.streaming = nil, true
-		s.parser.fields, s.parser.tfields = nil, nil
+		s.cur, s.streaming, s.parser = nil, true, nil
 	}
 	return dst, nil
 }

@@ -19,7 +19,8 @@ type Options struct {
 	// Heartbeat is the interval of the comment lines (Heartbeat) that keep
 	// an idle stream alive through proxies and reveal a vanished client
 	// (the write fails and the connection closes). Zero: DefaultHeartbeat;
-	// negative: none. The timer belongs to the connection and dies with it.
+	// negative: none. The streams of one event loop with the same interval
+	// share one loop timer; a stream leaves it when its connection closes.
 	Heartbeat time.Duration
 	// Retry, when positive, is sent first: the client's reconnection delay.
 	Retry time.Duration
@@ -101,13 +102,58 @@ func Start(c *connection.Conn, req *http.Request, opts Options) (*Stream, error)
 	if hb == 0 {
 		hb = DefaultHeartbeat
 	}
-	if hb > 0 {
-		c.Every(hb, func() { _ = c.SendRaw(heartbeat) })
+	if l := c.Loop(); hb > 0 && l != nil {
+		l.Run(func() { heartbeats(l, hb).add(s) })
 	}
 	return s, nil
 }
 
 var heartbeat = []byte(Heartbeat)
+
+// heartbeatGroup sends the heartbeats of one loop's streams that share an
+// interval, from one loop timer: a stream costs a slot in a slice, not a
+// timer of its own. Closed streams leave at the next beat.
+type heartbeatGroup struct {
+	streams []*Stream
+	stop    func()
+	every   time.Duration
+	loop    *connection.Loop
+}
+
+type heartbeatKey struct{ every time.Duration }
+
+// heartbeats returns loop l's group for interval d. Call it on l.
+func heartbeats(l *connection.Loop, d time.Duration) *heartbeatGroup {
+	return l.Local(heartbeatKey{d}, func() any { return &heartbeatGroup{every: d, loop: l} }).(*heartbeatGroup)
+}
+
+func (g *heartbeatGroup) add(s *Stream) {
+	if s.c.Status() >= connection.StatusClosing {
+		return
+	}
+	g.streams = append(g.streams, s)
+	if g.stop == nil {
+		g.stop = g.loop.Every(g.every, g.beat)
+	}
+}
+
+func (g *heartbeatGroup) beat() {
+	for i := 0; i < len(g.streams); {
+		s := g.streams[i]
+		if s.c.Status() >= connection.StatusClosing {
+			last := len(g.streams) - 1
+			g.streams[i], g.streams[last] = g.streams[last], nil
+			g.streams = g.streams[:last]
+			continue
+		}
+		_ = s.c.SendRaw(heartbeat)
+		i++
+	}
+	if len(g.streams) == 0 {
+		g.stop() // an idle loop keeps no timer
+		g.stop = nil
+	}
+}
 
 // Send writes e to the stream (ErrInvalidID and the like when e cannot be
 // encoded; connection.ErrSendBufferFull when the client does not keep up).
