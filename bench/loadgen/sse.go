@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -26,7 +27,8 @@ import (
 // (CLOCK_REALTIME) gives a latency: its receipt time minus that time (the
 // load generator and the server run on the same machine). Events with an
 // id must be numbered 1, 2, 3... on every stream: anything else counts as
-// out of order.
+// out of order. An id may carry a prefix ending in '-' (pubsub's
+// "<epoch>-<seq>"): the number after the last '-' is the one counted.
 //
 // After all heads are in (OnReady), one of:
 //
@@ -192,7 +194,11 @@ func (l *loop) emit(e sse.Event) {
 		}
 		return
 	}
-	id, err := strconv.ParseUint(e.ID, 10, 64)
+	num := e.ID
+	if i := strings.LastIndexByte(num, '-'); i >= 0 {
+		num = num[i+1:]
+	}
+	id, err := strconv.ParseUint(num, 10, 64)
 	if err != nil || id != s.lastID+1 {
 		l.outOfOrder++
 	}

@@ -137,9 +137,9 @@ type serverCodec struct {
 	conn       *connection.Conn
 	remote     net.Addr
 	sweepIndex int       // position in the loop's deadline sweep; -1 when not in it
-	headStart  time.Time // when the head being read began arriving; zero when none
-	seen       uint64    // activity at the last sweep
-	quietFrom  time.Time // when activity last changed, as the sweep saw it
+	headStart  int64  // UnixNano when the head being read began arriving; 0 when none
+	seen       uint64 // activity at the last sweep
+	quietFrom  int64  // UnixNano when activity last changed, as the sweep saw it
 
 	mu        sync.Mutex
 	cur       *Request  // the request being answered; nil between requests
@@ -157,7 +157,7 @@ func (s *serverCodec) Opened(c *connection.Conn) {
 	s.conn = c
 	s.remote = c.RemoteAddr()
 	if l := c.Loop(); l != nil && (s.proto.cfg.HeaderTimeout > 0 || s.proto.cfg.IdleTimeout > 0) {
-		s.quietFrom = time.Now()
+		s.quietFrom = time.Now().UnixNano()
 		loopSweep(l, s.proto).add(s)
 	}
 }
@@ -191,8 +191,8 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 			p.ContinueSent()
 			_ = s.conn.SendRaw([]byte(Continue))
 		}
-		if s.headStart.IsZero() && p.InProgress() && !p.HeadDone() {
-			s.headStart = time.Now() // the sweep answers 408 if it takes too long
+		if s.headStart == 0 && p.InProgress() && !p.HeadDone() {
+			s.headStart = time.Now().UnixNano() // the sweep answers 408 if it takes too long
 		}
 		if n > 0 {
 			s.mu.Lock()
@@ -201,7 +201,7 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 		}
 		return nil, n, n > 0, nil
 	}
-	s.headStart = time.Time{}
+	s.headStart = 0
 	req.RemoteAddr, req.sessions = s.remote, s.proto.sessions
 	s.mu.Lock()
 	s.cur, s.body, s.closer = req, bodyDone, nil
@@ -257,7 +257,7 @@ func (w *deadlineSweep) remove(s *serverCodec) {
 }
 
 func (w *deadlineSweep) run() {
-	now := time.Now()
+	now := time.Now().UnixNano()
 	for i := len(w.codecs) - 1; i >= 0; i-- {
 		if i < len(w.codecs) {
 			w.codecs[i].check(w, now)
@@ -268,7 +268,7 @@ func (w *deadlineSweep) run() {
 // check closes a connection whose head is late (408), whose body stalled
 // (408) or which has been idle for IdleTimeout. A stream leaves the sweep:
 // it ends with its connection, and its own heartbeat finds a dead peer.
-func (s *serverCodec) check(w *deadlineSweep, now time.Time) {
+func (s *serverCodec) check(w *deadlineSweep, now int64) {
 	s.mu.Lock()
 	busy, streaming, activity, p := s.cur != nil, s.streaming, s.activity, s.parser
 	s.mu.Unlock()
@@ -276,13 +276,13 @@ func (s *serverCodec) check(w *deadlineSweep, now time.Time) {
 	switch {
 	case streaming:
 		w.remove(s)
-	case !s.headStart.IsZero():
-		if cfg.HeaderTimeout > 0 && now.Sub(s.headStart) >= cfg.HeaderTimeout {
+	case s.headStart != 0:
+		if cfg.HeaderTimeout > 0 && time.Duration(now-s.headStart) >= cfg.HeaderTimeout {
 			s.timeout()
 		}
 	case busy || activity != s.seen:
 		s.seen, s.quietFrom = activity, now
-	case cfg.IdleTimeout > 0 && now.Sub(s.quietFrom) >= cfg.IdleTimeout:
+	case cfg.IdleTimeout > 0 && time.Duration(now-s.quietFrom) >= cfg.IdleTimeout:
 		if p != nil && p.HeadDone() {
 			s.timeout() // the body stopped arriving
 		} else {
@@ -293,7 +293,7 @@ func (s *serverCodec) check(w *deadlineSweep, now time.Time) {
 
 // timeout answers 408 and closes the connection.
 func (s *serverCodec) timeout() {
-	s.headStart = time.Time{}
+	s.headStart = 0
 	_ = s.conn.SendRaw(ErrRequestTimeout.Reply())
 	s.conn.Close()
 }

@@ -63,6 +63,36 @@ var ErrHead = errors.New("sse: HEAD request answered with the headers only")
 //
 // Call Start once per request, instead of answering it in another way.
 func Start(c *connection.Conn, req *http.Request, opts Options) (*Stream, error) {
+	resp := plainHead // the usual case: one shared, read-only head
+	if opts.AllowOrigin != "" || len(opts.Header) > 0 || opts.Retry > 0 {
+		var err error
+		if resp, err = head(req, opts); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.Send(resp); err != nil {
+		return nil, fmt.Errorf("sse: starting the stream: %w", err)
+	}
+	if req.Method == "HEAD" {
+		return nil, ErrHead
+	}
+	s := &Stream{c: c}
+	s.lastEventID, s.resumed = req.Header.Lookup("Last-Event-ID")
+	hb := opts.Heartbeat
+	if hb == 0 {
+		hb = DefaultHeartbeat
+	}
+	if l := c.Loop(); hb > 0 && l != nil {
+		l.Run(func() { heartbeats(l, hb).add(s) })
+	}
+	return s, nil
+}
+
+// plainHead is the head of a stream without options.
+var plainHead, _ = head(nil, Options{})
+
+// head builds the response that starts a stream.
+func head(req *http.Request, opts Options) (*http.Response, error) {
 	resp := http.NewResponse(200, "")
 	resp.Header.Add("Content-Type", "text/event-stream")
 	resp.Header.Add("Cache-Control", "no-cache")
@@ -70,7 +100,7 @@ func Start(c *connection.Conn, req *http.Request, opts Options) (*Stream, error)
 	resp.Header.Add("Connection", "keep-alive")
 	if opts.AllowOrigin != "" {
 		origin := opts.AllowOrigin
-		if origin == "*" && opts.AllowCredentials {
+		if origin == "*" && opts.AllowCredentials && req != nil {
 			if o := req.Header.Get("Origin"); o != "" {
 				origin = o
 				resp.Header.Add("Vary", "Origin")
@@ -90,22 +120,7 @@ func Start(c *connection.Conn, req *http.Request, opts Options) (*Stream, error)
 		}
 		resp.Body = b
 	}
-	if err := c.Send(resp); err != nil {
-		return nil, fmt.Errorf("sse: starting the stream: %w", err)
-	}
-	if req.Method == "HEAD" {
-		return nil, ErrHead
-	}
-	s := &Stream{c: c}
-	s.lastEventID, s.resumed = req.Header.Lookup("Last-Event-ID")
-	hb := opts.Heartbeat
-	if hb == 0 {
-		hb = DefaultHeartbeat
-	}
-	if l := c.Loop(); hb > 0 && l != nil {
-		l.Run(func() { heartbeats(l, hb).add(s) })
-	}
-	return s, nil
+	return resp, nil
 }
 
 var heartbeat = []byte(Heartbeat)
