@@ -10,32 +10,27 @@ import (
 // session binds one connection's codec to the typed OnMessage callback.
 type session[M any] struct {
 	codec     protocols.Codec[M]
-	effector  protocols.Effector // the codec, if it has effects
-	connCodec ConnCodec          // the codec, if it acts on its connection
 	onMessage func(c *Conn, msg M)
 }
 
 func newSession[M any](p protocols.Protocol[M], onMessage func(*Conn, M), maxPackage int) *session[M] {
-	s := &session[M]{
+	return &session[M]{
 		codec:     p.NewCodec(protocols.Limits{MaxPackageSize: maxPackage}),
 		onMessage: onMessage,
 	}
-	s.effector, _ = s.codec.(protocols.Effector)
-	s.connCodec, _ = s.codec.(ConnCodec)
-	return s
 }
 
 func (s *session[M]) opened(c *Conn) {
-	if s.connCodec != nil {
-		s.connCodec.Opened(c)
+	if cc, ok := s.codec.(ConnCodec); ok {
+		cc.Opened(c)
 	}
 }
 
 func (s *session[M]) codecValue() any { return s.codec }
 
 func (s *session[M]) closed() {
-	if s.connCodec != nil {
-		s.connCodec.Closed()
+	if cc, ok := s.codec.(ConnCodec); ok {
+		cc.Closed()
 	}
 }
 
@@ -119,10 +114,15 @@ func (s *session[M]) deliver(c *Conn, msg M) {
 
 func (s *session[M]) encode(dst []byte, msg any) ([]byte, protocols.Effect, error) {
 	out, err := s.codec.Encode(dst, msg)
-	if err != nil || s.effector == nil {
+	if err != nil {
 		return out, 0, err
 	}
-	return out, s.effector.Effects(), nil
+	// Asked each time rather than kept: an idle connection's session stays
+	// small (a type assertion costs a few nanoseconds per send).
+	if e, ok := s.codec.(protocols.Effector); ok {
+		return out, e.Effects(), nil
+	}
+	return out, 0, nil
 }
 
 // pipeTarget is where Pipe sends c's bytes, if anywhere.
@@ -161,8 +161,6 @@ func (c *Conn) reject(err error) {
 // after the message being handled go to the new codec.
 func Switch[M any](c *Conn, codec protocols.Codec[M], onMessage func(c *Conn, msg M)) {
 	s := &session[M]{codec: codec, onMessage: onMessage}
-	s.effector, _ = codec.(protocols.Effector)
-	s.connCodec, _ = codec.(ConnCodec)
 	c.mu.Lock()
 	old := c.sess
 	c.sess = s

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -135,7 +134,6 @@ type serverCodec struct {
 
 	// Loop-only.
 	conn       *connection.Conn
-	remote     net.Addr
 	sweepIndex int       // position in the loop's deadline sweep; -1 when not in it
 	headStart  int64  // UnixNano when the head being read began arriving; 0 when none
 	seen       uint64 // activity at the last sweep
@@ -155,7 +153,6 @@ type serverCodec struct {
 // Opened implements connection.ConnCodec.
 func (s *serverCodec) Opened(c *connection.Conn) {
 	s.conn = c
-	s.remote = c.RemoteAddr()
 	if l := c.Loop(); l != nil && (s.proto.cfg.HeaderTimeout > 0 || s.proto.cfg.IdleTimeout > 0) {
 		s.quietFrom = time.Now().UnixNano()
 		loopSweep(l, s.proto).add(s)
@@ -202,7 +199,10 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 		return nil, n, n > 0, nil
 	}
 	s.headStart = 0
-	req.RemoteAddr, req.sessions = s.remote, s.proto.sessions
+	req.sessions = s.proto.sessions
+	if s.conn != nil { // nil only for a codec driven without a connection (tests)
+		req.RemoteAddr = s.conn.RemoteAddr()
+	}
 	s.mu.Lock()
 	s.cur, s.body, s.closer = req, bodyDone, nil
 	s.activity++
