@@ -134,7 +134,7 @@ type serverCodec struct {
 
 	// Loop-only.
 	conn       *connection.Conn
-	sweepIndex int       // position in the loop's deadline sweep; -1 when not in it
+	sweepIndex int    // position in the loop's deadline sweep; -1 when not in it
 	headStart  int64  // UnixNano when the head being read began arriving; 0 when none
 	seen       uint64 // activity at the last sweep
 	quietFrom  int64  // UnixNano when activity last changed, as the sweep saw it
