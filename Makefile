@@ -1,9 +1,9 @@
 # The project's checks. `make test` is what CI runs (through .ci/run).
 GO ?= go
 
-.PHONY: test vet fmt race fuzz bench-echo bench-http bench-sse
+.PHONY: test vet fmt race allocs fuzz bench-echo bench-http bench-sse
 
-test: fmt vet race
+test: fmt vet race allocs
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -14,6 +14,11 @@ vet:
 
 race:
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# Allocation counts, without the race detector (under it sync.Pool drops
+# items on purpose, so the counts mean nothing).
+allocs:
+	$(GO) test -count=1 -run 'Alloc|NotAllocate' ./...
 
 # A short fuzzing pass over every fuzz target (the corpora under
 # testdata/fuzz also run as plain tests in `make test`). FUZZTIME=2m for longer.

@@ -116,16 +116,18 @@ type Conn struct {
 	resumeReq   bool
 	full        bool // OnBufferFull fired and OnBufferDrain not yet
 	fullPending bool // OnBufferFull to fire at the next flush
-	outbound    int  // bytes in gnet's outbound buffer at the last look
-	maxSend     int
+	// Loop-only, kept with the flags above so the struct packs tightly.
+	watched bool  // in the loop's watch set
+	linger  uint8 // lingering close: 1 asked for, 2 write side shut down
+
+	outbound int // bytes in gnet's outbound buffer at the last look
+	maxSend  int
 
 	// Loop-only state.
 	gc         gnet.Conn
 	prev, next *Conn // the loop's list of open connections
-	watched    bool  // in the loop's watch set
 	inLeft     int   // inbound bytes left unconsumed by the last process
 	closeBy    int64 // UnixNano after which a pending close drops what is left
-	linger     uint8 // lingering close: 1 asked for, 2 write side shut down
 	maxPackage int
 	data       any
 }

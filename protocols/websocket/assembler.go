@@ -3,6 +3,7 @@ package websocket
 import (
 	"fmt"
 	"math"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/workerman-go/workerman/protocols"
@@ -12,9 +13,8 @@ import (
 // 10 MiB, the framework's default MaxPackageSize.
 const DefaultMaxMessageSize = 10 << 20
 
-// retainedBuffer is the largest message buffer an Assembler keeps for the
-// next message; a larger one, grown for a big message, is dropped after use
-// so that idle connections stay small.
+// retainedBuffer is the largest message buffer that goes back to the pool
+// after use; a larger one, grown for a big message, is dropped.
 const retainedBuffer = 32 << 10
 
 // Role is the side of the connection an endpoint plays: it decides which
@@ -123,11 +123,10 @@ type Assembler struct {
 	msgOp      Opcode
 	compressed bool
 	size       int64     // payload bytes announced by its frames so far
-	buf        []byte    // its payload so far (compressed, if compressed)
-	out        []byte    // the inflated payload of a compressed message
+	bufs       *buffers  // its payload so far, and an inflated one; pooled, nil while none
 	text       utf8State // the UTF-8 state of an uncompressed text message
 
-	ctrl    [MaxControlPayload]byte // a control payload that arrives in pieces
+	ctrl    *[MaxControlPayload]byte // a control payload that arrives in pieces (made when one does)
 	ctrlLen int
 
 	handedOut bool  // buf or out is the Payload of the last Message
@@ -154,14 +153,14 @@ func (a *Assembler) Reset(cfg Config) {
 	if slack := max>>12 + 64; max < maxCompressed-slack {
 		maxCompressed = max + slack
 	}
+	old := a.bufs
 	*a = Assembler{
 		client:        cfg.Role == RoleClient,
 		max:           max,
 		maxCompressed: maxCompressed,
 		dec:           cfg.Decompressor,
-		buf:           recycle(a.buf),
-		out:           recycle(a.out),
 	}
+	old.release()
 }
 
 // Next consumes bytes from the front of in, which holds everything received
@@ -192,8 +191,8 @@ func (a *Assembler) Next(in []byte) (m Message, n int, ok bool, err error) {
 	}
 	if a.handedOut {
 		a.handedOut = false
-		a.buf = recycle(a.buf)
-		a.out = recycle(a.out)
+		a.bufs.release()
+		a.bufs = nil
 	}
 	for {
 		if !a.inFrame {
@@ -224,6 +223,31 @@ func (a *Assembler) Next(in []byte) (m Message, n int, ok bool, err error) {
 			return m, n, ok, nil
 		}
 	}
+}
+
+// buffers hold a message that arrives in pieces, and the inflated form of
+// a compressed one. They come from a pool and go back once the message is
+// handed out, so an idle connection holds none.
+type buffers struct{ buf, out []byte }
+
+var bufferPool = sync.Pool{New: func() any { return new(buffers) }}
+
+// buffers returns the Assembler's buffers, taking them from the pool.
+func (a *Assembler) buffers() *buffers {
+	if a.bufs == nil {
+		a.bufs = bufferPool.Get().(*buffers)
+	}
+	return a.bufs
+}
+
+// release empties b and returns it to the pool (dropping a buffer that grew
+// beyond retainedBuffer).
+func (b *buffers) release() {
+	if b == nil {
+		return
+	}
+	b.buf, b.out = recycle(b.buf), recycle(b.out)
+	bufferPool.Put(b)
 }
 
 // recycle empties a message buffer for reuse, or drops it if it grew large.
@@ -349,6 +373,9 @@ func (a *Assembler) control(p []byte) (m Message, n int, ok bool, err error) {
 		a.unmask(payload)
 	} else {
 		n = int(min(int64(len(p)), a.remaining))
+		if a.ctrl == nil {
+			a.ctrl = new([MaxControlPayload]byte)
+		}
 		chunk := a.ctrl[a.ctrlLen : a.ctrlLen+n]
 		copy(chunk, p)
 		a.unmask(chunk)
@@ -373,7 +400,7 @@ func (a *Assembler) control(p []byte) (m Message, n int, ok bool, err error) {
 // data reads payload of a data frame from p, and finishes the message after
 // its last frame.
 func (a *Assembler) data(p []byte) (m Message, n int, ok bool, err error) {
-	if a.fin && len(a.buf) == 0 && int64(len(p)) >= a.remaining {
+	if a.fin && (a.bufs == nil || len(a.bufs.buf) == 0) && int64(len(p)) >= a.remaining {
 		// The last frame, all here, and nothing buffered before it (a
 		// single-frame message, or one whose earlier fragments were
 		// empty): no copy.
@@ -385,9 +412,10 @@ func (a *Assembler) data(p []byte) (m Message, n int, ok bool, err error) {
 		return a.finish(payload, false, n)
 	}
 	n = int(min(int64(len(p)), a.remaining))
-	start := len(a.buf)
-	a.buf = append(a.buf, p[:n]...)
-	chunk := a.buf[start:]
+	b := a.buffers()
+	start := len(b.buf)
+	b.buf = append(b.buf, p[:n]...)
+	chunk := b.buf[start:]
 	a.unmask(chunk)
 	a.remaining -= int64(n)
 	if a.msgOp == OpText && !a.compressed && !a.text.write(chunk) {
@@ -401,7 +429,7 @@ func (a *Assembler) data(p []byte) (m Message, n int, ok bool, err error) {
 		return Message{}, n, false, nil
 	}
 	a.handedOut = true
-	return a.finish(a.buf, true, n)
+	return a.finish(b.buf, true, n)
 }
 
 // finish delivers the data message whose whole payload (as received) is p:
@@ -416,7 +444,8 @@ func (a *Assembler) finish(p []byte, buffered bool, n int) (m Message, _ int, ok
 			a.text = utf8State{}
 			text = &a.text
 		}
-		a.out, err = a.dec.inflate(a.out[:0], p, a.max, text)
+		b := a.buffers()
+		b.out, err = a.dec.inflate(b.out[:0], p, a.max, text)
 		if err != nil {
 			return Message{}, n, false, err
 		}
@@ -424,7 +453,7 @@ func (a *Assembler) finish(p []byte, buffered bool, n int) (m Message, _ int, ok
 			return Message{}, n, false, protocolErr(CloseInvalidPayload, "text message ends inside a UTF-8 sequence")
 		}
 		a.handedOut = true
-		return Message{Opcode: op, Payload: a.out}, n, true, nil
+		return Message{Opcode: op, Payload: b.out}, n, true, nil
 	}
 	if op == OpText {
 		if buffered {

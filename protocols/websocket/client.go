@@ -127,6 +127,7 @@ func (p *clientProtocol) NewCodec(limits protocols.Limits) protocols.Codec[Messa
 		set.max = limits.MaxPackageSize
 	}
 	s := newCodec(set)
+	s.client = &clientState{}
 	s.handshake = &clientHandshake{p: p}
 	return s
 }
@@ -135,7 +136,11 @@ func (p *clientProtocol) NewCodec(limits protocols.Limits) protocols.Codec[Messa
 // connection c ("" for none, or before the handshake is done).
 func Subprotocol(c *connection.Conn) string {
 	if s, ok := c.Codec().(*codec); ok {
-		return s.subprotocol.Load().(string)
+		if s.client != nil {
+			if p, ok := s.client.subprotocol.Load().(string); ok {
+				return p
+			}
+		}
 	}
 	return ""
 }
@@ -215,7 +220,7 @@ func (h *clientHandshake) decode(s *codec, in []byte) (int, error) {
 	if proto != "" && !contains(h.p.opts.Subprotocols, proto) {
 		return 0, &handshakeError{msg: fmt.Sprintf("the server chose subprotocol %q, which was not offered", proto)}
 	}
-	s.subprotocol.Store(proto)
+	s.client.subprotocol.Store(proto)
 	exts, err := ParseExtensions(strings.Join(fields.Values("Sec-WebSocket-Extensions"), ", "))
 	if err != nil {
 		return 0, &handshakeError{msg: "malformed Sec-WebSocket-Extensions: " + err.Error()}

@@ -33,6 +33,14 @@ type Callbacks struct {
 	OnWebSocketClose func(c *connection.Conn, code int, reason string)
 }
 
+// clientState is what only a client codec keeps.
+type clientState struct {
+	// early holds the frames encoded before the handshake completed;
+	// Encode calls are serialized by the connection, so it needs no lock.
+	early       []byte
+	subprotocol atomic.Value // string: the one the server chose
+}
+
 // connSettings is what a codec needs of its options, on either side.
 type connSettings struct {
 	Callbacks
@@ -61,30 +69,27 @@ type codec struct {
 	comp *Compressor // nil without permessage-deflate
 
 	binary      atomic.Bool
-	subprotocol atomic.Value // string: the one agreed (a client's view)
+	client      *clientState // a client's own state; nil on a server
 	closing     atomic.Bool  // a close frame was sent
 	closed      atomic.Bool  // a close frame was received, or the connection ended
 
 	// ready is set when the opening handshake is complete. Until then a
-	// client's Encode keeps its frames in early, written right after the
-	// handshake; Encode calls are serialized by the connection, so early
-	// needs no lock of its own.
+	// client's Encode keeps its frames in client.early, written right after
+	// the handshake.
 	ready atomic.Bool
-	early []byte
 
 	// Loop-only.
 	conn      *connection.Conn
 	gotClose  bool
 	activity  uint64
 	seen      uint64
-	quietFrom time.Time
+	quietFrom int64 // UnixNano
 }
 
 func newCodec(set *connSettings) *codec {
 	s := &codec{set: set}
 	s.asm.Reset(Config{Role: set.role, MaxMessageSize: set.max})
 	s.binary.Store(set.binary)
-	s.subprotocol.Store("")
 	return s
 }
 
@@ -224,7 +229,7 @@ func (s *codec) startTimers() {
 	if every <= 0 || s.conn == nil {
 		return
 	}
-	s.quietFrom = time.Now()
+	s.quietFrom = time.Now().UnixNano()
 	s.conn.Every(every, s.tick)
 }
 
@@ -234,10 +239,10 @@ func (s *codec) tick() {
 	if s.closing.Load() || s.closed.Load() {
 		return
 	}
-	now := time.Now()
+	now := time.Now().UnixNano()
 	if s.activity != s.seen {
 		s.seen, s.quietFrom = s.activity, now
-	} else if idle := s.set.idleTimeout; idle > 0 && now.Sub(s.quietFrom) >= idle {
+	} else if idle := s.set.idleTimeout; idle > 0 && time.Duration(now-s.quietFrom) >= idle {
 		Close(s.conn, CloseGoingAway, "idle timeout")
 		return
 	}
@@ -284,8 +289,8 @@ var ErrClosing = errors.New("websocket: the connection is closing")
 // Encode implements protocols.Codec.
 func (s *codec) Encode(dst []byte, msg any) ([]byte, error) {
 	if _, ok := msg.(flushEarly); ok {
-		dst = append(dst, s.early...)
-		s.early = nil
+		dst = append(dst, s.client.early...)
+		s.client.early = nil
 		s.ready.Store(true)
 		return dst, nil
 	}
@@ -298,7 +303,7 @@ func (s *codec) Encode(dst []byte, msg any) ([]byte, error) {
 		}
 		// Before the handshake completes: encoded now, written after it.
 		var err error
-		s.early, err = s.encode(s.early, msg)
+		s.client.early, err = s.encode(s.client.early, msg)
 		return dst, err
 	}
 	return s.encode(dst, msg)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
@@ -60,6 +61,15 @@ type Options struct {
 	Callbacks
 }
 
+// maxFor is the message size limit of a connection whose MaxPackageSize
+// is maxPackage.
+func (o *Options) maxFor(maxPackage int) int {
+	if o.MaxMessageSize > 0 {
+		return o.MaxMessageSize
+	}
+	return maxPackage
+}
+
 func (o *Options) settings(maxPackage int) *connSettings {
 	set := &connSettings{
 		Callbacks: o.Callbacks, role: RoleServer, max: o.MaxMessageSize, binary: o.Binary,
@@ -107,12 +117,22 @@ func (h *Handshake) Offered() []string { return h.offered }
 // starts the closing handshake.
 func Protocol(opts Options) protocols.Protocol[Message] { return &serverProtocol{opts: opts} }
 
-type serverProtocol struct{ opts Options }
+type serverProtocol struct {
+	opts Options
+	// set is shared by the connections (made for the first one's limits;
+	// a connection with other limits gets its own).
+	set atomic.Pointer[connSettings]
+}
 
 func (p *serverProtocol) Scheme() string { return "websocket" }
 
 func (p *serverProtocol) NewCodec(limits protocols.Limits) protocols.Codec[Message] {
-	s := newCodec(p.opts.settings(limits.MaxPackageSize))
+	set := p.set.Load()
+	if set == nil || set.max != p.opts.maxFor(limits.MaxPackageSize) {
+		set = p.opts.settings(limits.MaxPackageSize)
+		p.set.CompareAndSwap(nil, set)
+	}
+	s := newCodec(set)
 	s.handshake = &serverHandshake{opts: &p.opts}
 	return s
 }

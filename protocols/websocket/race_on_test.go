@@ -1,0 +1,7 @@
+//go:build race
+
+package websocket_test
+
+// raceEnabled: the race detector is on, and sync.Pool drops some of what
+// is put back, so allocation counts are not meaningful.
+const raceEnabled = true
