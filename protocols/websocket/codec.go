@@ -68,10 +68,10 @@ type codec struct {
 	asm  Assembler
 	comp *Compressor // nil without permessage-deflate
 
-	binary      atomic.Bool
-	client      *clientState // a client's own state; nil on a server
-	closing     atomic.Bool  // a close frame was sent
-	closed      atomic.Bool  // a close frame was received, or the connection ended
+	binary  atomic.Bool
+	client  *clientState // a client's own state; nil on a server
+	closing atomic.Bool  // a close frame was sent
+	closed  atomic.Bool  // a close frame was received, or the connection ended
 
 	// ready is set when the opening handshake is complete. Until then a
 	// client's Encode keeps its frames in client.early, written right after
