@@ -10,7 +10,7 @@
 //	go run ./bench/cmd/compare http -quick               # http: 3 short rounds, ~25 s smoke run
 //	go run ./bench/cmd/compare sse                       # sse: both servers, 5 rounds, ~8 minutes
 //	go run ./bench/cmd/compare sse -quick                # sse: 3 short rounds, ~1 minute smoke run
-//	go run ./bench/cmd/compare ws                        # ws: both servers, 5 rounds, ~5 minutes
+//	go run ./bench/cmd/compare ws                        # ws: both servers, 5 rounds, ~3.5 minutes
 //	go run ./bench/cmd/compare ws -quick                 # ws: 3 short rounds, ~1 minute smoke run
 //
 // For the echo benchmark, it builds the load generator and the servers into
@@ -188,6 +188,7 @@ type echoRecord struct {
 	P50us             float64           `json:"p50_us"`
 	P99us             float64           `json:"p99_us"`
 	ServerCPUusPerMsg float64           `json:"server_cpu_us_per_msg,omitempty"`
+	ServerSysUsPerMsg float64           `json:"server_sys_cpu_us_per_msg,omitempty"` // its system (kernel) part
 	ClientCPUusPerMsg float64           `json:"client_cpu_us_per_msg,omitempty"`
 	ServerCPUPct      float64           `json:"server_cpu_pct,omitempty"` // of one core, over the window
 	ClientCPUPct      float64           `json:"client_cpu_pct,omitempty"` // load generators together

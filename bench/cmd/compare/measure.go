@@ -63,7 +63,7 @@ func (h *harness) measureEcho(ctx context.Context, s serverSpec, round int, spec
 	}
 	var hist loadgen.Hist
 	var msgs uint64
-	var cpuServer, cpuClient, window float64
+	var cpuServer, sysServer, cpuClient, window float64
 	for _, r := range results {
 		window = max(window, r.WindowSec)
 		rec.MsgsPerSec += r.MsgsPerSec
@@ -77,10 +77,11 @@ func (h *harness) measureEcho(ctx context.Context, s serverSpec, round int, spec
 	rec.P50us = float64(hist.Quantile(0.5)) / 1e3
 	rec.P99us = float64(hist.Quantile(0.99)) / 1e3
 	if len(results) == 1 { // the server CPU window is exact only with one generator
-		cpuServer = results[0].ServerCPU
+		cpuServer, sysServer = results[0].ServerCPU, results[0].ServerSysCPU
 	}
 	if msgs > 0 {
 		rec.ServerCPUusPerMsg = cpuServer * 1e6 / float64(msgs)
+		rec.ServerSysUsPerMsg = sysServer * 1e6 / float64(msgs)
 		rec.ClientCPUusPerMsg = cpuClient * 1e6 / float64(msgs)
 	}
 	if window > 0 {

@@ -22,13 +22,14 @@ type echoSummary struct {
 	hasEcho            bool
 	msgs, p50, p99     float64
 	cpu                float64 // server µs per message (0: not measured)
+	sys                float64 // its system (kernel) part
 	srvPct, lgPct      float64
 	lgCPU, otherCPUPct float64 // load generator µs per message; other load
 }
 
 // summarizeEcho returns the medians of server's successful echo rounds.
 func summarizeEcho(recs []echoRecord, server string) echoSummary {
-	var msgs, p50, p99, cpu, srvPct, lgPct, lgCPU []float64
+	var msgs, p50, p99, cpu, sys, srvPct, lgPct, lgCPU []float64
 	for _, r := range recs {
 		if r.Server == server && r.OK {
 			msgs = append(msgs, r.MsgsPerSec)
@@ -36,6 +37,7 @@ func summarizeEcho(recs []echoRecord, server string) echoSummary {
 			p99 = append(p99, r.P99us)
 			if r.ServerCPUusPerMsg > 0 {
 				cpu = append(cpu, r.ServerCPUusPerMsg)
+				sys = append(sys, r.ServerSysUsPerMsg)
 				srvPct = append(srvPct, r.ServerCPUPct)
 			}
 			lgPct = append(lgPct, r.ClientCPUPct)
@@ -47,6 +49,7 @@ func summarizeEcho(recs []echoRecord, server string) echoSummary {
 	sm.p50, _ = median(p50)
 	sm.p99, _ = median(p99)
 	sm.cpu, _ = median(cpu)
+	sm.sys, _ = median(sys)
 	sm.srvPct, _ = median(srvPct)
 	sm.lgPct, _ = median(lgPct)
 	sm.lgCPU, _ = median(lgCPU)
@@ -183,10 +186,10 @@ func (d *driver) perRound() string {
 // echoTable is the per-round table of echo measurements.
 func echoTable(recs []echoRecord) string {
 	var b strings.Builder
-	b.WriteString("| round | server | msg/s | MB/s | p50 µs | p99 µs | server CPU µs/msg | client CPU µs/msg | server CPU % | client CPU % | other CPU % | server CPUs / threads / listeners | status |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+	b.WriteString("| round | server | msg/s | MB/s | p50 µs | p99 µs | server CPU µs/msg (system) | client CPU µs/msg | server CPU % | client CPU % | other CPU % | server CPUs / threads / listeners | status |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, r := range recs {
-		fmt.Fprintf(&b, "| %d | %s | %.0f | %.2f | %.0f | %.0f | %.2f | %.2f | %.0f | %.0f | %.0f | %s | %s |\n",
-			r.Round, r.Server, r.MsgsPerSec, r.MBPerSec, r.P50us, r.P99us, r.ServerCPUusPerMsg, r.ClientCPUusPerMsg,
+		fmt.Fprintf(&b, "| %d | %s | %.0f | %.2f | %.0f | %.0f | %.2f (%.2f) | %.2f | %.0f | %.0f | %.0f | %s | %s |\n",
+			r.Round, r.Server, r.MsgsPerSec, r.MBPerSec, r.P50us, r.P99us, r.ServerCPUusPerMsg, r.ServerSysUsPerMsg, r.ClientCPUusPerMsg,
 			r.ServerCPUPct, r.ClientCPUPct, r.OtherCPUPct, r.ServerInfo.String(), status(r.OK, r.Error))
 	}
 	return b.String()

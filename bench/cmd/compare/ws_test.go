@@ -158,7 +158,7 @@ func TestWSTables(t *testing.T) {
 
 func TestRoundTables(t *testing.T) {
 	out := echoTable([]echoRecord{{Server: "wm", Round: 2, OK: true, MsgsPerSec: 1234.4, P50us: 10, ServerCPUusPerMsg: 8.123}, {Server: "gorilla", Round: 2, Error: "a|b"}})
-	for _, want := range []string{"| round | server | msg/s |", "| 2 | wm | 1234 | 0.00 | 10 | 0 | 8.12 |", "FAILED: a\\|b"} {
+	for _, want := range []string{"| round | server | msg/s |", "| 2 | wm | 1234 | 0.00 | 10 | 0 | 8.12 (0.00) |", "FAILED: a\\|b"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in\n%s", want, out)
 		}
