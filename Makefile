@@ -1,7 +1,7 @@
 # The project's checks. `make test` is what CI runs (through .ci/run).
 GO ?= go
 
-.PHONY: test vet fmt race allocs fuzz bench-echo bench-http bench-sse
+.PHONY: test vet fmt race allocs fuzz bench-echo bench-http bench-sse bench-ws
 
 test: fmt vet race allocs
 
@@ -51,3 +51,10 @@ bench-http:
 # with a goroutine per stream (bench/README.md).
 bench-sse:
 	$(GO) run ./bench/cmd/compare sse
+
+# WebSocket: echo messages/s and server CPU per message with 1,000 clients,
+# idle memory per connection with 10,000, broadcast latency and delivered
+# messages/s to 1,000 and 10,000 clients, ours against gorilla/websocket on
+# net/http with a goroutine per connection (bench/README.md).
+bench-ws:
+	$(GO) run ./bench/cmd/compare ws

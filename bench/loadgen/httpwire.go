@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/workerman-go/workerman/protocols/websocket"
 )
 
 // The client side of the HTTP/1.1 that carries an event stream: the head
 // of the response, then a body that is either the raw stream (delimited by
 // the connection's end, as workerman-go sends it) or chunked (as net/http
 // sends a response without Content-Length). Both parsers are incremental:
-// bytes come in pieces split anywhere.
+// bytes come in pieces split anywhere. The head reader also reads the 101
+// response of a WebSocket handshake (checkWebSocket).
 
 // maxHead bounds the response head.
 const maxHead = 16 << 10
@@ -23,6 +26,9 @@ type respHead struct {
 	ContentType string
 	Chunked     bool
 	HasLength   bool // a Content-Length field: not a stream
+	// A WebSocket handshake's: Upgrade, Connection (joined with ", " when
+	// repeated) and Sec-WebSocket-Accept.
+	Upgrade, Connection, Accept string
 }
 
 // headReader accumulates a response head until its blank line.
@@ -88,6 +94,15 @@ func parseHead(b []byte) (respHead, error) {
 			}
 		case strings.EqualFold(name, "Content-Length"):
 			h.HasLength = true
+		case strings.EqualFold(name, "Upgrade"):
+			h.Upgrade = value
+		case strings.EqualFold(name, "Connection"):
+			if h.Connection != "" {
+				value = h.Connection + ", " + value
+			}
+			h.Connection = value
+		case strings.EqualFold(name, "Sec-WebSocket-Accept"):
+			h.Accept = value
 		}
 	}
 	return h, nil
@@ -105,6 +120,33 @@ func (h respHead) checkStream() error {
 		return errors.New("a Content-Length: not a stream")
 	}
 	return nil
+}
+
+// checkWebSocket tells whether h accepts the WebSocket handshake whose
+// Sec-WebSocket-Key was key (RFC 6455 section 4.2.2): status 101, Upgrade:
+// websocket, Connection: Upgrade and the accept value of the key.
+func (h respHead) checkWebSocket(key string) error {
+	switch {
+	case h.Status != 101:
+		return fmt.Errorf("status %d, not 101", h.Status)
+	case !strings.EqualFold(h.Upgrade, "websocket"):
+		return fmt.Errorf("Upgrade %q, not websocket", h.Upgrade)
+	case !hasToken(h.Connection, "upgrade"):
+		return fmt.Errorf("Connection %q without upgrade", h.Connection)
+	case h.Accept != websocket.AcceptKey(key):
+		return fmt.Errorf("Sec-WebSocket-Accept %q does not match the key", h.Accept)
+	}
+	return nil
+}
+
+// hasToken tells whether the comma-separated list has token (any case).
+func hasToken(list, token string) bool {
+	for _, t := range strings.Split(list, ",") {
+		if strings.EqualFold(strings.TrimSpace(t), token) {
+			return true
+		}
+	}
+	return false
 }
 
 func trunc(s string) string {

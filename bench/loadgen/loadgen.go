@@ -3,7 +3,7 @@
 // It drives connections with raw non-blocking sockets and a few epoll loops
 // (golang.org/x/sys/unix), never a goroutine per connection, so that the
 // client costs little next to the server under test and can hold tens of
-// thousands of connections. Three modes:
+// thousands of connections. The modes:
 //
 //   - echo: every connection keeps Depth messages of Size bytes in flight
 //     (default one: send, wait for the complete echo, verify it byte for
@@ -19,6 +19,10 @@
 //     events are counted and the latency from the timestamp they carry
 //     to their receipt recorded, over a window (periodic events) or for a
 //     fan-out schedule of publishes (see sse.go).
+//   - ws-echo, ws-idle, ws-broadcast: every connection is a WebSocket
+//     (handshake checked, masked client frames, server frames read by
+//     websocket.Assembler), then the echo schedule with text messages, an
+//     idle hold, or the fan-out schedule of the sse mode (see ws.go).
 //
 // Targets and source addresses must be IPv4 loopback (127.0.0.0/8).
 // Connects are non-blocking, at most Burst in flight, with bounded retries.
@@ -42,10 +46,16 @@ import (
 
 // Modes.
 const (
-	ModeEcho = "echo"
-	ModeIdle = "idle"
-	ModeSSE  = "sse"
+	ModeEcho        = "echo"
+	ModeIdle        = "idle"
+	ModeSSE         = "sse"
+	ModeWSEcho      = "ws-echo"
+	ModeWSIdle      = "ws-idle"
+	ModeWSBroadcast = "ws-broadcast"
 )
+
+// Modes lists the modes.
+var Modes = []string{ModeEcho, ModeIdle, ModeSSE, ModeWSEcho, ModeWSIdle, ModeWSBroadcast}
 
 // DefaultMaxConns is the most connections one process opens by default: the
 // machine allows 20,000 descriptors per process and a few are needed for
@@ -57,7 +67,7 @@ const MaxDepth = 4096
 
 // Config describes one run.
 type Config struct {
-	Mode   string // ModeEcho, ModeIdle or ModeSSE
+	Mode   string // one of Modes
 	Target string // "127.x.y.z:port"
 	Conns  int    // connections to open
 
@@ -66,16 +76,17 @@ type Config struct {
 	// Each source address has its own ephemeral port range towards a target.
 	Sources []string
 
-	Size     int           // echo: message size in bytes (default 64)
-	Depth    int           // echo: messages in flight per connection (default 1)
-	Warmup   time.Duration // echo, sse: run this long before measuring
-	Duration time.Duration // echo, sse: measured time; idle, sse: longest hold. Required.
+	Size     int           // echo, ws-echo: message size in bytes (default 64)
+	Depth    int           // echo, ws-echo: messages in flight per connection (default 1)
+	Warmup   time.Duration // echo, ws-echo, sse: run this long before measuring
+	Duration time.Duration // echo, ws-echo, sse: measured time; idle, sse: longest hold. Required.
 
-	// sse
-	Path           string        // the streams' request target (default "/")
+	// sse, and the WebSocket modes (Path; ws-broadcast: the Publish fields)
+	Path           string        // the streams' (WebSockets') request target (default "/")
 	Publishes      int           // fan-out: publishes awaited one at a time at every stream
 	PublishBurst   int           // fan-out: publishes sent back to back after them
 	PublishPath    string        // fan-out: POSTed to publish (default "/publish")
+	PublishTarget  string        // fan-out: where to POST, "127.x.y.z:port" (default Target)
 	PublishGap     time.Duration // fan-out: pause after each awaited publish (default 20ms)
 	PublishTimeout time.Duration // fan-out: limit for one publish, or the burst, to reach every stream (default 10s)
 
@@ -142,7 +153,7 @@ type Result struct {
 
 	// sse (WindowSec, P50us, P99us, MaxUs, Latency, ServerCPU, ClientCPU
 	// and CPUBusyPct as for echo: the window, or the fan-out schedule)
-	Streams      int     `json:"streams,omitempty"`       // response heads received
+	Streams      int     `json:"streams,omitempty"`       // response heads received (sse: streams; ws-*: 101 handshakes)
 	HeadFailures int     `json:"head_failures,omitempty"` // streams without a valid head
 	StreamErrors int     `json:"stream_errors,omitempty"` // streams dropped for a protocol error
 	Events       uint64  `json:"events,omitempty"`        // all events received
@@ -206,10 +217,22 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// fanoutMode tells whether an sse run publishes.
+// fanoutMode tells whether an sse or ws-broadcast run publishes.
 func (c *Config) fanoutMode() bool {
-	return c.Mode == ModeSSE && (c.Publishes > 0 || c.PublishBurst > 0)
+	return (c.Mode == ModeSSE || c.Mode == ModeWSBroadcast) && (c.Publishes > 0 || c.PublishBurst > 0)
 }
+
+// ws tells whether the connections are WebSockets.
+func (c *Config) ws() bool {
+	return c.Mode == ModeWSEcho || c.Mode == ModeWSIdle || c.Mode == ModeWSBroadcast
+}
+
+// echoMode tells whether the run is an echo schedule.
+func (c *Config) echoMode() bool { return c.Mode == ModeEcho || c.Mode == ModeWSEcho }
+
+// heads tells whether every connection sends a request and waits for a
+// response head (an event stream, a WebSocket handshake) before the run.
+func (c *Config) heads() bool { return c.Mode == ModeSSE || c.ws() }
 
 func parseLoopback(s string, port bool) (netip.AddrPort, error) {
 	var ap netip.AddrPort
@@ -236,8 +259,15 @@ func parseLoopback(s string, port bool) (netip.AddrPort, error) {
 // failures, mismatches and so on are reported in the Result with OK false.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	cfg.setDefaults()
-	if cfg.Mode != ModeEcho && cfg.Mode != ModeIdle && cfg.Mode != ModeSSE {
-		return nil, fmt.Errorf("loadgen: unknown mode %q", cfg.Mode)
+	known := false
+	for _, m := range Modes {
+		known = known || cfg.Mode == m
+	}
+	if !known {
+		return nil, fmt.Errorf("loadgen: unknown mode %q (known: %s)", cfg.Mode, strings.Join(Modes, ", "))
+	}
+	if cfg.Mode == ModeWSBroadcast && !cfg.fanoutMode() {
+		return nil, errors.New("loadgen: ws-broadcast needs Publishes or PublishBurst")
 	}
 	if cfg.Conns <= 0 {
 		return nil, errors.New("loadgen: Conns must be positive")
@@ -270,6 +300,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if target.Port() == 0 {
 		return nil, errors.New("loadgen: target port is 0")
 	}
+	if cfg.PublishTarget != "" {
+		if _, err := parseLoopback(cfg.PublishTarget, true); err != nil {
+			return nil, fmt.Errorf("loadgen: publish target: %w", err)
+		}
+	}
 	var sources []unix.SockaddrInet4
 	for _, s := range cfg.Sources {
 		s = strings.TrimSpace(s)
@@ -291,7 +326,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{Mode: cfg.Mode, Target: target.String(), PID: unix.Getpid(), Conns: cfg.Conns,
 		GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	res.CPUs, _, _ = procfs.CPUsAllowed(res.PID)
-	if cfg.Mode == ModeEcho {
+	if cfg.echoMode() {
 		res.Size, res.Depth = cfg.Size, cfg.Depth
 	}
 	loops := make([]*loop, 0, nl)
@@ -309,16 +344,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		loops = append(loops, l)
 	}
 
-	// Phase 1: connect (and, for sse, receive the response heads).
+	// Phase 1: connect (and, for sse and WebSockets, receive the response
+	// heads).
 	setupEnd := time.Since(base) + cfg.SetupTimeout
 	parallel(loops, func(l *loop) { l.connectAll(ctx, setupEnd) })
-	if cfg.Mode == ModeSSE {
+	if cfg.heads() {
 		parallel(loops, func(l *loop) { l.awaitHeads(ctx, setupEnd) })
 	}
 	res.ConnectSec = time.Since(base).Seconds()
 	established := 0
 	for _, l := range loops {
-		if cfg.Mode == ModeSSE {
+		if cfg.heads() {
 			established += l.heads
 		} else {
 			established += l.established
@@ -335,7 +371,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if established == 0 {
 		mode = "" // nothing to drive or hold
 	}
-	if mode == ModeSSE && cfg.fanoutMode() {
+	if mode != "" && cfg.fanoutMode() {
 		mode = "fanout"
 	}
 	switch mode {
@@ -356,13 +392,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}()
 		// The loops read until the schedule ends (bounded by Duration).
 		end := time.Since(base) + cfg.Duration
-		parallel(loops, func(l *loop) { l.sseRecv(pctx, 0, end) })
+		parallel(loops, func(l *loop) { l.streamRecv(pctx, 0, end) })
 		stop()
 		wg.Wait()
 		res.Fanout = &fr
 		res.WindowSec = time.Since(start).Seconds()
 		res.Interrupted = ctx.Err() != nil
-	case ModeEcho, ModeSSE:
+	case ModeEcho, ModeWSEcho, ModeSSE:
 		start := time.Since(base)
 		warmEnd := start + cfg.Warmup
 		end := warmEnd + cfg.Duration
@@ -378,10 +414,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 			cpu0 = sampleCPU(cfg.ServerPID)
 		}()
-		if mode == ModeEcho {
+		if cfg.echoMode() {
 			parallel(loops, func(l *loop) { l.echo(ctx, warmEnd, end) })
 		} else {
-			parallel(loops, func(l *loop) { l.sseRecv(ctx, warmEnd, end) })
+			parallel(loops, func(l *loop) { l.streamRecv(ctx, warmEnd, end) })
 		}
 		cpu1 = sampleCPU(cfg.ServerPID)
 		wg.Wait()
@@ -394,7 +430,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		res.WindowSec = (stop - warmEnd).Seconds()
 		res.Interrupted = ctx.Err() != nil
-	case ModeIdle:
+	case ModeIdle, ModeWSIdle:
 		start := time.Since(base)
 		cpu0 = sampleCPU(0)
 		parallel(loops, func(l *loop) { l.hold(ctx, start+cfg.Duration) })
@@ -402,7 +438,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.HeldSec = (time.Since(base) - start).Seconds()
 	}
 	res.ClientCPU = (cpu1.self - cpu0.self).Seconds()
-	if mode != ModeIdle && cpu0.busy != nil && len(cpu1.busy) == len(cpu0.busy) {
+	if mode != ModeIdle && mode != ModeWSIdle && cpu0.busy != nil && len(cpu1.busy) == len(cpu0.busy) {
 		res.CPUBusyPct = procfs.BusyPercent(cpu0.busy, cpu0.total, cpu1.busy, cpu1.total)
 	}
 	if cfg.ServerPID != 0 && cpu0.okServer && cpu1.okServer {
@@ -439,7 +475,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if res.Fanout != nil && res.Fanout.Error == "" {
 			want := uint64(cfg.Publishes + cfg.PublishBurst)
 			for i := range l.conns {
-				if s := l.conns[i].sse; s != nil && s.headDone && s.lastID != want {
+				if last, ok := l.lastID(&l.conns[i]); ok && last != want {
 					res.Short++
 				}
 			}
@@ -448,7 +484,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if len(errs) > 0 {
 		res.Errors = errs
 	}
-	if cfg.Mode == ModeEcho {
+	if cfg.echoMode() {
 		if res.WindowSec > 0 {
 			res.MsgsPerSec = float64(res.Messages) / res.WindowSec
 			res.MBPerSec = float64(res.Messages) * float64(cfg.Size) / res.WindowSec / 1e6
@@ -458,7 +494,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.MaxUs = us(h.Max())
 		res.Latency = &h
 	}
-	if cfg.Mode == ModeSSE {
+	if cfg.Mode == ModeSSE || cfg.Mode == ModeWSBroadcast {
 		if res.WindowSec > 0 && res.Fanout == nil {
 			res.EventsPerSec = float64(res.WindowEvents) / res.WindowSec
 		}
@@ -477,12 +513,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if res.Failed > 0 || res.Established < res.Conns {
 		problems = append(problems, fmt.Sprintf("%d of %d connections failed", res.Conns-res.Established, res.Conns))
 	}
-	if cfg.Mode == ModeSSE {
+	if cfg.heads() {
+		what := "streams"
+		if cfg.ws() {
+			what = "WebSocket connections"
+		}
 		if res.HeadFailures > 0 {
-			problems = append(problems, fmt.Sprintf("%d streams got no valid response head", res.HeadFailures))
+			problems = append(problems, fmt.Sprintf("%d %s got no valid response head", res.HeadFailures, what))
 		}
 		if res.StreamErrors > res.HeadFailures {
-			problems = append(problems, fmt.Sprintf("%d streams broke the protocol", res.StreamErrors-res.HeadFailures))
+			problems = append(problems, fmt.Sprintf("%d %s broke the protocol", res.StreamErrors-res.HeadFailures, what))
 		}
 		if res.BadData > 0 {
 			problems = append(problems, fmt.Sprintf("%d events without a timestamp as data", res.BadData))
@@ -509,7 +549,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if res.UnexpectedBytes > 0 {
 		problems = append(problems, fmt.Sprintf("%d unexpected bytes received on idle connections", res.UnexpectedBytes))
 	}
-	if cfg.Mode == ModeEcho && res.Messages == 0 && !res.Interrupted {
+	if cfg.echoMode() && res.Messages == 0 && !res.Interrupted {
 		problems = append(problems, "no message completed")
 	}
 	res.OK = len(problems) == 0
@@ -562,18 +602,21 @@ func parallel(loops []*loop, f func(*loop)) {
 func (r *Result) Summary() string {
 	var b strings.Builder
 	switch r.Mode {
-	case ModeEcho:
-		fmt.Fprintf(&b, "echo %s: %d/%d conns × %d in flight, %d B msgs, %.0f msg/s, %.2f MB/s, p50 %.1f µs, p99 %.1f µs, max %.1f µs over %.2fs",
-			r.Target, r.Established, r.Conns, r.Depth, r.Size, r.MsgsPerSec, r.MBPerSec, r.P50us, r.P99us, r.MaxUs, r.WindowSec)
+	case ModeEcho, ModeWSEcho:
+		fmt.Fprintf(&b, "%s %s: %d/%d conns × %d in flight, %d B msgs, %.0f msg/s, %.2f MB/s, p50 %.1f µs, p99 %.1f µs, max %.1f µs over %.2fs",
+			r.Mode, r.Target, r.Established, r.Conns, r.Depth, r.Size, r.MsgsPerSec, r.MBPerSec, r.P50us, r.P99us, r.MaxUs, r.WindowSec)
 		if r.ServerCPU > 0 && r.Messages > 0 {
 			fmt.Fprintf(&b, ", server CPU %.2f µs/msg", r.ServerCPU*1e6/float64(r.Messages))
 		}
-	case ModeIdle:
-		fmt.Fprintf(&b, "idle %s: %d/%d conns established in %.2fs, held %.1fs, %d open at end",
-			r.Target, r.Established, r.Conns, r.ConnectSec, r.HeldSec, r.HeldAtEnd)
-	case ModeSSE:
-		fmt.Fprintf(&b, "sse %s: %d/%d streams in %.2fs, %d events, %d comments, %d open at end",
-			r.Target, r.Streams, r.Conns, r.ConnectSec, r.Events, r.Comments, r.HeldAtEnd)
+	case ModeIdle, ModeWSIdle:
+		fmt.Fprintf(&b, "%s %s: %d/%d conns established in %.2fs, held %.1fs, %d open at end",
+			r.Mode, r.Target, r.Established, r.Conns, r.ConnectSec, r.HeldSec, r.HeldAtEnd)
+		if r.Mode == ModeWSIdle {
+			fmt.Fprintf(&b, ", %d handshakes", r.Streams)
+		}
+	case ModeSSE, ModeWSBroadcast:
+		fmt.Fprintf(&b, "%s %s: %d/%d streams in %.2fs, %d events, %d comments, %d open at end",
+			r.Mode, r.Target, r.Streams, r.Conns, r.ConnectSec, r.Events, r.Comments, r.HeldAtEnd)
 		if f := r.Fanout; f != nil {
 			fmt.Fprintf(&b, "; fan-out: %d/%d publishes reached every stream (complete p50 %.0f µs, max %.0f µs), latency p50 %.1f µs, p99 %.1f µs; burst of %d: %d events in %.3fs = %.0f events/s (p50 %.1f µs, p99 %.1f µs)",
 				f.Completed, f.Publishes, f.CompleteP50us, f.CompleteMaxUs, r.P50us, r.P99us, f.Burst, f.BurstEvents, f.BurstSec, f.BurstEventsPerSec, r.BurstP50us, r.BurstP99us)

@@ -48,6 +48,7 @@ type conn struct {
 	head, n    int // ring start and messages in flight
 
 	sse *sseState // sse mode: the stream
+	ws  *wsState  // WebSocket modes: the connection's WebSocket state
 }
 
 type loop struct {
@@ -61,6 +62,11 @@ type loop struct {
 	conns   []conn
 	events  []unix.EpollEvent
 	scratch []byte
+
+	// echo and ws-echo
+	wire      int    // bytes of one message on the wire
+	msg       []byte // ws-echo: the payload being framed
+	completed int    // ws-echo: messages completed by the current read
 
 	// sse mode
 	request             []byte // the request every stream sends
@@ -114,10 +120,16 @@ func newLoop(cfg *Config, base time.Time, idx, n int, target netip.AddrPort, sou
 	if cfg.Mode == ModeEcho && cfg.Size > size {
 		size = cfg.Size
 	}
+	l.wire = cfg.Size
 	if cfg.Mode == ModeSSE {
 		size = 16 << 10
 		l.request = sseRequest(cfg.Path)
 		l.bodyFn, l.emitFn, l.onCommentFn = l.body, l.emit, l.onComment
+	}
+	if cfg.ws() {
+		size = 16 << 10
+		l.wire = wsFrameOverhead(cfg.Size) + cfg.Size
+		l.msg = make([]byte, cfg.Size)
 	}
 	l.scratch = make([]byte, size)
 	return l, nil
@@ -330,8 +342,8 @@ func (l *loop) connectAll(ctx context.Context, setupEnd time.Duration) {
 				l.onEstablished(i)
 				remaining--
 			case stOpen:
-				if c.sse != nil {
-					l.sseRead(c)
+				if c.sse != nil || c.ws != nil {
+					l.streamRead(c)
 					continue
 				}
 				// Nothing was sent yet: anything here is unexpected data
@@ -387,8 +399,11 @@ func (l *loop) onEstablished(i int32) {
 	c.state = stOpen
 	l.established++
 	l.open++
-	if l.cfg.Mode == ModeSSE {
+	switch {
+	case l.cfg.Mode == ModeSSE:
 		l.sseStart(c)
+	case l.cfg.ws():
+		l.wsStart(c)
 	}
 }
 
@@ -448,9 +463,12 @@ func (l *loop) hold(ctx context.Context, end time.Duration) {
 // ---- echo ------------------------------------------------------------------
 
 // echo keeps Depth messages in flight on every open connection until end.
-// Messages completed in [warmEnd, end) are counted.
+// Messages completed in [warmEnd, end) are counted. In ws-echo mode the
+// messages are masked text frames and the echoes are read as frames.
 func (l *loop) echo(ctx context.Context, warmEnd, end time.Duration) {
 	size, depth := l.cfg.Size, l.cfg.Depth
+	ws := l.cfg.Mode == ModeWSEcho
+	l.warmEnd, l.end = warmEnd, end
 	for i := range l.conns {
 		c := &l.conns[i]
 		if c.state != stOpen {
@@ -459,12 +477,16 @@ func (l *loop) echo(ctx context.Context, warmEnd, end time.Duration) {
 		// Distinct payload per connection; the first bytes carry a
 		// sequence number so a stale, repeated or reordered echo never
 		// matches.
-		c.tmpl = make([]byte, size)
-		for k := range c.tmpl {
-			c.tmpl[k] = byte(k*7 + c.global*13 + 1)
+		if ws {
+			c.tmpl = textTemplate(size, c.global)
+		} else {
+			c.tmpl = make([]byte, size)
+			for k := range c.tmpl {
+				c.tmpl[k] = byte(k*7 + c.global*13 + 1)
+			}
 		}
 		c.exp = make([]byte, size)
-		c.wbuf = make([]byte, 0, depth*size)
+		c.wbuf = make([]byte, 0, depth*l.wire)
 		c.sentAt = make([]time.Duration, depth)
 		for k := 0; k < depth; k++ {
 			l.queue(c)
@@ -498,7 +520,11 @@ func (l *loop) echo(ctx context.Context, warmEnd, end time.Duration) {
 				}
 			}
 			if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
-				l.receive(c, warmEnd, end)
+				if ws {
+					l.wsReceive(c, end)
+				} else {
+					l.receive(c, warmEnd, end)
+				}
 			}
 		}
 	}
@@ -514,17 +540,20 @@ func stamp(msg []byte, seq uint64) {
 
 // queue appends the next message of c to its write buffer; flush sends it.
 func (l *loop) queue(c *conn) {
-	size := len(c.tmpl)
 	if c.wOff == len(c.wbuf) {
 		c.wbuf, c.wOff = c.wbuf[:0], 0
-	} else if len(c.wbuf)+size > cap(c.wbuf) {
+	} else if len(c.wbuf)+l.wire > cap(c.wbuf) {
 		k := copy(c.wbuf, c.wbuf[c.wOff:])
 		c.wbuf, c.wOff = c.wbuf[:k], 0
 	}
 	c.seq++
-	start := len(c.wbuf)
-	c.wbuf = append(c.wbuf, c.tmpl...)
-	stamp(c.wbuf[start:], c.seq)
+	if l.cfg.Mode == ModeWSEcho {
+		l.appendWSMessage(c, c.seq)
+	} else {
+		start := len(c.wbuf)
+		c.wbuf = append(c.wbuf, c.tmpl...)
+		stamp(c.wbuf[start:], c.seq)
+	}
 	c.sentAt[(c.head+c.n)%len(c.sentAt)] = l.now()
 	c.n++
 }

@@ -89,23 +89,30 @@ func sseRequest(path string) []byte {
 func (l *loop) sseStart(c *conn) {
 	c.sse = &sseState{}
 	c.sse.parser.OnComment = l.onCommentFn
+	l.writeRequest(c, l.request)
+}
+
+// writeRequest writes req, the request of a connection just established
+// (an event stream's GET, a WebSocket handshake).
+func (l *loop) writeRequest(c *conn, req []byte) {
 	for {
-		n, err := unix.Write(c.fd, l.request)
+		n, err := unix.Write(c.fd, req)
 		switch {
 		case err == unix.EINTR:
 			continue
 		case err != nil:
 			l.ioFail(c, "write", err)
-		case n < len(l.request):
-			// A fresh socket takes a few dozen bytes at once.
+		case n < len(req):
+			// A fresh socket takes a few hundred bytes at once.
 			l.ioFail(c, "write", errors.New("short write of the request"))
 		}
 		return
 	}
 }
 
-// sseRead reads what the server sent on c and parses it.
-func (l *loop) sseRead(c *conn) {
+// streamRead reads what the server sent on c, an event stream or a
+// WebSocket connection, and parses it.
+func (l *loop) streamRead(c *conn) {
 	for {
 		n, err := unix.Read(c.fd, l.scratch)
 		switch {
@@ -124,7 +131,11 @@ func (l *loop) sseRead(c *conn) {
 		}
 		t := time.Now()
 		l.nowNs, l.nowRel = t.UnixNano(), t.Sub(l.base)
-		l.sseFeed(c, l.scratch[:n])
+		if c.ws != nil {
+			l.wsFeed(c, l.scratch[:n])
+		} else {
+			l.sseFeed(c, l.scratch[:n])
+		}
 		if c.state != stOpen || n < len(l.scratch) {
 			return // epoll is level-triggered: more comes as another event
 		}
@@ -186,11 +197,10 @@ func (l *loop) emit(e sse.Event) {
 		l.badData++
 		return
 	}
-	lat := time.Duration(l.nowNs - ts)
 	if e.ID == "" { // a periodic event: counted in the window
 		if l.nowRel >= l.warmEnd && l.nowRel < l.end {
 			l.windowEvents++
-			l.hist.Record(lat)
+			l.hist.Record(time.Duration(l.nowNs - ts))
 		}
 		return
 	}
@@ -199,10 +209,18 @@ func (l *loop) emit(e sse.Event) {
 		num = num[i+1:]
 	}
 	id, err := strconv.ParseUint(num, 10, 64)
-	if err != nil || id != s.lastID+1 {
+	l.fanEvent(&s.lastID, id, err == nil, ts)
+}
+
+// fanEvent accounts a published event numbered id (idOK: the number could
+// be read), published at ts (Unix ns) and received now (l.nowNs) by a
+// stream whose last event was numbered *last.
+func (l *loop) fanEvent(last *uint64, id uint64, idOK bool, ts int64) {
+	if !idOK || id != *last+1 {
 		l.outOfOrder++
 	}
-	s.lastID = id
+	*last = id
+	lat := time.Duration(l.nowNs - ts)
 	if id <= uint64(l.cfg.Publishes) {
 		l.hist.Record(lat)
 	} else {
@@ -215,9 +233,10 @@ func (l *loop) emit(e sse.Event) {
 
 func (l *loop) onComment(string) { l.comments++ }
 
-// streamFail drops a stream that broke the protocol.
+// streamFail drops a stream (or WebSocket connection) that broke the
+// protocol.
 func (l *loop) streamFail(c *conn, what string, err error) {
-	if !c.sse.headDone {
+	if l.headPending(c) {
 		l.headFails++
 	}
 	l.streamErrors++
@@ -225,13 +244,32 @@ func (l *loop) streamFail(c *conn, what string, err error) {
 	l.closeConn(c)
 }
 
-// awaitHeads reads until every established stream has its response head
-// (or failed), setupEnd passes or ctx ends.
+// headPending tells whether c, an event stream or a WebSocket connection,
+// still waits for its response head.
+func (l *loop) headPending(c *conn) bool {
+	return (c.sse != nil && !c.sse.headDone) || (c.ws != nil && !c.ws.headDone)
+}
+
+// lastID is the number of the last published event c received, and
+// whether c is a stream (or WebSocket connection) whose head arrived.
+func (l *loop) lastID(c *conn) (uint64, bool) {
+	switch {
+	case c.sse != nil && c.sse.headDone:
+		return c.sse.lastID, true
+	case c.ws != nil && c.ws.headDone:
+		return c.ws.lastID, true
+	}
+	return 0, false
+}
+
+// awaitHeads reads until every established stream (or WebSocket
+// connection) has its response head (or failed), setupEnd passes or ctx
+// ends.
 func (l *loop) awaitHeads(ctx context.Context, setupEnd time.Duration) {
 	for {
 		pending := 0
 		for i := range l.conns {
-			if c := &l.conns[i]; c.state == stOpen && !c.sse.headDone {
+			if c := &l.conns[i]; c.state == stOpen && l.headPending(c) {
 				pending++
 			}
 		}
@@ -241,7 +279,7 @@ func (l *loop) awaitHeads(ctx context.Context, setupEnd time.Duration) {
 		now := l.now()
 		if now >= setupEnd || ctx.Err() != nil {
 			for i := range l.conns {
-				if c := &l.conns[i]; c.state == stOpen && !c.sse.headDone {
+				if c := &l.conns[i]; c.state == stOpen && l.headPending(c) {
 					l.headFails++
 					l.noteErr("head", errors.New("no response head in time"))
 					l.closeConn(c)
@@ -249,12 +287,12 @@ func (l *loop) awaitHeads(ctx context.Context, setupEnd time.Duration) {
 			}
 			return
 		}
-		l.sseWait(min(setupEnd-now, 50*time.Millisecond))
+		l.streamWait(min(setupEnd-now, 50*time.Millisecond))
 	}
 }
 
-// sseWait waits up to timeout for readiness and reads the streams ready.
-func (l *loop) sseWait(timeout time.Duration) {
+// streamWait waits up to timeout for readiness and reads the streams ready.
+func (l *loop) streamWait(timeout time.Duration) {
 	n, err := l.wait(timeout + time.Millisecond)
 	if err != nil {
 		l.noteErr("epoll_wait", err)
@@ -263,21 +301,21 @@ func (l *loop) sseWait(timeout time.Duration) {
 	}
 	for _, ev := range l.events[:n] {
 		if c := &l.conns[ev.Fd]; c.state == stOpen {
-			l.sseRead(c)
+			l.streamRead(c)
 		}
 	}
 }
 
-// sseRecv reads the streams until end or ctx ends; events received in
-// [warmEnd, end) are counted in the window.
-func (l *loop) sseRecv(ctx context.Context, warmEnd, end time.Duration) {
+// streamRecv reads the streams (or WebSocket connections) until end or ctx
+// ends; events received in [warmEnd, end) are counted in the window.
+func (l *loop) streamRecv(ctx context.Context, warmEnd, end time.Duration) {
 	l.warmEnd, l.end = warmEnd, end
 	for {
 		now := l.now()
 		if now >= end || ctx.Err() != nil {
 			return
 		}
-		l.sseWait(min(end-now, 100*time.Millisecond))
+		l.streamWait(min(end-now, 100*time.Millisecond))
 	}
 }
 
@@ -310,7 +348,11 @@ func publisher(ctx context.Context, cfg *Config, f *fanout, streams int) (fr Fan
 	cpu0 = sampleCPU(cfg.ServerPID)
 	defer func() { cpu1 = sampleCPU(cfg.ServerPID) }()
 	d := net.Dialer{Timeout: cfg.ConnectTimeout}
-	nc, err := d.DialContext(ctx, "tcp", cfg.Target)
+	target := cfg.PublishTarget
+	if target == "" {
+		target = cfg.Target
+	}
+	nc, err := d.DialContext(ctx, "tcp", target)
 	if err != nil {
 		fr.Error = fmt.Sprintf("publisher: %v", err)
 		return

@@ -22,9 +22,10 @@ import (
 	"github.com/workerman-go/workerman/bench/loadgen"
 )
 
-// The machinery both benchmarks (echo and http) share: child processes
+// The machinery the benchmarks (echo, http, sse, ws) share: child processes
 // that cannot outlive the driver, the build of the binaries, CPU pinning,
-// starting and inspecting servers, medians and the results file.
+// starting and inspecting servers, the echo, idle and fan-out measurements,
+// medians and the results file.
 
 // serverSpec names a benchmarked server and the package building it.
 type serverSpec struct {
@@ -203,8 +204,8 @@ func rotate(s []serverSpec, k int) []serverSpec {
 }
 
 // startServer starts a fresh server (with -listen 127.0.0.1:0 and args),
-// waits for its LISTENING line and, when
-// pinning, checks that it runs on its CPU only.
+// waits for its LISTENING line (kept in the proc's listening field) and,
+// when pinning, checks that it runs on its CPU only.
 func (h *harness) startServer(ctx context.Context, s serverSpec, args ...string) (*proc, string, error) {
 	args = append([]string{"-listen", "127.0.0.1:0"}, args...)
 	p, err := startProc(h.reg, s.Name, "LISTENING", false, h.pin.serverCPU(), filepath.Join(h.bin, s.Name), args...)
@@ -221,6 +222,7 @@ func (h *harness) startServer(ctx context.Context, s serverSpec, args ...string)
 		p.stop(2 * time.Second)
 		return nil, "", fmt.Errorf("%s: %v", s.Name, err)
 	}
+	p.listening = line
 	if _, err := h.inspectServer(p); err != nil {
 		p.stop(2 * time.Second)
 		return nil, "", err
@@ -297,6 +299,18 @@ func parseListening(line string) (string, error) {
 		return "", fmt.Errorf("server reported port 0 (%q): it must print the bound address", line)
 	}
 	return addr, nil
+}
+
+// listeningField returns the value of the field name=value of a LISTENING
+// line ("LISTENING 127.0.0.1:1234 publish=127.0.0.1:1235"), or an error
+// when it has none.
+func listeningField(line, name string) (string, error) {
+	for _, f := range strings.Fields(line) {
+		if v, ok := strings.CutPrefix(f, name+"="); ok && v != "" {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("no %s= in %q", name, line)
 }
 
 // cpuWindow measures a time window: the CPU time of a process tree and how

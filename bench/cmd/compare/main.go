@@ -1,7 +1,8 @@
 // Command compare runs the benchmarks of several servers side by side and
 // prints a Markdown table: the echo benchmark (the default, or "echo"), the
-// HTTP hello benchmark ("http", see http.go) and the Server-Sent Events
-// benchmark ("sse", see sse.go).
+// HTTP hello benchmark ("http", see http.go), the Server-Sent Events
+// benchmark ("sse", see sse.go) and the WebSocket benchmark ("ws", see
+// ws.go).
 //
 //	go run ./bench/cmd/compare                           # echo: all servers, 5 rounds, ~2.5 minutes
 //	go run ./bench/cmd/compare -servers net,gnet -quick  # echo: 3 short rounds, ~30 s smoke run
@@ -9,6 +10,8 @@
 //	go run ./bench/cmd/compare http -quick               # http: 3 short rounds, ~25 s smoke run
 //	go run ./bench/cmd/compare sse                       # sse: both servers, 5 rounds, ~8 minutes
 //	go run ./bench/cmd/compare sse -quick                # sse: 3 short rounds, ~1 minute smoke run
+//	go run ./bench/cmd/compare ws                        # ws: both servers, 5 rounds, ~3.5 minutes
+//	go run ./bench/cmd/compare ws -quick                 # ws: 3 short rounds, ~1 minute smoke run
 //
 // For the echo benchmark, it builds the load generator and the servers into
 // a temporary directory, then for every round, alternating the servers (the
@@ -28,7 +31,7 @@
 //
 // Figures are medians over the rounds. The table and the raw results are
 // written to bench/results/echo-<date>.md (http-<date>.md for http,
-// sse-<date>.md for sse). All
+// sse-<date>.md for sse, ws-<date>.md for ws). All
 // traffic stays on loopback. Every child process is killed when the driver
 // ends, whatever the reason, and the whole run is bounded by -timeout.
 package main
@@ -39,7 +42,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/workerman-go/workerman/bench/loadgen"
@@ -94,6 +96,9 @@ func main() {
 	}
 	if len(args) > 0 && args[0] == "sse" {
 		os.Exit(sseMain(args[1:]))
+	}
+	if len(args) > 0 && args[0] == "ws" {
+		os.Exit(wsMain(args[1:]))
 	}
 	if len(args) > 0 && args[0] == "echo" {
 		args = args[1:]
@@ -183,6 +188,7 @@ type echoRecord struct {
 	P50us             float64           `json:"p50_us"`
 	P99us             float64           `json:"p99_us"`
 	ServerCPUusPerMsg float64           `json:"server_cpu_us_per_msg,omitempty"`
+	ServerSysUsPerMsg float64           `json:"server_sys_cpu_us_per_msg,omitempty"` // its system (kernel) part
 	ClientCPUusPerMsg float64           `json:"client_cpu_us_per_msg,omitempty"`
 	ServerCPUPct      float64           `json:"server_cpu_pct,omitempty"` // of one core, over the window
 	ClientCPUPct      float64           `json:"client_cpu_pct,omitempty"` // load generators together
@@ -222,7 +228,7 @@ func (d *driver) run(ctx context.Context) error {
 			}
 			rec := d.echoRound(ctx, s, r)
 			d.echo = append(d.echo, rec)
-			d.logEcho(rec)
+			logEcho(rec)
 		}
 		for _, s := range order {
 			if err := ctx.Err(); err != nil {
@@ -267,79 +273,15 @@ func split(n, k int) []int {
 
 const setupTimeout = 60 * time.Second
 
-func (d *driver) echoRound(ctx context.Context, s serverSpec, round int) (rec echoRecord) {
-	rec = echoRecord{Server: s.Name, Round: round}
-	defer func() {
-		if !rec.OK {
-			d.failures++
-		}
-	}()
-	srv, addr, err := d.startServer(ctx, s)
-	if err != nil {
-		rec.Error = err.Error()
-		return rec
+func (d *driver) echoRound(ctx context.Context, s serverSpec, round int) echoRecord {
+	rec := d.measureEcho(ctx, s, round, echoSpec{
+		conns: d.o.EchoConns, size: d.o.EchoSize, depth: d.o.EchoDepth,
+		warmup: d.o.EchoWarmup, duration: d.o.EchoDuration,
+		loadgenArgs: func(addr string, n int) []string { return d.loadgenArgs("echo", addr, n) },
+	})
+	if !rec.OK {
+		d.failures++
 	}
-	defer srv.stop(3 * time.Second)
-
-	shares := split(d.o.EchoConns, (d.o.EchoConns+loadgen.DefaultMaxConns-1)/loadgen.DefaultMaxConns)
-	var argv [][]string
-	for _, n := range shares {
-		args := d.loadgenArgs("echo", addr, n)
-		args = append(args, "-size", fmt.Sprint(d.o.EchoSize), "-depth", fmt.Sprint(d.o.EchoDepth),
-			"-duration", d.o.EchoDuration.String(), "-warmup", d.o.EchoWarmup.String(),
-			"-setup-timeout", setupTimeout.String(), "-server-pid", fmt.Sprint(srv.pid()))
-		argv = append(argv, args)
-	}
-	limit := setupTimeout + d.o.EchoWarmup + d.o.EchoDuration + 15*time.Second
-	results, raws, problems := d.runLoadgens(ctx, "loadgen-echo", argv, limit)
-	rec.Loadgen = raws
-	for _, res := range results {
-		rec.LoadgenCPUs, rec.LoadgenGOMAXPROCS = res.CPUs, res.GOMAXPROCS
-	}
-	if srv.exited() {
-		problems = append(problems, fmt.Sprintf("server exited during the test: %v%s", srv.exitErr(), srv.diag()))
-	} else if info, err := d.inspectServer(srv); err != nil { // again, now that all its threads exist
-		problems = append(problems, err.Error())
-	} else {
-		rec.ServerInfo = info
-	}
-	var h loadgen.Hist
-	var msgs uint64
-	var cpuServer, cpuClient, window float64
-	for _, r := range results {
-		window = max(window, r.WindowSec)
-		rec.MsgsPerSec += r.MsgsPerSec
-		rec.MBPerSec += r.MBPerSec
-		msgs += r.Messages
-		cpuClient += r.ClientCPU
-		if r.Latency != nil {
-			h.Merge(r.Latency)
-		}
-	}
-	rec.P50us = float64(h.Quantile(0.5)) / 1e3
-	rec.P99us = float64(h.Quantile(0.99)) / 1e3
-	if len(results) == 1 { // the server CPU window is exact only with one generator
-		cpuServer = results[0].ServerCPU
-	}
-	if msgs > 0 {
-		rec.ServerCPUusPerMsg = cpuServer * 1e6 / float64(msgs)
-		rec.ClientCPUusPerMsg = cpuClient * 1e6 / float64(msgs)
-	}
-	if window > 0 {
-		rec.ServerCPUPct = cpuServer / window * 100
-		rec.ClientCPUPct = cpuClient / window * 100
-	}
-	if len(results) == 1 && len(results[0].CPUBusyPct) > 0 {
-		// Whatever else kept the CPUs busy during the window: other
-		// processes (tests, builds), the driver, interrupts.
-		var busy float64
-		for _, v := range results[0].CPUBusyPct {
-			busy += v
-		}
-		rec.OtherCPUPct = max(0, busy-rec.ServerCPUPct-rec.ClientCPUPct)
-	}
-	rec.OK = len(problems) == 0 && len(results) == len(argv)
-	rec.Error = strings.Join(problems, "; ")
 	return rec
 }
 
@@ -354,7 +296,7 @@ func (d *driver) idleRound(ctx context.Context, s serverSpec, round int) idleRec
 	return rec
 }
 
-func (d *driver) logEcho(r echoRecord) {
+func logEcho(r echoRecord) {
 	if !r.OK {
 		logf("  round %d echo %-5s FAILED: %s", r.Round, r.Server, r.Error)
 		return

@@ -52,6 +52,8 @@ type proc struct {
 	marker string      // stdout line prefix to report on found
 	found  chan string // the first stdout line starting with marker
 	done   chan struct{}
+	// listening is a server's "LISTENING <addr> ..." line (startServer).
+	listening string
 
 	mu      sync.Mutex
 	waitErr error

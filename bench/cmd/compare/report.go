@@ -9,42 +9,71 @@ import (
 )
 
 type summary struct {
-	server                       serverSpec
-	echoOK, idleOK               int
-	msgs, p50, p99, cpu, perConn float64
-	srvPct, lgPct                float64
-	hasEcho, hasIdle             bool
+	server serverSpec
+	echoSummary
+	idleOK  int
+	perConn float64
+	hasIdle bool
+}
+
+// echoSummary holds the medians of one server's successful echo rounds.
+type echoSummary struct {
+	echoOK             int
+	hasEcho            bool
+	msgs, p50, p99     float64
+	cpu                float64 // server µs per message (0: not measured)
+	sys                float64 // its system (kernel) part
+	srvPct, lgPct      float64
+	lgCPU, otherCPUPct float64 // load generator µs per message; other load
+}
+
+// summarizeEcho returns the medians of server's successful echo rounds.
+func summarizeEcho(recs []echoRecord, server string) echoSummary {
+	var msgs, p50, p99, cpu, sys, srvPct, lgPct, lgCPU []float64
+	for _, r := range recs {
+		if r.Server == server && r.OK {
+			msgs = append(msgs, r.MsgsPerSec)
+			p50 = append(p50, r.P50us)
+			p99 = append(p99, r.P99us)
+			if r.ServerCPUusPerMsg > 0 {
+				cpu = append(cpu, r.ServerCPUusPerMsg)
+				sys = append(sys, r.ServerSysUsPerMsg)
+				srvPct = append(srvPct, r.ServerCPUPct)
+			}
+			lgPct = append(lgPct, r.ClientCPUPct)
+			lgCPU = append(lgCPU, r.ClientCPUusPerMsg)
+		}
+	}
+	sm := echoSummary{echoOK: len(msgs)}
+	sm.msgs, sm.hasEcho = median(msgs)
+	sm.p50, _ = median(p50)
+	sm.p99, _ = median(p99)
+	sm.cpu, _ = median(cpu)
+	sm.sys, _ = median(sys)
+	sm.srvPct, _ = median(srvPct)
+	sm.lgPct, _ = median(lgPct)
+	sm.lgCPU, _ = median(lgCPU)
+	return sm
+}
+
+// idleMedian is the median bytes per connection of server's successful
+// idle rounds, their number, and whether there is one.
+func idleMedian(recs []idleRecord, server string) (float64, int, bool) {
+	var per []float64
+	for _, r := range recs {
+		if r.Server == server && r.OK {
+			per = append(per, r.BytesPerConn)
+		}
+	}
+	m, ok := median(per)
+	return m, len(per), ok
 }
 
 func (d *driver) summarize() []summary {
 	var out []summary
 	for _, s := range d.servers {
-		var msgs, p50, p99, cpu, per, srvPct, lgPct []float64
-		for _, r := range d.echo {
-			if r.Server == s.Name && r.OK {
-				msgs = append(msgs, r.MsgsPerSec)
-				p50 = append(p50, r.P50us)
-				p99 = append(p99, r.P99us)
-				if r.ServerCPUusPerMsg > 0 {
-					cpu = append(cpu, r.ServerCPUusPerMsg)
-					srvPct = append(srvPct, r.ServerCPUPct)
-				}
-				lgPct = append(lgPct, r.ClientCPUPct)
-			}
-		}
-		for _, r := range d.idle {
-			if r.Server == s.Name && r.OK {
-				per = append(per, r.BytesPerConn)
-			}
-		}
-		sm := summary{server: s, echoOK: len(msgs), idleOK: len(per)}
-		sm.msgs, sm.hasEcho = median(msgs)
-		sm.p50, _ = median(p50)
-		sm.p99, _ = median(p99)
-		sm.cpu, _ = median(cpu)
-		sm.srvPct, _ = median(srvPct)
-		sm.lgPct, _ = median(lgPct)
-		sm.perConn, sm.hasIdle = median(per)
+		sm := summary{server: s, echoSummary: summarizeEcho(d.echo, s.Name)}
+		sm.perConn, sm.idleOK, sm.hasIdle = idleMedian(d.idle, s.Name)
 		out = append(out, sm)
 	}
 	return out
@@ -147,18 +176,22 @@ const legend = `Figures are medians over the rounds that succeeded.
 
 func (d *driver) perRound() string {
 	var b strings.Builder
-	b.WriteString("### Echo\n\n| round | server | msg/s | MB/s | p50 µs | p99 µs | server CPU µs/msg | client CPU µs/msg | server CPU % | client CPU % | other CPU % | server CPUs / threads / listeners | status |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
-	for _, r := range d.echo {
-		status := "ok"
-		if !r.OK {
-			status = "FAILED: " + oneLine(r.Error)
-		}
-		fmt.Fprintf(&b, "| %d | %s | %.0f | %.2f | %.0f | %.0f | %.2f | %.2f | %.0f | %.0f | %.0f | %s | %s |\n",
-			r.Round, r.Server, r.MsgsPerSec, r.MBPerSec, r.P50us, r.P99us, r.ServerCPUusPerMsg, r.ClientCPUusPerMsg,
-			r.ServerCPUPct, r.ClientCPUPct, r.OtherCPUPct, r.ServerInfo.String(), status)
-	}
+	b.WriteString("### Echo\n\n")
+	b.WriteString(echoTable(d.echo))
 	b.WriteString("\n### Idle\n\n")
 	b.WriteString(idleTable(d.idle, "conn"))
+	return b.String()
+}
+
+// echoTable is the per-round table of echo measurements.
+func echoTable(recs []echoRecord) string {
+	var b strings.Builder
+	b.WriteString("| round | server | msg/s | MB/s | p50 µs | p99 µs | server CPU µs/msg (system) | client CPU µs/msg | server CPU % | client CPU % | other CPU % | server CPUs / threads / listeners | status |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+	for _, r := range recs {
+		fmt.Fprintf(&b, "| %d | %s | %.0f | %.2f | %.0f | %.0f | %.2f (%.2f) | %.2f | %.0f | %.0f | %.0f | %s | %s |\n",
+			r.Round, r.Server, r.MsgsPerSec, r.MBPerSec, r.P50us, r.P99us, r.ServerCPUusPerMsg, r.ServerSysUsPerMsg, r.ClientCPUusPerMsg,
+			r.ServerCPUPct, r.ClientCPUPct, r.OtherCPUPct, r.ServerInfo.String(), status(r.OK, r.Error))
+	}
 	return b.String()
 }
 

@@ -122,27 +122,12 @@ func sseMain(args []string) int {
 
 // check validates the options and fills in the parsed lists.
 func (o *sseOptions) check() error {
-	o.tests = map[string]bool{}
-	for _, t := range strings.Split(o.Tests, ",") {
-		t = strings.TrimSpace(t)
-		if t == "" {
-			continue
-		}
-		known := false
-		for _, k := range sseTests {
-			known = known || k == t
-		}
-		if !known {
-			return fmt.Errorf("unknown test %q (known: %s)", t, strings.Join(sseTests, ", "))
-		}
-		o.tests[t] = true
-	}
-	if len(o.tests) == 0 {
-		return fmt.Errorf("no test selected")
+	var err error
+	if o.tests, err = parseTests(o.Tests, sseTests); err != nil {
+		return err
 	}
 	o.fanout = nil
 	if o.tests["fanout"] {
-		var err error
 		if o.fanout, err = parseCounts(o.Fanout); err != nil {
 			return fmt.Errorf("-fanout: %v", err)
 		}
@@ -165,6 +150,29 @@ func (o *sseOptions) check() error {
 		}
 	}
 	return nil
+}
+
+// parseTests parses a comma-separated list of tests, each one of known.
+func parseTests(list string, known []string) (map[string]bool, error) {
+	tests := map[string]bool{}
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		ok := false
+		for _, k := range known {
+			ok = ok || k == t
+		}
+		if !ok {
+			return nil, fmt.Errorf("unknown test %q (known: %s)", t, strings.Join(known, ", "))
+		}
+		tests[t] = true
+	}
+	if len(tests) == 0 {
+		return nil, fmt.Errorf("no test selected")
+	}
+	return tests, nil
 }
 
 // parseCounts parses a comma-separated list of positive integers (an
@@ -303,7 +311,7 @@ func (d *sseDriver) run(ctx context.Context) error {
 					case "fanout":
 						rec := d.fanoutRound(ctx, s, r, n)
 						d.fan = append(d.fan, rec)
-						logFanout(rec)
+						logFanout("fanout", rec)
 					}
 				}
 			}
@@ -342,29 +350,12 @@ func (d *sseDriver) idleRound(ctx context.Context, s serverSpec, round int) idle
 
 // measured runs one load generator with n streams (and the arguments
 // extra gives for the server's pid) against a fresh server started with
-// -mode mode, and returns its result; the server is stopped when done.
-// problems lists what went wrong (the result may still be there).
-func (d *sseDriver) measured(ctx context.Context, s serverSpec, mode string, n int, extra func(pid int) []string, limit time.Duration) (res *loadgen.Result, raws []json.RawMessage, info serverInfo, problems []string) {
-	srv, addr, err := d.startServer(ctx, s, "-mode", mode)
-	if err != nil {
-		return nil, nil, info, []string{err.Error()}
+// -mode mode (harness.measured).
+func (d *sseDriver) measured(ctx context.Context, s serverSpec, mode string, n int, extra func(pid int) []string, limit time.Duration) (*loadgen.Result, []json.RawMessage, serverInfo, []string) {
+	args := func(addr string, srv *proc) ([]string, error) {
+		return append(d.loadgenArgs(addr, n), extra(srv.pid())...), nil
 	}
-	defer srv.stop(3 * time.Second)
-	args := append(d.loadgenArgs(addr, n), extra(srv.pid())...)
-	results, raws, problems := d.runLoadgens(ctx, "loadgen-"+mode, [][]string{args}, limit)
-	if srv.exited() {
-		problems = append(problems, fmt.Sprintf("server exited during the test: %v%s", srv.exitErr(), srv.diag()))
-	} else if i, err := d.inspectServer(srv); err != nil { // again, now that all its threads exist
-		problems = append(problems, err.Error())
-	} else {
-		info = i
-	}
-	if len(results) == 1 {
-		res = results[0]
-	} else if len(problems) == 0 {
-		problems = append(problems, "no load generator result")
-	}
-	return res, raws, info, problems
+	return d.harness.measured(ctx, s, []string{"-mode", mode}, "loadgen-"+mode, args, limit)
 }
 
 // otherCPU is the load on the machine besides the server and the load
@@ -425,44 +416,15 @@ func (d *sseDriver) tickRound(ctx context.Context, s serverSpec, round int) (rec
 }
 
 // fanoutRound measures publishing to n subscribers.
-func (d *sseDriver) fanoutRound(ctx context.Context, s serverSpec, round, n int) (rec fanoutRecord) {
-	rec = fanoutRecord{Server: s.Name, Round: round, Subscribers: n, Publishes: d.o.Publishes, Burst: d.o.Burst}
-	defer func() {
-		if !rec.OK {
-			d.failures++
-		}
-	}()
-	const publishTimeout = 20 * time.Second
-	extra := func(pid int) []string {
-		return []string{"-publishes", fmt.Sprint(d.o.Publishes), "-publish-burst", fmt.Sprint(d.o.Burst),
-			"-publish-gap", d.o.PublishGap.String(), "-publish-timeout", publishTimeout.String(),
-			"-duration", (time.Duration(d.o.Publishes+1) * (publishTimeout + d.o.PublishGap)).String(),
-			"-setup-timeout", setupTimeout.String(), "-server-pid", fmt.Sprint(pid)}
+func (d *sseDriver) fanoutRound(ctx context.Context, s serverSpec, round, n int) fanoutRecord {
+	rec := d.measureFanout(ctx, s, round, n, fanoutSpec{
+		serverArgs: []string{"-mode", "fanout"}, lgName: "loadgen-fanout",
+		publishes: d.o.Publishes, burst: d.o.Burst, gap: d.o.PublishGap,
+		loadgenArgs: func(addr string, _ *proc, n int) ([]string, error) { return d.loadgenArgs(addr, n), nil },
+	})
+	if !rec.OK {
+		d.failures++
 	}
-	limit := setupTimeout + time.Duration(d.o.Publishes+1)*(publishTimeout+d.o.PublishGap) + 15*time.Second
-	res, raws, info, problems := d.measured(ctx, s, "fanout", n, extra, limit)
-	rec.Loadgen, rec.ServerInfo = raws, info
-	if res != nil {
-		rec.LoadgenCPUs, rec.LoadgenGOMAXPROCS = res.CPUs, res.GOMAXPROCS
-		rec.P50us, rec.P99us, rec.MaxUs = res.P50us, res.P99us, res.MaxUs
-		rec.BurstP99us = res.BurstP99us
-		if f := res.Fanout; f != nil {
-			rec.CompleteP50us = f.CompleteP50us
-			rec.BurstEvents, rec.BurstSec, rec.DeliveredPerSec = f.BurstEvents, f.BurstSec, f.BurstEventsPerSec
-			rec.BurstServerCPUPct, rec.BurstClientCPUPct = f.BurstServerCPUPct, f.BurstClientCPUPct
-		} else {
-			problems = append(problems, "the load generator ran no fan-out schedule")
-		}
-		if res.Events > 0 {
-			rec.ServerCPUusPerEvent = res.ServerCPU * 1e6 / float64(res.Events)
-			rec.ServerSysUsPerEvent = res.ServerSysCPU * 1e6 / float64(res.Events)
-		}
-		if w := res.WindowSec; w > 0 {
-			rec.OtherCPUPct = otherCPU(res, res.ServerCPU/w*100, res.ClientCPU/w*100)
-		}
-	}
-	rec.OK = len(problems) == 0
-	rec.Error = strings.Join(problems, "; ")
 	return rec
 }
 
@@ -484,11 +446,12 @@ func logTick(r tickRecord) {
 		r.Round, r.Server, r.Streams, r.EventsPerSec, r.ServerCPUPct, r.ServerSysPct, r.ServerCPUusPerEvent, r.P50us, r.P99us, r.ClientCPUPct, r.OtherCPUPct)
 }
 
-func logFanout(r fanoutRecord) {
+// logFanout logs a fan-out round of test ("fanout", "broadcast").
+func logFanout(test string, r fanoutRecord) {
 	if !r.OK {
-		logf("  round %d fanout %-4s %6d subscribers FAILED: %s", r.Round, r.Server, r.Subscribers, r.Error)
+		logf("  round %d %-6s %-4s %6d subscribers FAILED: %s", r.Round, test, r.Server, r.Subscribers, r.Error)
 		return
 	}
-	logf("  round %d fanout %-4s %6d subscribers  p50 %7.0f µs  p99 %7.0f µs  all %7.0f µs  burst %8.0f events/s (server %3.0f %%, load gen %3.0f %%)  server CPU %5.2f µs/event (system %5.2f)",
-		r.Round, r.Server, r.Subscribers, r.P50us, r.P99us, r.CompleteP50us, r.DeliveredPerSec, r.BurstServerCPUPct, r.BurstClientCPUPct, r.ServerCPUusPerEvent, r.ServerSysUsPerEvent)
+	logf("  round %d %-6s %-4s %6d subscribers  p50 %7.0f µs  p99 %7.0f µs  all %7.0f µs  burst %8.0f events/s (server %3.0f %%, load gen %3.0f %%)  server CPU %5.2f µs/event (system %5.2f)",
+		r.Round, test, r.Server, r.Subscribers, r.P50us, r.P99us, r.CompleteP50us, r.DeliveredPerSec, r.BurstServerCPUPct, r.BurstClientCPUPct, r.ServerCPUusPerEvent, r.ServerSysUsPerEvent)
 }

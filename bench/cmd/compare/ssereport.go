@@ -45,15 +45,8 @@ func (d *sseDriver) summarize() []sseSummary {
 func summarizeSSE(servers []serverSpec, idle []idleRecord, tick []tickRecord, fan []fanoutRecord) []sseSummary {
 	var out []sseSummary
 	for _, s := range servers {
-		sm := sseSummary{server: s, fan: map[int]fanSummary{}}
-		var per []float64
-		for _, r := range idle {
-			if r.Server == s.Name && r.OK {
-				per = append(per, r.BytesPerConn)
-			}
-		}
-		sm.idleOK = len(per)
-		sm.idle, sm.hasIdle = median(per)
+		sm := sseSummary{server: s}
+		sm.idle, sm.idleOK, sm.hasIdle = idleMedian(idle, s.Name)
 
 		var cpu, sys, us, eps, p50, p99, lg []float64
 		for _, r := range tick {
@@ -76,38 +69,46 @@ func summarizeSSE(servers []serverSpec, idle []idleRecord, tick []tickRecord, fa
 		sm.tickP99, _ = median(p99)
 		sm.tickClientPct, _ = median(lg)
 
-		byN := map[int][]fanoutRecord{}
-		for _, r := range fan {
-			if r.Server == s.Name && r.OK {
-				byN[r.Subscribers] = append(byN[r.Subscribers], r)
-			}
-		}
-		for n, recs := range byN {
-			var p50, p99, all, del, cpe, spe, bs, bl []float64
-			for _, r := range recs {
-				p50 = append(p50, r.P50us)
-				p99 = append(p99, r.P99us)
-				all = append(all, r.CompleteP50us)
-				if r.DeliveredPerSec > 0 {
-					del = append(del, r.DeliveredPerSec)
-					bs = append(bs, r.BurstServerCPUPct)
-					bl = append(bl, r.BurstClientCPUPct)
-				}
-				cpe = append(cpe, r.ServerCPUusPerEvent)
-				spe = append(spe, r.ServerSysUsPerEvent)
-			}
-			f := fanSummary{ok: len(recs)}
-			f.p50, f.has = median(p50)
-			f.p99, _ = median(p99)
-			f.complete, _ = median(all)
-			f.delivered, _ = median(del)
-			f.cpuPerEvent, _ = median(cpe)
-			f.sysPerEvent, _ = median(spe)
-			f.burstSrvPct, _ = median(bs)
-			f.burstLgPct, _ = median(bl)
-			sm.fan[n] = f
-		}
+		sm.fan = summarizeFanout(fan, s.Name)
 		out = append(out, sm)
+	}
+	return out
+}
+
+// summarizeFanout returns the medians of server's successful fan-out
+// rounds, by number of subscribers.
+func summarizeFanout(fan []fanoutRecord, server string) map[int]fanSummary {
+	byN := map[int][]fanoutRecord{}
+	for _, r := range fan {
+		if r.Server == server && r.OK {
+			byN[r.Subscribers] = append(byN[r.Subscribers], r)
+		}
+	}
+	out := map[int]fanSummary{}
+	for n, recs := range byN {
+		var p50, p99, all, del, cpe, spe, bs, bl []float64
+		for _, r := range recs {
+			p50 = append(p50, r.P50us)
+			p99 = append(p99, r.P99us)
+			all = append(all, r.CompleteP50us)
+			if r.DeliveredPerSec > 0 {
+				del = append(del, r.DeliveredPerSec)
+				bs = append(bs, r.BurstServerCPUPct)
+				bl = append(bl, r.BurstClientCPUPct)
+			}
+			cpe = append(cpe, r.ServerCPUusPerEvent)
+			spe = append(spe, r.ServerSysUsPerEvent)
+		}
+		f := fanSummary{ok: len(recs)}
+		f.p50, f.has = median(p50)
+		f.p99, _ = median(p99)
+		f.complete, _ = median(all)
+		f.delivered, _ = median(del)
+		f.cpuPerEvent, _ = median(cpe)
+		f.sysPerEvent, _ = median(spe)
+		f.burstSrvPct, _ = median(bs)
+		f.burstLgPct, _ = median(bl)
+		out[n] = f
 	}
 	return out
 }
@@ -121,17 +122,6 @@ func findSSE(sums []sseSummary, name string) *sseSummary {
 	return nil
 }
 
-// sseGoalResult is a goal (or a check) of the sse benchmark and how the
-// run measured it.
-type sseGoalResult struct {
-	Goal     string  `json:"goal"`
-	Measured bool    `json:"measured"`
-	Value    float64 `json:"value,omitempty"` // what is compared with Limit
-	Limit    float64 `json:"limit"`
-	Shown    string  `json:"shown,omitempty"` // the value as the table shows it
-	Pass     bool    `json:"pass"`
-}
-
 // Goals of the project for SSE.
 const (
 	goalIdleKiB     = 1.5  // KiB per idle stream, at most
@@ -143,11 +133,11 @@ const (
 
 // evalSSEGoals judges the goals on the medians; streams is the number of
 // tick streams and fanout the subscriber counts of the run.
-func evalSSEGoals(sums []sseSummary, streams int, fanout []int) []sseGoalResult {
+func evalSSEGoals(sums []sseSummary, streams int, fanout []int) []limitGoal {
 	o, b := findSSE(sums, ours), findSSE(sums, sseBase)
-	var out []sseGoalResult
+	var out []limitGoal
 
-	g := sseGoalResult{Goal: fmt.Sprintf("idle memory of workerman-go ≤ %.1f KiB per stream", goalIdleKiB), Limit: goalIdleKiB}
+	g := limitGoal{Goal: fmt.Sprintf("idle memory of workerman-go ≤ %.1f KiB per stream", goalIdleKiB), Limit: goalIdleKiB}
 	if o != nil && o.hasIdle {
 		g.Measured, g.Value = true, o.idle/1024
 		g.Shown = fmt.Sprintf("%.2f KiB", g.Value)
@@ -155,7 +145,7 @@ func evalSSEGoals(sums []sseSummary, streams int, fanout []int) []sseGoalResult 
 	}
 	out = append(out, g)
 
-	g = sseGoalResult{Goal: fmt.Sprintf("idle memory per stream ≤ %s of net/http's", frac(goalIdleRatio)), Limit: goalIdleRatio}
+	g = limitGoal{Goal: fmt.Sprintf("idle memory per stream ≤ %s of net/http's", frac(goalIdleRatio)), Limit: goalIdleRatio}
 	if o != nil && b != nil && o.hasIdle && b.hasIdle && b.idle > 0 {
 		g.Measured, g.Value = true, o.idle/b.idle
 		g.Shown = fmt.Sprintf("%.2f×", g.Value)
@@ -163,7 +153,7 @@ func evalSSEGoals(sums []sseSummary, streams int, fanout []int) []sseGoalResult 
 	}
 	out = append(out, g)
 
-	g = sseGoalResult{Goal: fmt.Sprintf("server CPU with %s streams × 1 event/s ≤ %s of net/http's", thousands(streams), frac(goalTickRatio)), Limit: goalTickRatio}
+	g = limitGoal{Goal: fmt.Sprintf("server CPU with %s streams × 1 event/s ≤ %s of net/http's", thousands(streams), frac(goalTickRatio)), Limit: goalTickRatio}
 	if o != nil && b != nil && o.hasTick && b.hasTick && b.cpuPct > 0 {
 		g.Measured, g.Value = true, o.cpuPct/b.cpuPct
 		g.Shown = fmt.Sprintf("%.2f×", g.Value)
@@ -176,7 +166,7 @@ func evalSSEGoals(sums []sseSummary, streams int, fanout []int) []sseGoalResult 
 		for _, v := range fanout {
 			n = max(n, v)
 		}
-		g = sseGoalResult{Goal: fmt.Sprintf("fan-out p99 at %s subscribers ≤ %s of net/http's", thousands(n), frac(goalFanP99Ratio)), Limit: goalFanP99Ratio}
+		g = limitGoal{Goal: fmt.Sprintf("fan-out p99 at %s subscribers ≤ %s of net/http's", thousands(n), frac(goalFanP99Ratio)), Limit: goalFanP99Ratio}
 		if o != nil && b != nil && o.fan[n].has && b.fan[n].has && b.fan[n].p99 > 0 {
 			g.Measured, g.Value = true, o.fan[n].p99/b.fan[n].p99
 			g.Shown = fmt.Sprintf("%.2f×", g.Value)
@@ -186,7 +176,7 @@ func evalSSEGoals(sums []sseSummary, streams int, fanout []int) []sseGoalResult 
 	}
 
 	// The check that the tick load was what it should be.
-	g = sseGoalResult{Goal: fmt.Sprintf("check: the load generator received %s events/s (± %.0f %%) from every server", thousands(streams), tickTolerance*100), Limit: tickTolerance}
+	g = limitGoal{Goal: fmt.Sprintf("check: the load generator received %s events/s (± %.0f %%) from every server", thousands(streams), tickTolerance*100), Limit: tickTolerance}
 	var shown []string
 	g.Pass = true
 	for _, s := range sums {
@@ -243,43 +233,13 @@ func sseTables(sums []sseSummary, o sseOptions) string {
 		}
 	}
 	base, our := findSSE(sums, sseBase), findSSE(sums, ours)
-	var b strings.Builder
-	b.WriteString("| measurement |")
+	var labels []string
 	for _, s := range cols {
-		fmt.Fprintf(&b, " %s |", s.server.Label)
+		labels = append(labels, s.server.Label)
 	}
-	b.WriteString(" workerman-go ÷ net/http |\n|---|")
-	for range cols {
-		b.WriteString("---:|")
-	}
-	b.WriteString("---:|\n")
-
-	// row writes one measurement: get returns a server's value and whether
-	// it has one; format formats it.
-	row := func(name string, get func(*sseSummary) (float64, bool), format string, ratioToo bool) {
-		fmt.Fprintf(&b, "| %s |", name)
-		for _, s := range cols {
-			v, ok := get(s)
-			cell := "failed"
-			if ok {
-				cell = fmt.Sprintf(format, v)
-			}
-			fmt.Fprintf(&b, " %s |", cell)
-		}
-		r := "–"
-		if ratioToo && base != nil && our != nil {
-			bv, bok := get(base)
-			ov, ook := get(our)
-			r = ratio(ov, bv, ook, bok)
-		}
-		fmt.Fprintf(&b, " %s |\n", r)
-	}
-	rounds := func(ok int) string {
-		if ok < o.Rounds {
-			return fmt.Sprintf(" (%d/%d rounds)", ok, o.Rounds)
-		}
-		return ""
-	}
+	t := newCmpTable(labels, cols, base, our, "workerman-go ÷ net/http")
+	row := t.row
+	rounds := func(ok int) string { return roundsNote(ok, o.Rounds) }
 	if o.tests["idle"] {
 		row(fmt.Sprintf("idle: KiB per stream, %s streams with a 15 s heartbeat (lower is better)", thousands(o.Streams)),
 			func(s *sseSummary) (float64, bool) { return s.idle / 1024, s.hasIdle }, "%.2f", true)
@@ -321,22 +281,13 @@ func sseTables(sums []sseSummary, o sseOptions) string {
 			}
 		}
 	}
+	var b strings.Builder
+	b.WriteString(t.String())
 	if len(incomplete) > 0 {
 		fmt.Fprintf(&b, "\nMedians over fewer rounds: %s.\n", strings.Join(incomplete, "; "))
 	}
-
-	b.WriteString("\n| goal | measured | result |\n|---|---:|---|\n")
-	for _, g := range evalSSEGoals(sums, o.Streams, o.fanout) {
-		measured, result := "–", "not measured"
-		if g.Measured {
-			measured = g.Shown
-			result = "✅ pass"
-			if !g.Pass {
-				result = "❌ fail"
-			}
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", g.Goal, measured, result)
-	}
+	b.WriteString("\n")
+	b.WriteString(goalsTable(evalSSEGoals(sums, o.Streams, o.fanout)))
 	return b.String()
 }
 
@@ -464,12 +415,22 @@ func (d *sseDriver) perRound() string {
 		}
 	}
 	if len(d.fan) > 0 {
-		b.WriteString("\n### Fan-out\n\n| round | server | subscribers | p50 µs | p99 µs | max µs | POST to last receipt µs | burst events | burst s | delivered events/s | burst p99 µs | burst CPU % server / load gen | server CPU µs/event (system) | other CPU % | server CPUs / threads / listeners | status |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
-		for _, r := range d.fan {
-			fmt.Fprintf(&b, "| %d | %s | %d | %.0f | %.0f | %.0f | %.0f | %d | %.3f | %.0f | %.0f | %.0f / %.0f | %.2f (%.2f) | %.0f | %s | %s |\n",
-				r.Round, r.Server, r.Subscribers, r.P50us, r.P99us, r.MaxUs, r.CompleteP50us, r.BurstEvents, r.BurstSec, r.DeliveredPerSec, r.BurstP99us,
-				r.BurstServerCPUPct, r.BurstClientCPUPct, r.ServerCPUusPerEvent, r.ServerSysUsPerEvent, r.OtherCPUPct, r.ServerInfo.String(), status(r.OK, r.Error))
-		}
+		b.WriteString("\n### Fan-out\n\n")
+		b.WriteString(fanoutTable(d.fan, "events"))
+	}
+	return b.String()
+}
+
+// fanoutTable is the per-round table of fan-out measurements; unit names
+// what is delivered ("events", "messages").
+func fanoutTable(recs []fanoutRecord, unit string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| round | server | subscribers | p50 µs | p99 µs | max µs | POST to last receipt µs | burst %[1]s | burst s | delivered %[1]s/s | burst p99 µs | burst CPU %% server / load gen | server CPU µs per %[2]s (system) | other CPU %% | server CPUs / threads / listeners | status |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n",
+		unit, strings.TrimSuffix(unit, "s"))
+	for _, r := range recs {
+		fmt.Fprintf(&b, "| %d | %s | %d | %.0f | %.0f | %.0f | %.0f | %d | %.3f | %.0f | %.0f | %.0f / %.0f | %.2f (%.2f) | %.0f | %s | %s |\n",
+			r.Round, r.Server, r.Subscribers, r.P50us, r.P99us, r.MaxUs, r.CompleteP50us, r.BurstEvents, r.BurstSec, r.DeliveredPerSec, r.BurstP99us,
+			r.BurstServerCPUPct, r.BurstClientCPUPct, r.ServerCPUusPerEvent, r.ServerSysUsPerEvent, r.OtherCPUPct, r.ServerInfo.String(), status(r.OK, r.Error))
 	}
 	return b.String()
 }
@@ -497,15 +458,15 @@ func (d *sseDriver) rawJSON() ([]byte, error) {
 		fan[i].Loadgen = stripHists(fan[i].Loadgen)
 	}
 	return json.MarshalIndent(struct {
-		Started time.Time       `json:"started"`
-		Options sseOptions      `json:"options"`
-		Pinning pinning         `json:"pinning"`
-		Servers []serverSpec    `json:"servers"`
-		Goals   []sseGoalResult `json:"goals"`
-		Machine machine         `json:"machine"`
-		Idle    []idleRecord    `json:"idle"`
-		Tick    []tickRecord    `json:"tick"`
-		Fanout  []fanoutRecord  `json:"fanout"`
+		Started time.Time      `json:"started"`
+		Options sseOptions     `json:"options"`
+		Pinning pinning        `json:"pinning"`
+		Servers []serverSpec   `json:"servers"`
+		Goals   []limitGoal    `json:"goals"`
+		Machine machine        `json:"machine"`
+		Idle    []idleRecord   `json:"idle"`
+		Tick    []tickRecord   `json:"tick"`
+		Fanout  []fanoutRecord `json:"fanout"`
 	}{d.started.UTC(), d.o, d.pin, d.servers, evalSSEGoals(d.summarize(), d.o.Streams, d.o.fanout), d.machine(), idle, tick, fan}, "", "  ")
 }
 

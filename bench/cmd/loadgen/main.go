@@ -1,18 +1,22 @@
-// Command loadgen drives an echo, idle or Server-Sent Events load against a
-// loopback TCP server.
+// Command loadgen drives an echo, idle, Server-Sent Events or WebSocket load
+// against a loopback TCP server.
 //
 //	loadgen -mode echo -target 127.0.0.1:9000 -conns 100 -size 64 -duration 5s
 //	loadgen -mode echo -target 127.0.0.1:9000 -conns 100 -depth 4 -duration 5s
 //	loadgen -mode idle -target 127.0.0.1:9000 -conns 10000 -duration 120s
 //	loadgen -mode sse -target 127.0.0.1:9000 -conns 10000 -warmup 2s -duration 10s
 //	loadgen -mode sse -target 127.0.0.1:9000 -conns 10000 -publishes 30 -publish-burst 20
+//	loadgen -mode ws-echo -target 127.0.0.1:9000 -conns 1000 -size 64 -warmup 1s -duration 5s
+//	loadgen -mode ws-idle -target 127.0.0.1:9000 -conns 10000 -duration 60s -stdin-stop
+//	loadgen -mode ws-broadcast -target 127.0.0.1:9000 -publish-target 127.0.0.1:9001 -conns 10000 -publishes 30 -publish-burst 20
 //
 // One JSON line with the result is printed on stdout; human-readable text goes
-// to stderr. In idle and sse modes a line "READY <n>" is printed on stdout as
-// soon as the connect phase is over (n = established connections, or streams
-// whose response head arrived); idle connections are then held, and sse
-// streams read, until SIGINT/SIGTERM, stdin reaching EOF (-stdin-stop) or the
-// end of -warmup + -duration (sse with -publishes or -publish-burst: the end
+// to stderr. In the idle, sse, ws-idle and ws-broadcast modes a line
+// "READY <n>" is printed on stdout as soon as the connect phase is over
+// (n = established connections, or streams and WebSockets whose response head
+// arrived); idle connections are then held, and sse streams read, until
+// SIGINT/SIGTERM, stdin reaching EOF (-stdin-stop) or the end of -warmup +
+// -duration (sse with -publishes or -publish-burst, and ws-broadcast: the end
 // of the fan-out schedule).
 //
 // Exit status: 0 when the run was clean, 1 when the result reports a problem
@@ -44,19 +48,20 @@ func run() int {
 	var cfg loadgen.Config
 	var src string
 	var stdinStop bool
-	flag.StringVar(&cfg.Mode, "mode", "echo", "echo, idle or sse")
+	flag.StringVar(&cfg.Mode, "mode", "echo", strings.Join(loadgen.Modes, ", "))
 	flag.StringVar(&cfg.Target, "target", "", "server address, 127.x.y.z:port (required)")
 	flag.IntVar(&cfg.Conns, "conns", 100, "connections to open")
-	flag.IntVar(&cfg.Size, "size", 64, "echo: message size in bytes")
-	flag.IntVar(&cfg.Depth, "depth", 1, "echo: messages in flight per connection (pipelining; echoes are verified in order)")
-	flag.DurationVar(&cfg.Warmup, "warmup", 0, "echo, sse: unmeasured time before the measured window")
-	flag.DurationVar(&cfg.Duration, "duration", 10*time.Second, "echo, sse: measured time; idle: longest hold; sse fan-out: longest schedule")
-	flag.StringVar(&cfg.Path, "path", "/", "sse: request target of the streams")
-	flag.IntVar(&cfg.Publishes, "publishes", 0, "sse fan-out: publishes (POST -publish-path) awaited one at a time at every stream")
-	flag.IntVar(&cfg.PublishBurst, "publish-burst", 0, "sse fan-out: publishes sent back to back after them, for the delivered events/s")
-	flag.StringVar(&cfg.PublishPath, "publish-path", "/publish", "sse fan-out: target of the POST that publishes")
-	flag.DurationVar(&cfg.PublishGap, "publish-gap", 20*time.Millisecond, "sse fan-out: pause after each awaited publish")
-	flag.DurationVar(&cfg.PublishTimeout, "publish-timeout", 10*time.Second, "sse fan-out: limit for a publish (or the burst) to reach every stream")
+	flag.IntVar(&cfg.Size, "size", 64, "echo, ws-echo: message size in bytes")
+	flag.IntVar(&cfg.Depth, "depth", 1, "echo, ws-echo: messages in flight per connection (pipelining; echoes are verified in order)")
+	flag.DurationVar(&cfg.Warmup, "warmup", 0, "echo, ws-echo, sse: unmeasured time before the measured window")
+	flag.DurationVar(&cfg.Duration, "duration", 10*time.Second, "echo, ws-echo, sse: measured time; idle, ws-idle: longest hold; fan-out: longest schedule")
+	flag.StringVar(&cfg.Path, "path", "/", "sse, ws-*: request target of the streams and WebSocket handshakes")
+	flag.IntVar(&cfg.Publishes, "publishes", 0, "sse fan-out, ws-broadcast: publishes (POST -publish-path) awaited one at a time at every connection")
+	flag.IntVar(&cfg.PublishBurst, "publish-burst", 0, "sse fan-out, ws-broadcast: publishes sent back to back after them, for the delivered events/s")
+	flag.StringVar(&cfg.PublishPath, "publish-path", "/publish", "fan-out: target of the POST that publishes")
+	flag.StringVar(&cfg.PublishTarget, "publish-target", "", "fan-out: address to POST to, 127.x.y.z:port (default -target)")
+	flag.DurationVar(&cfg.PublishGap, "publish-gap", 20*time.Millisecond, "fan-out: pause after each awaited publish")
+	flag.DurationVar(&cfg.PublishTimeout, "publish-timeout", 10*time.Second, "fan-out: limit for a publish (or the burst) to reach every connection")
 	flag.StringVar(&src, "src", "", "comma-separated loopback source addresses to bind, round robin (e.g. 127.0.0.1,127.0.0.2)")
 	flag.IntVar(&cfg.Loops, "loops", 1, "epoll loops (goroutines)")
 	flag.IntVar(&cfg.Burst, "burst", 200, "most connects in flight at once")
@@ -64,8 +69,8 @@ func run() int {
 	flag.DurationVar(&cfg.ConnectTimeout, "connect-timeout", 3*time.Second, "timeout of one connect attempt")
 	flag.DurationVar(&cfg.SetupTimeout, "setup-timeout", 60*time.Second, "timeout of the whole connect phase")
 	flag.IntVar(&cfg.MaxConns, "max-conns", loadgen.DefaultMaxConns, "refuse to open more connections than this in one process")
-	flag.IntVar(&cfg.ServerPID, "server-pid", 0, "echo, sse: report this process tree's CPU time over the measured window")
-	flag.BoolVar(&stdinStop, "stdin-stop", false, "idle, sse: stop holding when stdin reaches EOF")
+	flag.IntVar(&cfg.ServerPID, "server-pid", 0, "echo, sse, ws-echo, ws-broadcast: report this process tree's CPU time over the measured window")
+	flag.BoolVar(&stdinStop, "stdin-stop", false, "idle, sse, ws-idle: stop holding when stdin reaches EOF")
 	flag.Parse()
 	if flag.NArg() > 0 || cfg.Target == "" {
 		fmt.Fprintln(os.Stderr, "loadgen: -target is required and no positional arguments are accepted")
@@ -97,7 +102,8 @@ func run() int {
 	var outMu sync.Mutex
 	cfg.OnReady = func(n int) {
 		fmt.Fprintf(os.Stderr, "loadgen: %d/%d connections established\n", n, cfg.Conns)
-		if cfg.Mode == loadgen.ModeIdle || cfg.Mode == loadgen.ModeSSE {
+		switch cfg.Mode {
+		case loadgen.ModeIdle, loadgen.ModeSSE, loadgen.ModeWSIdle, loadgen.ModeWSBroadcast:
 			outMu.Lock()
 			fmt.Fprintf(out, "READY %d\n", n)
 			out.Flush()

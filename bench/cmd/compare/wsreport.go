@@ -1,0 +1,301 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// wsSummary holds the medians of one server over its successful rounds.
+type wsSummary struct {
+	server serverSpec
+	echoSummary
+	idleOK  int
+	hasIdle bool
+	idle    float64            // bytes per connection
+	fan     map[int]fanSummary // broadcast, by clients
+}
+
+func (d *wsDriver) summarize() []wsSummary {
+	return summarizeWS(d.servers, d.echo, d.idle, d.bcast)
+}
+
+func summarizeWS(servers []serverSpec, echo []echoRecord, idle []idleRecord, bcast []fanoutRecord) []wsSummary {
+	var out []wsSummary
+	for _, s := range servers {
+		sm := wsSummary{server: s, echoSummary: summarizeEcho(echo, s.Name), fan: summarizeFanout(bcast, s.Name)}
+		sm.idle, sm.idleOK, sm.hasIdle = idleMedian(idle, s.Name)
+		out = append(out, sm)
+	}
+	return out
+}
+
+func findWS(sums []wsSummary, name string) *wsSummary {
+	for i := range sums {
+		if sums[i].server.Name == name {
+			return &sums[i]
+		}
+	}
+	return nil
+}
+
+// evalWSGoals judges the goals on the medians; conns is the number of idle
+// connections.
+func evalWSGoals(sums []wsSummary, conns int) []limitGoal {
+	o, b := findWS(sums, ours), findWS(sums, wsBase)
+	return []limitGoal{
+		atMost(fmt.Sprintf("idle memory of workerman-go ≤ %.1f KiB per connection (%s connections)", goalIdleKiB, thousands(conns)),
+			idleKiB(o), goalIdleKiB, o != nil && o.hasIdle, "%.2f KiB"),
+		atMost(fmt.Sprintf("idle memory per connection ≤ %s of gorilla's", frac(goalIdleRatio)),
+			idleKiB(o)/idleKiB(b), goalIdleRatio, o != nil && b != nil && o.hasIdle && b.hasIdle && b.idle > 0, "%.2f×"),
+	}
+}
+
+// idleKiB is s's idle memory per connection in KiB (0 without s).
+func idleKiB(s *wsSummary) float64 {
+	if s == nil {
+		return 0
+	}
+	return s.idle / 1024
+}
+
+// largest is the largest of counts (0 for none).
+func largest(counts []int) int {
+	n := 0
+	for _, v := range counts {
+		n = max(n, v)
+	}
+	return n
+}
+
+// wsHeadline is the table of the ratios the benchmark is about: ours ÷
+// gorilla, each with the direction that is better.
+func wsHeadline(sums []wsSummary, o wsOptions) string {
+	base, our := findWS(sums, wsBase), findWS(sums, ours)
+	if base == nil || our == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("| workerman-go ÷ gorilla/websocket | ratio | better |\n|---|---:|---|\n")
+	line := func(name string, ov, bv float64, ok bool, better string) {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", name, ratio(ov, bv, ok, ok), better)
+	}
+	if o.tests["echo"] {
+		ok := our.hasEcho && base.hasEcho
+		line(fmt.Sprintf("echo messages/s (%s clients)", thousands(o.EchoConns)), our.msgs, base.msgs, ok, "higher")
+		line("echo server CPU per message", our.cpu, base.cpu, ok && our.cpu > 0 && base.cpu > 0, "lower")
+	}
+	if o.tests["idle"] {
+		line(fmt.Sprintf("idle memory per connection (%s)", thousands(o.IdleConns)), our.idle, base.idle, our.hasIdle && base.hasIdle, "lower")
+	}
+	if n := largest(o.broadcast); n > 0 {
+		of, bf := our.fan[n], base.fan[n]
+		ok := of.has && bf.has
+		line(fmt.Sprintf("broadcast to %s: p99 latency", thousands(n)), of.p99, bf.p99, ok, "lower")
+		line(fmt.Sprintf("broadcast to %s: p50 latency", thousands(n)), of.p50, bf.p50, ok, "lower")
+		line(fmt.Sprintf("broadcast to %s: delivered messages/s (burst)", thousands(n)), of.delivered, bf.delivered, ok && of.delivered > 0 && bf.delivered > 0, "higher")
+		line(fmt.Sprintf("broadcast to %s: server CPU per delivered message", thousands(n)), of.cpuPerEvent, bf.cpuPerEvent, ok, "lower")
+	}
+	return b.String()
+}
+
+// wsTables renders the headline ratios, the measurements and the goals in
+// Markdown.
+func wsTables(sums []wsSummary, o wsOptions) string {
+	var cols []*wsSummary
+	var labels []string
+	for _, name := range []string{wsBase, ours} {
+		if s := findWS(sums, name); s != nil {
+			cols = append(cols, s)
+			labels = append(labels, s.server.Label)
+		}
+	}
+	t := newCmpTable(labels, cols, findWS(sums, wsBase), findWS(sums, ours), "workerman-go ÷ gorilla")
+	row := t.row
+	if o.tests["echo"] {
+		echo := func(f func(*wsSummary) float64) func(*wsSummary) (float64, bool) {
+			return func(s *wsSummary) (float64, bool) { return f(s), s.hasEcho }
+		}
+		row(fmt.Sprintf("echo: messages/s, %s clients × %d × %d-byte text message(s) in flight (higher is better)", thousands(o.EchoConns), o.EchoDepth, o.EchoSize),
+			echo(func(s *wsSummary) float64 { return s.msgs }), "%.0f", true)
+		row("echo: server CPU µs per message (lower is better)",
+			func(s *wsSummary) (float64, bool) { return s.cpu, s.hasEcho && s.cpu > 0 }, "%.2f", true)
+		row("echo: of which system (kernel) µs",
+			func(s *wsSummary) (float64, bool) { return s.sys, s.hasEcho && s.cpu > 0 }, "%.2f", true)
+		row("echo: latency p50 µs, send to echo", echo(func(s *wsSummary) float64 { return s.p50 }), "%.0f", true)
+		row("echo: latency p99 µs", echo(func(s *wsSummary) float64 { return s.p99 }), "%.0f", true)
+		row("echo: CPU busy %, server", echo(func(s *wsSummary) float64 { return s.srvPct }), "%.0f", false)
+		row("echo: CPU busy %, load generator", echo(func(s *wsSummary) float64 { return s.lgPct }), "%.0f", false)
+		row("echo: load generator CPU µs per message", echo(func(s *wsSummary) float64 { return s.lgCPU }), "%.2f", false)
+	}
+	if o.tests["idle"] {
+		row(fmt.Sprintf("idle: KiB per connection, %s connections (lower is better)", thousands(o.IdleConns)),
+			func(s *wsSummary) (float64, bool) { return s.idle / 1024, s.hasIdle }, "%.2f", true)
+	}
+	for _, n := range o.broadcast {
+		get := func(f func(fanSummary) float64) func(*wsSummary) (float64, bool) {
+			return func(s *wsSummary) (float64, bool) { fs := s.fan[n]; return f(fs), fs.has }
+		}
+		row(fmt.Sprintf("broadcast to %s: latency p50 µs, publish to receipt (lower is better)", thousands(n)), get(func(f fanSummary) float64 { return f.p50 }), "%.0f", true)
+		row(fmt.Sprintf("broadcast to %s: latency p99 µs (lower is better)", thousands(n)), get(func(f fanSummary) float64 { return f.p99 }), "%.0f", true)
+		row(fmt.Sprintf("broadcast to %s: µs from the POST to the last receipt", thousands(n)), get(func(f fanSummary) float64 { return f.complete }), "%.0f", true)
+		row(fmt.Sprintf("broadcast to %s: delivered messages/s, burst of %d (higher is better)", thousands(n), o.Burst), get(func(f fanSummary) float64 { return f.delivered }), "%.0f", true)
+		row(fmt.Sprintf("broadcast to %s: server CPU µs per delivered message", thousands(n)), get(func(f fanSummary) float64 { return f.cpuPerEvent }), "%.2f", true)
+		row(fmt.Sprintf("broadcast to %s: of which system (kernel) µs", thousands(n)), get(func(f fanSummary) float64 { return f.sysPerEvent }), "%.2f", true)
+	}
+	var incomplete []string
+	for _, s := range cols {
+		if o.tests["echo"] && s.echoOK > 0 && s.echoOK < o.Rounds {
+			incomplete = append(incomplete, s.server.Name+" echo"+roundsNote(s.echoOK, o.Rounds))
+		}
+		if o.tests["idle"] && s.idleOK > 0 && s.idleOK < o.Rounds {
+			incomplete = append(incomplete, s.server.Name+" idle"+roundsNote(s.idleOK, o.Rounds))
+		}
+		for _, n := range o.broadcast {
+			if f := s.fan[n]; f.ok > 0 && f.ok < o.Rounds {
+				incomplete = append(incomplete, fmt.Sprintf("%s broadcast %d%s", s.server.Name, n, roundsNote(f.ok, o.Rounds)))
+			}
+		}
+	}
+
+	var b strings.Builder
+	if h := wsHeadline(sums, o); h != "" {
+		b.WriteString(h)
+		b.WriteString("\n")
+	}
+	b.WriteString(t.String())
+	if len(incomplete) > 0 {
+		fmt.Fprintf(&b, "\nMedians over fewer rounds: %s.\n", strings.Join(incomplete, "; "))
+	}
+	if o.tests["idle"] {
+		b.WriteString("\n")
+		b.WriteString(goalsTable(evalWSGoals(sums, o.IdleConns)))
+	}
+	return b.String()
+}
+
+// notes are the caveats of the run that a reader of the tables needs.
+func (d *wsDriver) notes() string {
+	var others []float64
+	for _, r := range d.echo {
+		if r.OK {
+			others = append(others, r.OtherCPUPct)
+		}
+	}
+	for _, r := range d.bcast {
+		if r.OK {
+			others = append(others, r.OtherCPUPct)
+		}
+	}
+	var b strings.Builder
+	b.WriteString(noisyNote(others, "echo and broadcast rounds", "rates and latencies", "CPU figures"))
+	var echoBound, burstBound []string
+	for _, s := range d.summarize() {
+		if s.hasEcho && s.lgPct >= saturated {
+			echoBound = append(echoBound, s.server.Name)
+		}
+		for _, n := range d.o.broadcast {
+			if f := s.fan[n]; f.has && f.burstLgPct >= saturated {
+				burstBound = append(burstBound, fmt.Sprintf("%s at %s", s.server.Name, thousands(n)))
+			}
+		}
+	}
+	b.WriteString(saturatedNote(echoBound, "The load generator", "echo messages/s", "CPU µs per message"))
+	if len(burstBound) > 0 {
+		fmt.Fprintf(&b, "- The load generator was (nearly) saturated during the burst, median ≥ %d %% of its CPU, with %s: delivered messages/s there is bounded by the load generator as much as by the server.\n",
+			saturated, strings.Join(burstBound, ", "))
+	}
+	return b.String()
+}
+
+// wsLegend explains the figures.
+const wsLegend = `Figures are medians over the rounds that succeeded; ratios are ratios of medians (workerman-go ÷ gorilla/websocket: below 1 is better for memory, CPU and latency, above 1 for messages/s).
+- **echo: messages/s**: text messages echoed per second over all clients; each client keeps the given number of masked text frames in flight, every echo is checked (payload and order) and replaced at once. **latency**: from queueing a message for writing to the receipt of its echo. **server CPU µs per message**: user+system CPU of the server's process tree (/proc/PID/stat, 10 ms resolution) over the measured window ÷ the messages: the server's own cost, the figure that separates servers when the load generator is a bottleneck too; **of which system**: its kernel part (the reads and writes; on loopback a write also runs the receiving side's TCP processing). **CPU busy %**: server and load generator over the window, in % of one core (each pinned to its own); a side near 100 % is a bottleneck.
+- **idle: KiB per connection**: (server RSS with the connections open − RSS before) ÷ connections, RSS from /proc/PID/smaps_rollup summed over the server's process tree, read once every client has its 101 response, the server holds all the descriptors, and the settle time has passed. The connections send nothing after the handshake. Kernel socket buffers are not in RSS.
+- **broadcast: latency p50/p99**: for the publishes awaited one at a time (each reaches every client before the next one), from the time of the publish in the server (in the message's data) to each client's receipt, over all publishes and clients. **µs from the POST to the last receipt**: median over the publishes of the time from sending the POST to the receipt by the last client.
+- **broadcast: delivered messages/s**: a burst of publishes sent back to back (pipelined on one connection): burst × clients messages ÷ the time from sending the burst to the last receipt. The load generator needs about as much CPU per message as the server, so this rate is partly the load generator's (see the burst CPU columns per round; they have the 10 ms resolution of /proc, so a burst of 15 ms shows 0 or up to 200 %).
+- **broadcast: server CPU µs per delivered message**: the server's CPU time over the whole schedule (publishes and burst) ÷ all messages delivered; **of which system**: its kernel part. On loopback each write also runs the receiving side's TCP processing, charged to the writer.
+- **other CPU %** (per round): everything else that kept the machine's CPUs busy during the window, in % of one core, from /proc/stat. Above about 25 % the round is disturbed.
+`
+
+// settings describes the run.
+func (d *wsDriver) settings() string {
+	o := d.o
+	mode := "default"
+	if o.Quick {
+		mode = "quick"
+	}
+	var servers []string
+	for _, s := range d.servers {
+		servers = append(servers, fmt.Sprintf("%s = %s (%s)", s.Name, s.Label, s.Pkg))
+	}
+	src := o.Src
+	if src == "" {
+		src = "kernel choice (127.0.0.1)"
+	}
+	return fmt.Sprintf("- run: %s, %s mode, %d rounds, tests %s, server order rotated each round, a fresh server for every test\n"+
+		"- servers: %s\n"+
+		"- machine: %s\n"+
+		"- pinning: %s\n"+
+		"- echo: %d clients × %d text message(s) of %d bytes in flight (masked frames, every echo checked), %v warm-up + %v measured (server -mode echo)\n"+
+		"- idle: %d connections over %d load generator process(es), nothing sent after the handshake (server -mode idle), RSS read %v after all are up and accepted\n"+
+		"- broadcast: %s clients (server -mode broadcast: one topic), %d publishes (POST /publish on the server's http port) one at a time, each awaited at every client, %v apart; then a burst of %d publishes in one write\n"+
+		"- load generator: bench/loadgen in ws-echo, ws-idle and ws-broadcast modes, %d epoll loop(s) per process, source addresses: %s\n",
+		d.started.UTC().Format("2006-01-02 15:04:05 UTC"), mode, o.Rounds, o.Tests,
+		strings.Join(servers, "; "),
+		d.machine(),
+		d.pinSummary(),
+		o.EchoConns, o.EchoDepth, o.EchoSize, o.EchoWarmup, o.EchoDuration,
+		o.IdleConns, o.procs, o.IdleSettle,
+		joinCounts(o.broadcast), o.Publishes, o.PublishGap, o.Burst,
+		o.Loops, src)
+}
+
+// pinSummary describes the pinning and what the rounds showed of the
+// servers and the load generators.
+func (d *wsDriver) pinSummary() string {
+	infos := map[string][]serverInfo{}
+	lgs := map[string]bool{}
+	note := func(server string, info serverInfo, cpus string, gmp int) {
+		infos[server] = append(infos[server], info)
+		if cpus != "" {
+			lgs[fmt.Sprintf("CPUs %s, GOMAXPROCS %d", cpus, gmp)] = true
+		}
+	}
+	for _, r := range d.echo {
+		note(r.Server, r.ServerInfo, r.LoadgenCPUs, r.LoadgenGOMAXPROCS)
+	}
+	for _, r := range d.idle {
+		note(r.Server, r.ServerInfo, "", 0)
+	}
+	for _, r := range d.bcast {
+		note(r.Server, r.ServerInfo, r.LoadgenCPUs, r.LoadgenGOMAXPROCS)
+	}
+	return d.harness.pinSummary(seenSummary(d.servers, infos), "the load generator's own report", joinKeys(lgs, " | "))
+}
+
+// perRound is the tables of every round.
+func (d *wsDriver) perRound() string {
+	var b strings.Builder
+	if len(d.echo) > 0 {
+		b.WriteString("### Echo\n\n")
+		b.WriteString(echoTable(d.echo))
+	}
+	if len(d.idle) > 0 {
+		b.WriteString("\n### Idle\n\n")
+		b.WriteString(idleTable(d.idle, "conn"))
+	}
+	if len(d.bcast) > 0 {
+		b.WriteString("\n### Broadcast\n\n")
+		b.WriteString(fanoutTable(d.bcast, "messages"))
+	}
+	return b.String()
+}
+
+// report prints the tables and writes the results file.
+func (d *wsDriver) report() error {
+	return d.harness.report(d.o.Out, results{
+		kind: "ws", title: "WebSocket benchmark",
+		tables: wsTables(d.summarize(), d.o), notes: d.notes(), legend: wsLegend,
+		settings: d.settings(), perRound: d.perRound(), raw: d.rawJSON,
+	})
+}
