@@ -120,6 +120,12 @@ func (s *codec) Closed() {
 	if s.comp != nil {
 		s.comp.Release()
 	}
+	if h, ok := s.handshake.(*serverHandshake); ok {
+		h.release() // closed during the handshake
+		s.handshake = nil
+		s.closed.Store(true)
+		return
+	}
 	if s.handshake == nil && !s.gotClose && s.set.OnWebSocketClose != nil {
 		s.guard("OnWebSocketClose", func() { s.set.OnWebSocketClose(s.conn, CloseAbnormal, "") })
 	}
@@ -211,6 +217,9 @@ func (s *codec) receivedClose(payload []byte) {
 // handshakeDone switches from the handshake to frames: timers start, and a
 // client's early frames are written.
 func (s *codec) handshakeDone() {
+	if h, ok := s.handshake.(*serverHandshake); ok {
+		h.release()
+	}
 	s.handshake = nil
 	s.startTimers()
 	if s.set.role == RoleClient {

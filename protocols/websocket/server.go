@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -133,7 +134,9 @@ func (p *serverProtocol) NewCodec(limits protocols.Limits) protocols.Codec[Messa
 		p.set.CompareAndSwap(nil, set)
 	}
 	s := newCodec(set)
-	s.handshake = &serverHandshake{opts: &p.opts}
+	h := handshakePool.Get().(*serverHandshake)
+	h.opts = &p.opts
+	s.handshake = h
 	return s
 }
 
@@ -177,9 +180,19 @@ func Upgrade(c *connection.Conn, req *http.Request, opts Options, onMessage func
 }
 
 // serverHandshake reads the opening handshake of a websocket:// connection.
+// It is needed only until then, so it comes from a pool and goes back.
 type serverHandshake struct {
 	opts   *Options
 	parser http.Parser
+}
+
+var handshakePool = sync.Pool{New: func() any { return new(serverHandshake) }}
+
+// release returns h to the pool.
+func (h *serverHandshake) release() {
+	h.opts = nil
+	h.parser.Reset()
+	handshakePool.Put(h)
 }
 
 func (h *serverHandshake) decode(s *codec, in []byte) (int, error) {
@@ -209,7 +222,8 @@ func (h *serverHandshake) decode(s *codec, in []byte) (int, error) {
 		s.conn.Close()
 		return n, nil
 	}
-	reply, err := accept(s, h.opts, req)
+	opts := h.opts
+	reply, err := accept(s, opts, req)
 	if err != nil {
 		return 0, err
 	}
@@ -217,7 +231,7 @@ func (h *serverHandshake) decode(s *codec, in []byte) (int, error) {
 		return 0, fmt.Errorf("websocket: writing the handshake: %w", err)
 	}
 	s.handshakeDone()
-	if hook := h.opts.OnWebSocketConnected; hook != nil {
+	if hook := opts.OnWebSocketConnected; hook != nil {
 		s.guard("OnWebSocketConnected", func() { hook(s.conn, req) })
 	}
 	return n, nil
@@ -275,22 +289,28 @@ func accept(s *codec, opts *Options, req *http.Request) ([]byte, error) {
 		}
 	}
 
-	resp := http.NewResponse(101, "")
-	resp.Header.Add("Upgrade", "websocket")
-	resp.Header.Add("Connection", "Upgrade")
-	resp.Header.Add("Sec-WebSocket-Accept", AcceptKey(key))
+	for _, f := range h.Header {
+		if !validField(f) {
+			slog.Error("websocket: OnWebSocketConnect added an invalid field", "name", f.Name)
+			return nil, refuse(500, "internal error")
+		}
+	}
+	// Written directly: the one response every connection gets is not worth
+	// building as an http.Response.
+	reply := make([]byte, 0, 160)
+	reply = append(reply, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
+	reply = append(reply, AcceptKey(key)...)
+	reply = append(reply, "\r\n"...)
 	if h.Subprotocol != "" {
-		resp.Header.Add("Sec-WebSocket-Protocol", h.Subprotocol)
+		reply = append(reply, "Sec-WebSocket-Protocol: "+h.Subprotocol+"\r\n"...)
 	}
 	if h.deflate != nil {
-		resp.Header.Add("Sec-WebSocket-Extensions", h.deflate.String())
+		reply = append(reply, "Sec-WebSocket-Extensions: "+h.deflate.String()+"\r\n"...)
 	}
-	resp.Header = append(resp.Header, h.Header...)
-	reply, err := resp.AppendTo(nil, req)
-	if err != nil {
-		slog.Error("websocket: handshake response", "err", err)
-		return nil, refuse(500, "internal error")
+	for _, f := range h.Header {
+		reply = append(reply, f.Name+": "+f.Value+"\r\n"...)
 	}
+	reply = append(reply, "\r\n"...)
 	if h.deflate != nil {
 		s.comp = h.deflate.NewCompressor(RoleServer, opts.Deflate.Level)
 		s.asm.Reset(Config{Role: RoleServer, MaxMessageSize: s.set.max, Decompressor: h.deflate.NewDecompressor(RoleServer)})
