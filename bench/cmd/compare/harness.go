@@ -203,6 +203,35 @@ func rotate(s []serverSpec, k int) []serverSpec {
 	return out
 }
 
+// forRounds runs the enabled tests, in the order of tests, for every server
+// of servers in an order rotated each round, rounds times; sizes gives the
+// sizes a test runs at (nil: once, with size 0). It stops at the first
+// error of ctx and returns it.
+func forRounds(ctx context.Context, rounds int, servers []serverSpec, tests []string, enabled map[string]bool,
+	sizes func(test string) []int, run func(test string, s serverSpec, round, size int)) error {
+	for r := 1; r <= rounds; r++ {
+		order := rotate(servers, r-1)
+		for _, test := range tests {
+			if !enabled[test] {
+				continue
+			}
+			ns := sizes(test)
+			if ns == nil {
+				ns = []int{0}
+			}
+			for _, n := range ns {
+				for _, s := range order {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+					run(test, s, r, n)
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // startServer starts a fresh server (with -listen 127.0.0.1:0 and args),
 // waits for its LISTENING line (kept in the proc's listening field) and,
 // when pinning, checks that it runs on its CPU only.

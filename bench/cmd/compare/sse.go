@@ -284,38 +284,30 @@ func (d *sseDriver) run(ctx context.Context) error {
 	o := d.o
 	logf("compare: %d rounds of %s; tests %s: idle %d streams (settle %v), tick %d streams × 1 event/s (%v measured after %v), fan-out to %v subscribers (%d publishes + a burst of %d); load average %s",
 		o.Rounds, serverNames(d.servers), o.Tests, o.Streams, o.IdleSettle, o.Streams, o.TickDuration, o.TickWarmup, o.fanout, o.Publishes, o.Burst, d.load0)
-	for r := 1; r <= o.Rounds; r++ {
-		order := rotate(d.servers, r-1)
-		for _, test := range sseTests {
-			if !o.tests[test] {
-				continue
-			}
-			counts := []int{0}
-			if test == "fanout" {
-				counts = o.fanout
-			}
-			for _, n := range counts {
-				for _, s := range order {
-					if err := ctx.Err(); err != nil {
-						return d.abort(err)
-					}
-					switch test {
-					case "idle":
-						rec := d.idleRound(ctx, s, r)
-						d.idle = append(d.idle, rec)
-						logSSEIdle(rec)
-					case "tick":
-						rec := d.tickRound(ctx, s, r)
-						d.tick = append(d.tick, rec)
-						logTick(rec)
-					case "fanout":
-						rec := d.fanoutRound(ctx, s, r, n)
-						d.fan = append(d.fan, rec)
-						logFanout("fanout", rec)
-					}
-				}
-			}
+	sizes := func(test string) []int {
+		if test == "fanout" {
+			return o.fanout
 		}
+		return nil
+	}
+	err := forRounds(ctx, o.Rounds, d.servers, sseTests, o.tests, sizes, func(test string, s serverSpec, r, n int) {
+		switch test {
+		case "idle":
+			rec := d.idleRound(ctx, s, r)
+			d.idle = append(d.idle, rec)
+			logSSEIdle(rec)
+		case "tick":
+			rec := d.tickRound(ctx, s, r)
+			d.tick = append(d.tick, rec)
+			logTick(rec)
+		case "fanout":
+			rec := d.fanoutRound(ctx, s, r, n)
+			d.fan = append(d.fan, rec)
+			logFanout("fanout", rec)
+		}
+	})
+	if err != nil {
+		return d.abort(err)
 	}
 	d.load1 = loadAvg()
 	return d.report()

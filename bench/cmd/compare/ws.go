@@ -202,38 +202,30 @@ func (d *wsDriver) run(ctx context.Context) error {
 	logf("compare: %d rounds of %s; tests %s: echo %d clients × %d × %d B in flight (%v measured after %v), idle %d connections (settle %v), broadcast to %v clients (%d publishes + a burst of %d); load average %s",
 		o.Rounds, serverNames(d.servers), o.Tests, o.EchoConns, o.EchoDepth, o.EchoSize, o.EchoDuration, o.EchoWarmup,
 		o.IdleConns, o.IdleSettle, o.broadcast, o.Publishes, o.Burst, d.load0)
-	for r := 1; r <= o.Rounds; r++ {
-		order := rotate(d.servers, r-1)
-		for _, test := range wsTests {
-			if !o.tests[test] {
-				continue
-			}
-			counts := []int{0}
-			if test == "broadcast" {
-				counts = o.broadcast
-			}
-			for _, n := range counts {
-				for _, s := range order {
-					if err := ctx.Err(); err != nil {
-						return d.abort(err)
-					}
-					switch test {
-					case "echo":
-						rec := d.echoRound(ctx, s, r)
-						d.echo = append(d.echo, rec)
-						logEcho(rec)
-					case "idle":
-						rec := d.idleRound(ctx, s, r)
-						d.idle = append(d.idle, rec)
-						logIdle(rec)
-					case "broadcast":
-						rec := d.broadcastRound(ctx, s, r, n)
-						d.bcast = append(d.bcast, rec)
-						logFanout("bcast", rec)
-					}
-				}
-			}
+	sizes := func(test string) []int {
+		if test == "broadcast" {
+			return o.broadcast
 		}
+		return nil
+	}
+	err := forRounds(ctx, o.Rounds, d.servers, wsTests, o.tests, sizes, func(test string, s serverSpec, r, n int) {
+		switch test {
+		case "echo":
+			rec := d.echoRound(ctx, s, r)
+			d.echo = append(d.echo, rec)
+			logEcho(rec)
+		case "idle":
+			rec := d.idleRound(ctx, s, r)
+			d.idle = append(d.idle, rec)
+			logIdle(rec)
+		case "broadcast":
+			rec := d.broadcastRound(ctx, s, r, n)
+			d.bcast = append(d.bcast, rec)
+			logFanout("bcast", rec)
+		}
+	})
+	if err != nil {
+		return d.abort(err)
 	}
 	d.load1 = loadAvg()
 	return d.report()
