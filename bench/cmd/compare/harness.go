@@ -203,6 +203,31 @@ func rotate(s []serverSpec, k int) []serverSpec {
 	return out
 }
 
+// modeName names a run's mode in its Settings.
+func modeName(quick bool) string {
+	if quick {
+		return "quick"
+	}
+	return "default"
+}
+
+// serverList describes the servers of a run in its Settings.
+func serverList(servers []serverSpec) string {
+	var out []string
+	for _, s := range servers {
+		out = append(out, fmt.Sprintf("%s = %s (%s)", s.Name, s.Label, s.Pkg))
+	}
+	return strings.Join(out, "; ")
+}
+
+// sourceLabel describes the load generator's source addresses.
+func sourceLabel(src string) string {
+	if src == "" {
+		return "kernel choice (127.0.0.1)"
+	}
+	return src
+}
+
 // forRounds runs the enabled tests, in the order of tests, for every server
 // of servers in an order rotated each round, rounds times; sizes gives the
 // sizes a test runs at (nil: once, with size 0). It stops at the first

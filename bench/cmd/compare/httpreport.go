@@ -199,14 +199,7 @@ const httpLegend = `Figures are medians over the rounds that succeeded; ratios a
 // settings describes the run.
 func (d *httpDriver) settings() string {
 	o := d.o
-	mode := "default"
-	if o.Quick {
-		mode = "quick"
-	}
-	var servers []string
-	for _, s := range d.servers {
-		servers = append(servers, fmt.Sprintf("%s = %s (%s)", s.Name, s.Label, s.Pkg))
-	}
+	mode := modeName(o.Quick)
 	skipped := ""
 	for _, s := range d.skipped {
 		skipped += fmt.Sprintf("; %s skipped (does not build)", s.Name)
@@ -221,7 +214,7 @@ func (d *httpDriver) settings() string {
 		"- pinning: %s\n"+
 		"- load: %s, `wrk %s` %s; a fresh server each round, first checked with two requests on one connection (200 OK, %q, kept alive); any socket error or non-2xx response fails the round\n",
 		d.started.UTC().Format("2006-01-02 15:04:05 UTC"), mode, o.Rounds, skipped,
-		strings.Join(servers, "; "),
+		serverList(d.servers),
 		d.machine(),
 		d.pinSummary(),
 		d.wrkVersion, strings.Join(wrkArgs(o.Threads, o.Conns, int(o.Duration.Seconds()), "127.0.0.1:PORT"), " "), warmup, helloBody)

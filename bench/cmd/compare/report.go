@@ -143,14 +143,8 @@ func (d *driver) notes() string {
 
 func (d *driver) settings() string {
 	o := d.o
-	mode := "default"
-	if o.Quick {
-		mode = "quick"
-	}
-	src := o.Src
-	if src == "" {
-		src = "kernel choice (127.0.0.1)"
-	}
+	mode := modeName(o.Quick)
+	src := sourceLabel(o.Src)
 	return fmt.Sprintf("- run: %s, %s mode, %d rounds, servers %s (order rotated each round)\n"+
 		"- machine: %s\n"+
 		"- pinning: %s\n"+

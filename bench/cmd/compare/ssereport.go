@@ -336,18 +336,8 @@ const sseLegend = `Figures are medians over the rounds that succeeded; ratios ar
 // settings describes the run.
 func (d *sseDriver) settings() string {
 	o := d.o
-	mode := "default"
-	if o.Quick {
-		mode = "quick"
-	}
-	var servers []string
-	for _, s := range d.servers {
-		servers = append(servers, fmt.Sprintf("%s = %s (%s)", s.Name, s.Label, s.Pkg))
-	}
-	src := o.Src
-	if src == "" {
-		src = "kernel choice (127.0.0.1)"
-	}
+	mode := modeName(o.Quick)
+	src := sourceLabel(o.Src)
 	return fmt.Sprintf("- run: %s, %s mode, %d rounds, tests %s, server order rotated each round, a fresh server for every test\n"+
 		"- servers: %s\n"+
 		"- machine: %s\n"+
@@ -357,7 +347,7 @@ func (d *sseDriver) settings() string {
 		"- fan-out: %s subscribers (server -mode fanout: one topic, heartbeat every 15 s), %d publishes (POST /publish) one at a time, each awaited at every subscriber, %v apart; then a burst of %d publishes in one write\n"+
 		"- load generator: bench/loadgen in sse mode, one process, %d epoll loop(s), source addresses: %s\n",
 		d.started.UTC().Format("2006-01-02 15:04:05 UTC"), mode, o.Rounds, o.Tests,
-		strings.Join(servers, "; "),
+		serverList(d.servers),
 		d.machine(),
 		d.pinSummary(),
 		o.Streams, o.IdleSettle,

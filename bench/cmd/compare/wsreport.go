@@ -220,18 +220,8 @@ const wsLegend = `Figures are medians over the rounds that succeeded; ratios are
 // settings describes the run.
 func (d *wsDriver) settings() string {
 	o := d.o
-	mode := "default"
-	if o.Quick {
-		mode = "quick"
-	}
-	var servers []string
-	for _, s := range d.servers {
-		servers = append(servers, fmt.Sprintf("%s = %s (%s)", s.Name, s.Label, s.Pkg))
-	}
-	src := o.Src
-	if src == "" {
-		src = "kernel choice (127.0.0.1)"
-	}
+	mode := modeName(o.Quick)
+	src := sourceLabel(o.Src)
 	return fmt.Sprintf("- run: %s, %s mode, %d rounds, tests %s, server order rotated each round, a fresh server for every test\n"+
 		"- servers: %s\n"+
 		"- machine: %s\n"+
@@ -241,7 +231,7 @@ func (d *wsDriver) settings() string {
 		"- broadcast: %s clients (server -mode broadcast: one topic), %d publishes (POST /publish on the server's http port) one at a time, each awaited at every client, %v apart; then a burst of %d publishes in one write\n"+
 		"- load generator: bench/loadgen in ws-echo, ws-idle and ws-broadcast modes, %d epoll loop(s) per process, source addresses: %s\n",
 		d.started.UTC().Format("2006-01-02 15:04:05 UTC"), mode, o.Rounds, o.Tests,
-		strings.Join(servers, "; "),
+		serverList(d.servers),
 		d.machine(),
 		d.pinSummary(),
 		o.EchoConns, o.EchoDepth, o.EchoSize, o.EchoWarmup, o.EchoDuration,

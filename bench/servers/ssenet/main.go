@@ -27,12 +27,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/workerman-go/workerman/bench/internal/pprofserve"
 )
 
 const (
@@ -55,17 +56,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "ssenet: unknown -mode %q (idle, tick, fanout)\n", *mode)
 		os.Exit(2)
 	}
-	if *pprofAddr != "" {
-		ln, err := net.Listen("tcp", *pprofAddr)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "ssenet: pprof:", err)
-			os.Exit(1)
-		}
-		pm := http.NewServeMux()
-		pm.HandleFunc("/debug/pprof/", pprof.Index)
-		pm.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		go http.Serve(ln, pm)
-	}
+	pprofserve.Start("ssenet", *pprofAddr)
 
 	b := newBroadcaster()
 	mux := http.NewServeMux()

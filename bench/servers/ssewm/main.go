@@ -23,14 +23,12 @@ package main
 import (
 	"flag"
 	"fmt"
-	"net"
-	nethttp "net/http"
-	_ "net/http/pprof" // served only with -pprof
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/workerman-go/workerman/bench/internal/pprofserve"
 	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/sse"
@@ -52,14 +50,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "ssewm: unknown -mode %q (idle, tick, fanout)\n", *mode)
 		os.Exit(2)
 	}
-	if *pprofAddr != "" {
-		ln, err := net.Listen("tcp", *pprofAddr)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "ssewm: pprof:", err)
-			os.Exit(1)
-		}
-		go nethttp.Serve(ln, nil)
-	}
+	pprofserve.Start("ssewm", *pprofAddr)
 
 	hub := pubsub.NewHub(pubsub.Options{})
 	w := worker.New("http://"+*listen, http.Protocol()) // *worker.Worker[*http.Request]

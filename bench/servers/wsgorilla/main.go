@@ -33,13 +33,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/workerman-go/workerman/bench/internal/pprofserve"
 )
 
 // queueLen is each client's channel capacity: the messages it may fall
@@ -68,17 +69,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "wsgorilla: -listen:", err)
 		os.Exit(2)
 	}
-	if *pprofAddr != "" {
-		ln, err := net.Listen("tcp", *pprofAddr)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "wsgorilla: pprof:", err)
-			os.Exit(1)
-		}
-		pm := http.NewServeMux()
-		pm.HandleFunc("/debug/pprof/", pprof.Index)
-		pm.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		go http.Serve(ln, pm)
-	}
+	pprofserve.Start("wsgorilla", *pprofAddr)
 
 	b := newBroadcaster()
 	mux := http.NewServeMux()

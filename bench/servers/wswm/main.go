@@ -23,14 +23,13 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	nethttp "net/http"
-	_ "net/http/pprof" // served only with -pprof
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"time"
 
+	"github.com/workerman-go/workerman/bench/internal/pprofserve"
 	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/websocket"
@@ -57,14 +56,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "wswm: -listen:", err)
 		os.Exit(2)
 	}
-	if *pprofAddr != "" {
-		ln, err := net.Listen("tcp", *pprofAddr)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "wswm: pprof:", err)
-			os.Exit(1)
-		}
-		go nethttp.Serve(ln, nil)
-	}
+	pprofserve.Start("wswm", *pprofAddr)
 
 	// No replay: a subscriber gets what is published while it is connected.
 	hub := pubsub.NewHub(pubsub.Options{ReplayCount: -1})
