@@ -37,8 +37,9 @@ type Loop struct {
 	mu          sync.Mutex
 	dirty       []*Conn
 	spare       []*Conn
-	tasks       []func() // handed over with Run
-	depth       int      // loop-only: nesting of enter/exit
+	tasks       []func() // handed over with Run; tasks[taskHead:] are still to run
+	taskHead    int
+	depth       int // loop-only: nesting of enter/exit
 	inCallback  bool
 	wakePending bool
 	tickPending bool
@@ -135,8 +136,7 @@ func (l *Loop) exit() {
 		if spare != nil && l.spare == nil {
 			l.spare = spare
 		}
-		if len(l.dirty) == 0 && len(l.tasks) == 0 {
-			l.tasks = l.tasks[:0]
+		if len(l.dirty) == 0 && l.taskHead == len(l.tasks) {
 			l.inCallback = false
 			l.mu.Unlock()
 			break
@@ -158,10 +158,12 @@ func (l *Loop) exit() {
 		// before the next task runs, so a burst of tasks (a burst of
 		// broadcasts) never piles up in a connection's send buffer.
 		var task func()
-		if len(l.tasks) > 0 {
-			task = l.tasks[0]
-			l.tasks[0] = nil
-			l.tasks = l.tasks[1:]
+		if l.taskHead < len(l.tasks) {
+			task = l.tasks[l.taskHead]
+			l.tasks[l.taskHead] = nil
+			if l.taskHead++; l.taskHead == len(l.tasks) {
+				l.tasks, l.taskHead = l.tasks[:0], 0 // the array is reused
+			}
 		}
 		l.mu.Unlock()
 		for i, c := range batch {

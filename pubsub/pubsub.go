@@ -165,20 +165,11 @@ func (h *Hub) Stats() *Stats { return &h.stats }
 // in every Hub of the broker, receives it. It returns the message as
 // published.
 func (h *Hub) Publish(topic string, m Message) (Message, error) {
-	if !validID(m.ID) {
+	if !sse.ValidID(m.ID) {
 		return Message{}, ErrInvalidID
 	}
 	m.Topic = topic
 	return h.broker.Publish(m)
-}
-
-func validID(id string) bool {
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; c == '\r' || c == '\n' || c == 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // Subscription is one connection's subscription to one topic.

@@ -1,5 +1,7 @@
 package http
 
+import "errors"
+
 // Character classes of RFC 9110, RFC 9112 and RFC 3986, one bit each in
 // charClass.
 const (
@@ -184,4 +186,19 @@ func parseQuoted[S ~string | ~[]byte](s S) int {
 		}
 	}
 	return -1
+}
+
+// parseDigits parses 1*DIGIT (at most 18 digits, so no overflow).
+func parseDigits(s string) (int64, error) {
+	if s == "" || len(s) > 18 {
+		return 0, errors.New("http: invalid number")
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, errors.New("http: invalid number")
+		}
+		n = n*10 + int64(s[i]-'0')
+	}
+	return n, nil
 }

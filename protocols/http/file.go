@@ -266,21 +266,6 @@ func parseRange(v string, size int64) (start, n int64, ok, satisfiable bool) {
 	return a, b - a + 1, true, true
 }
 
-// parseDigits parses 1*DIGIT (at most 18 digits, so no overflow).
-func parseDigits(s string) (int64, error) {
-	if s == "" || len(s) > 18 {
-		return 0, errors.New("http: invalid number")
-	}
-	var n int64
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, errors.New("http: invalid number")
-		}
-		n = n*10 + int64(s[i]-'0')
-	}
-	return n, nil
-}
-
 // FileServer serves the files of one folder: what an example uses for its
 // page, and what Workerman's static file support does.
 //

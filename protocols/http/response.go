@@ -300,15 +300,9 @@ func (r *Response) checkContentLength(v string, head, again bool) (int64, error)
 	case r.Status < 200 || r.Status == 204:
 		return 0, fmt.Errorf("http: Content-Length field in a %d response", r.Status)
 	}
-	if v == "" || len(v) > 18 {
+	n, err := parseDigits(v)
+	if err != nil {
 		return 0, errors.New("http: invalid Content-Length field")
-	}
-	var n int64
-	for i := 0; i < len(v); i++ {
-		if v[i] < '0' || v[i] > '9' {
-			return 0, errors.New("http: invalid Content-Length field")
-		}
-		n = n*10 + int64(v[i]-'0')
 	}
 	if !head && r.Status != 304 && n < int64(len(r.Body)) {
 		return 0, fmt.Errorf("http: Content-Length field %d is less than the body length %d", n, len(r.Body))

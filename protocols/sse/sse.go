@@ -151,6 +151,9 @@ func (e Event) MarshalText() ([]byte, error) {
 	return e.AppendText(nil)
 }
 
+// ValidID reports whether id can be sent as an event id: no CR, LF or NUL.
+func ValidID(id string) bool { return validValue(id, false) }
+
 // validValue reports whether s can be the value of an id (nul false) or
 // event (nul true) field: no CR or LF, and no NUL unless allowed. IDs and
 // types are short, so a plain loop beats the general searches.

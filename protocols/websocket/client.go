@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -217,7 +218,7 @@ func (h *clientHandshake) decode(s *codec, in []byte) (int, error) {
 		return 0, &handshakeError{msg: "wrong Sec-WebSocket-Accept"}
 	}
 	proto := strings.TrimSpace(fields.Get("Sec-WebSocket-Protocol"))
-	if proto != "" && !contains(h.p.opts.Subprotocols, proto) {
+	if proto != "" && !slices.Contains(h.p.opts.Subprotocols, proto) {
 		return 0, &handshakeError{msg: fmt.Sprintf("the server chose subprotocol %q, which was not offered", proto)}
 	}
 	s.client.subprotocol.Store(proto)

@@ -3,8 +3,6 @@ package websocket
 import (
 	"errors"
 	"fmt"
-	"log/slog"
-	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -132,19 +130,10 @@ func (s *codec) Closed() {
 	s.closed.Store(true)
 }
 
-// guard runs a callback, recovering a panic: logged, and the connection
-// destroyed, as for every user callback.
-func (s *codec) guard(name string, fn func()) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			slog.Error("workerman: panic in callback; closing the connection", "callback", name,
-				"conn", s.conn.ID(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			s.conn.Destroy()
-			err = fmt.Errorf("panic in %s: %v", name, r)
-		}
-	}()
-	fn()
-	return nil
+// guard runs a user callback as the framework runs every callback (see
+// connection.Conn.Guard) and reports whether it panicked.
+func (s *codec) guard(name string, fn func()) (panicked bool) {
+	return !s.conn.Guard(name, fn)
 }
 
 // frameHeader returns the header of a frame this side sends: masked with a

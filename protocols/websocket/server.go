@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -206,7 +207,7 @@ func (h *serverHandshake) decode(s *codec, in []byte) (int, error) {
 	req.RemoteAddr = s.conn.RemoteAddr()
 	if hook := h.opts.OnHTTPRequest; hook != nil && !req.IsUpgrade("websocket") {
 		var resp *http.Response
-		if err := s.guard("OnHTTPRequest", func() { resp = hook(s.conn, req) }); err != nil {
+		if s.guard("OnHTTPRequest", func() { resp = hook(s.conn, req) }) {
 			return n, nil
 		}
 		if resp == nil {
@@ -273,7 +274,7 @@ func accept(s *codec, opts *Options, req *http.Request) ([]byte, error) {
 	}
 	if hook := opts.OnWebSocketConnect; hook != nil {
 		var err error
-		if perr := s.guard("OnWebSocketConnect", func() { err = hook(s.conn, h) }); perr != nil {
+		if s.guard("OnWebSocketConnect", func() { err = hook(s.conn, h) }) {
 			return nil, refuse(500, "internal error")
 		}
 		if err != nil {
@@ -283,7 +284,7 @@ func accept(s *codec, opts *Options, req *http.Request) ([]byte, error) {
 			}
 			return nil, refuse(403, "forbidden")
 		}
-		if h.Subprotocol != "" && !contains(h.offered, h.Subprotocol) {
+		if h.Subprotocol != "" && !slices.Contains(h.offered, h.Subprotocol) {
 			slog.Error("websocket: OnWebSocketConnect chose a subprotocol the client did not offer", "subprotocol", h.Subprotocol)
 			return nil, refuse(500, "internal error")
 		}
@@ -316,13 +317,4 @@ func accept(s *codec, opts *Options, req *http.Request) ([]byte, error) {
 		s.asm.Reset(Config{Role: RoleServer, MaxMessageSize: s.set.max, Decompressor: h.deflate.NewDecompressor(RoleServer)})
 	}
 	return reply, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
