@@ -118,7 +118,7 @@ func (p *serverProtocol) NewCodec(limits protocols.Limits) protocols.Codec[*Requ
 	if lim.MaxBodyBytes <= 0 && limits.MaxPackageSize > 0 {
 		lim.MaxBodyBytes = int64(limits.MaxPackageSize)
 	}
-	return &serverCodec{proto: p, parser: &Parser{lim: lim.withDefaults(), ready: true}, sweepIndex: -1}
+	return &serverCodec{proto: p, parser: &Parser{lim: lim.withDefaults(), ready: true}}
 }
 
 // serverCodec is one connection's HTTP state. Decode and the deadline
@@ -133,11 +133,11 @@ type serverCodec struct {
 	parser *Parser
 
 	// Loop-only.
-	conn       *connection.Conn
-	sweepIndex int    // position in the loop's deadline sweep; -1 when not in it
-	headStart  int64  // UnixNano when the head being read began arriving; 0 when none
-	seen       uint64 // activity at the last sweep
-	quietFrom  int64  // UnixNano when activity last changed, as the sweep saw it
+	conn      *connection.Conn
+	gone      bool   // closed or switched away: the deadline sweep lets go
+	headStart int64  // UnixNano when the head being read began arriving; 0 when none
+	seen      uint64 // activity at the last sweep
+	quietFrom int64  // UnixNano when activity last changed, as the sweep saw it
 
 	mu        sync.Mutex
 	cur       *Request  // the request being answered; nil between requests
@@ -155,16 +155,14 @@ func (s *serverCodec) Opened(c *connection.Conn) {
 	s.conn = c
 	if l := c.Loop(); l != nil && (s.proto.cfg.HeaderTimeout > 0 || s.proto.cfg.IdleTimeout > 0) {
 		s.quietFrom = time.Now().UnixNano()
-		loopSweep(l, s.proto).add(s)
+		deadlines(l, s.proto).Add(s)
 	}
 }
 
 // Closed implements connection.ConnCodec. It also runs when the connection
 // switches to another protocol (a WebSocket upgrade): the deadlines end.
 func (s *serverCodec) Closed() {
-	if s.sweepIndex >= 0 {
-		loopSweep(s.conn.Loop(), s.proto).remove(s)
-	}
+	s.gone = true
 	s.mu.Lock()
 	s.endResponseLocked()
 	s.mu.Unlock()
@@ -210,18 +208,10 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 	return req, n, false, nil
 }
 
-// deadlineSweep checks the deadlines of one loop's HTTP connections (of
-// one protocol) on a single loop timer, instead of a timer each: a
-// connection costs a slot in a slice, and a keep-alive request costs no
-// timer work at all.
-type deadlineSweep struct {
-	codecs []*serverCodec
-	stop   func()
-	every  time.Duration
-}
-
-// loopSweep returns the sweep of loop l for protocol p. Call it on l.
-func loopSweep(l *connection.Loop, p *serverProtocol) *deadlineSweep {
+// deadlines returns loop l's sweep of the deadlines of protocol p's
+// connections: one loop timer checks them all, instead of a timer each, so
+// a keep-alive request costs no timer work at all. Call it on l.
+func deadlines(l *connection.Loop, p *serverProtocol) *connection.Sweep[*serverCodec] {
 	return l.Local(p, func() any {
 		// Check often enough for the shorter timeout to be kept within a
 		// quarter of it (and at least every second).
@@ -231,51 +221,25 @@ func loopSweep(l *connection.Loop, p *serverProtocol) *deadlineSweep {
 				every = min(every, d/4)
 			}
 		}
-		return &deadlineSweep{every: max(every, connection.TickInterval)}
-	}).(*deadlineSweep)
-}
-
-func (w *deadlineSweep) add(s *serverCodec) {
-	s.sweepIndex = len(w.codecs)
-	w.codecs = append(w.codecs, s)
-	if w.stop == nil {
-		w.stop = s.conn.Loop().Every(w.every, w.run)
-	}
-}
-
-func (w *deadlineSweep) remove(s *serverCodec) {
-	i, last := s.sweepIndex, len(w.codecs)-1
-	w.codecs[i] = w.codecs[last]
-	w.codecs[i].sweepIndex = i
-	w.codecs[last] = nil
-	w.codecs = w.codecs[:last]
-	s.sweepIndex = -1
-	if len(w.codecs) == 0 && w.stop != nil {
-		w.stop() // an idle loop keeps no timer
-		w.stop = nil
-	}
-}
-
-func (w *deadlineSweep) run() {
-	now := time.Now().UnixNano()
-	for i := len(w.codecs) - 1; i >= 0; i-- {
-		if i < len(w.codecs) {
-			w.codecs[i].check(w, now)
-		}
-	}
+		return connection.NewSweep(l, every, (*serverCodec).check)
+	}).(*connection.Sweep[*serverCodec])
 }
 
 // check closes a connection whose head is late (408), whose body stalled
-// (408) or which has been idle for IdleTimeout. A stream leaves the sweep:
-// it ends with its connection, and its own heartbeat finds a dead peer.
-func (s *serverCodec) check(w *deadlineSweep, now int64) {
+// (408) or which has been idle for IdleTimeout. It reports whether the
+// connection stays in the sweep: a closed one leaves, and so does a stream,
+// which ends with its connection (its own heartbeat finds a dead peer).
+func (s *serverCodec) check(now int64) (keep bool) {
+	if s.gone {
+		return false
+	}
 	s.mu.Lock()
 	busy, streaming, activity, p := s.cur != nil, s.streaming, s.activity, s.parser
 	s.mu.Unlock()
 	cfg := &s.proto.cfg
 	switch {
 	case streaming:
-		w.remove(s)
+		return false
 	case s.headStart != 0:
 		if cfg.HeaderTimeout > 0 && time.Duration(now-s.headStart) >= cfg.HeaderTimeout {
 			s.timeout()
@@ -289,6 +253,7 @@ func (s *serverCodec) check(w *deadlineSweep, now int64) {
 			s.conn.Close() // idle keep-alive connection
 		}
 	}
+	return true
 }
 
 // timeout answers 408 and closes the connection.

@@ -83,7 +83,11 @@ func Start(c *connection.Conn, req *http.Request, opts Options) (*Stream, error)
 		hb = DefaultHeartbeat
 	}
 	if l := c.Loop(); hb > 0 && l != nil {
-		l.Run(func() { heartbeats(l, hb).add(s) })
+		l.Run(func() {
+			if c.Status() < connection.StatusClosing {
+				heartbeats(l, hb).Add(s)
+			}
+		})
 	}
 	return s, nil
 }
@@ -125,49 +129,22 @@ func head(req *http.Request, opts Options) (*http.Response, error) {
 
 var heartbeat = []byte(Heartbeat)
 
-// heartbeatGroup sends the heartbeats of one loop's streams that share an
-// interval, from one loop timer: a stream costs a slot in a slice, not a
-// timer of its own. Closed streams leave at the next beat.
-type heartbeatGroup struct {
-	streams []*Stream
-	stop    func()
-	every   time.Duration
-	loop    *connection.Loop
-}
-
 type heartbeatKey struct{ every time.Duration }
 
-// heartbeats returns loop l's group for interval d. Call it on l.
-func heartbeats(l *connection.Loop, d time.Duration) *heartbeatGroup {
-	return l.Local(heartbeatKey{d}, func() any { return &heartbeatGroup{every: d, loop: l} }).(*heartbeatGroup)
-}
-
-func (g *heartbeatGroup) add(s *Stream) {
-	if s.c.Status() >= connection.StatusClosing {
-		return
-	}
-	g.streams = append(g.streams, s)
-	if g.stop == nil {
-		g.stop = g.loop.Every(g.every, g.beat)
-	}
-}
-
-func (g *heartbeatGroup) beat() {
-	for i := 0; i < len(g.streams); {
-		s := g.streams[i]
-		if s.c.Status() >= connection.StatusClosing {
-			last := len(g.streams) - 1
-			g.streams[i], g.streams[last] = g.streams[last], nil
-			g.streams = g.streams[:last]
-			continue
-		}
-		_ = s.c.SendRaw(heartbeat)
-		i++
-	}
-	if len(g.streams) == 0 {
-		g.stop() // an idle loop keeps no timer
-		g.stop = nil
-	}
+// heartbeats returns loop l's sweep that sends the heartbeats of its streams
+// with interval d, from one loop timer: a stream costs a slot in a slice,
+// not a timer of its own, and leaves when its connection closes. Call it on
+// l.
+func heartbeats(l *connection.Loop, d time.Duration) *connection.Sweep[*Stream] {
+	return l.Local(heartbeatKey{d}, func() any {
+		return connection.NewSweep(l, d, func(s *Stream, _ int64) bool {
+			if s.c.Status() >= connection.StatusClosing {
+				return false
+			}
+			_ = s.c.SendRaw(heartbeat)
+			return true
+		})
+	}).(*connection.Sweep[*Stream])
 }
 
 // Send writes e to the stream (ErrInvalidID and the like when e cannot be
