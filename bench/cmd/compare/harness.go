@@ -145,6 +145,25 @@ func (h *harness) cleanup() {
 	}
 }
 
+// prepare sets the run up (setup) and builds the load generator and the
+// servers; after an error nothing is left to clean up.
+func (h *harness) prepare(ctx context.Context, pin bool, servers []serverSpec) error {
+	if err := h.setup(ctx, pin); err != nil {
+		return err
+	}
+	if err := h.build(ctx, "loadgen", "./bench/cmd/loadgen"); err != nil {
+		h.cleanup()
+		return err
+	}
+	for _, s := range servers {
+		if err := h.build(ctx, s.Name, s.Pkg); err != nil {
+			h.cleanup()
+			return err
+		}
+	}
+	return nil
+}
+
 // build compiles pkg into the binary name.
 func (h *harness) build(ctx context.Context, name, pkg string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(h.bin, name), pkg)

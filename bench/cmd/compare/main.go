@@ -201,22 +201,10 @@ type echoRecord struct {
 
 // run measures every round and reports.
 func (d *driver) run(ctx context.Context) error {
-	if err := d.setup(ctx, d.o.Pin); err != nil {
+	if err := d.prepare(ctx, d.o.Pin, d.servers); err != nil {
 		return err
 	}
 	defer d.cleanup()
-	if err := d.build(ctx, "loadgen", "./bench/cmd/loadgen"); err != nil {
-		return err
-	}
-	for _, s := range d.servers {
-		if err := d.build(ctx, s.Name, s.Pkg); err != nil {
-			if s.Name == "wm" {
-				err = fmt.Errorf("%w\n(the wm server needs the worker, connection and protocols/tcp packages; until they build, run with -servers net,gnet)", err)
-			}
-			return err
-		}
-	}
-
 	o := d.o
 	logf("compare: %d rounds of %s; echo %d conns × %d × %d B in flight for %v (+%v warm-up); idle %d conns over %d process(es), settle %v; load average %s",
 		o.Rounds, o.Servers, o.EchoConns, o.EchoDepth, o.EchoSize, o.EchoDuration, o.EchoWarmup, o.IdleConns, o.Procs, o.IdleSettle, d.load0)

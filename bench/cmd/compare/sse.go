@@ -269,18 +269,10 @@ type fanoutRecord struct {
 
 // run builds, measures every round and reports.
 func (d *sseDriver) run(ctx context.Context) error {
-	if err := d.setup(ctx, d.o.Pin); err != nil {
+	if err := d.prepare(ctx, d.o.Pin, d.servers); err != nil {
 		return err
 	}
 	defer d.cleanup()
-	if err := d.build(ctx, "loadgen", "./bench/cmd/loadgen"); err != nil {
-		return err
-	}
-	for _, s := range d.servers {
-		if err := d.build(ctx, s.Name, s.Pkg); err != nil {
-			return err
-		}
-	}
 	o := d.o
 	logf("compare: %d rounds of %s; tests %s: idle %d streams (settle %v), tick %d streams × 1 event/s (%v measured after %v), fan-out to %v subscribers (%d publishes + a burst of %d); load average %s",
 		o.Rounds, serverNames(d.servers), o.Tests, o.Streams, o.IdleSettle, o.Streams, o.TickDuration, o.TickWarmup, o.fanout, o.Publishes, o.Burst, d.load0)

@@ -186,18 +186,10 @@ type wsDriver struct {
 
 // run builds, measures every round and reports.
 func (d *wsDriver) run(ctx context.Context) error {
-	if err := d.setup(ctx, d.o.Pin); err != nil {
+	if err := d.prepare(ctx, d.o.Pin, d.servers); err != nil {
 		return err
 	}
 	defer d.cleanup()
-	if err := d.build(ctx, "loadgen", "./bench/cmd/loadgen"); err != nil {
-		return err
-	}
-	for _, s := range d.servers {
-		if err := d.build(ctx, s.Name, s.Pkg); err != nil {
-			return err
-		}
-	}
 	o := d.o
 	logf("compare: %d rounds of %s; tests %s: echo %d clients × %d × %d B in flight (%v measured after %v), idle %d connections (settle %v), broadcast to %v clients (%d publishes + a burst of %d); load average %s",
 		o.Rounds, serverNames(d.servers), o.Tests, o.EchoConns, o.EchoDepth, o.EchoSize, o.EchoDuration, o.EchoWarmup,
