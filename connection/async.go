@@ -2,7 +2,6 @@ package connection
 
 import (
 	"fmt"
-	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -11,6 +10,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/workerman-go/workerman/internal/address"
+	"github.com/workerman-go/workerman/internal/engine"
 	"github.com/workerman-go/workerman/internal/gnetlog"
 	"github.com/workerman-go/workerman/protocols"
 )
@@ -62,7 +62,9 @@ func NewAsync[M any](addr string, p protocols.Protocol[M]) (*AsyncConn[M], error
 	}
 	a := &AsyncConn[M]{proto: p, hostport: hostport, ConnectTimeout: 10 * time.Second}
 	a.reconnectAfter.Store(-1)
-	a.Conn = newConn(newConnConfig(&Hooks{
+	// The hooks read the fields when they run, so they may be set after
+	// NewAsync (before Connect).
+	a.Conn = newConn(newConnConfig(hooks{
 		OnConnect: func(c *Conn) {
 			if a.OnConnect != nil {
 				a.OnConnect(c)
@@ -88,7 +90,7 @@ func NewAsync[M any](addr string, p protocols.Protocol[M]) (*AsyncConn[M], error
 				a.OnBufferDrain(c)
 			}
 		},
-	}, 0), 0, 0)
+	}, 0, nil), 0, 0)
 	a.Conn.cfg.onClosed = a.closed
 	a.Conn.sess = a.newSession() // sends before Connect are encoded and queued
 	return a, nil
@@ -149,7 +151,7 @@ func (a *AsyncConn[M]) dial() {
 	x.closeErr = fmt.Errorf("connection: connect to %s: %w", a.hostport, err)
 	c.callError(x.closeErr)
 	if h := c.cfg.hooks; h.OnClose != nil {
-		c.guard("OnClose", func() { h.OnClose(c) })
+		c.Guard("OnClose", func() { h.OnClose(c) })
 	}
 	if src := c.pipeSource(); src != nil {
 		src.Close() // nothing piped into c can be delivered
@@ -198,12 +200,12 @@ func clientEngine() (*gnet.Client, error) {
 	if clientCli != nil {
 		return clientCli, nil
 	}
-	h := newHandler(nil, HandlerOptions{})
+	h := newHandler(hooks{}, engine.Options{})
 	cli, err := gnet.NewClient(h,
 		gnet.WithMulticore(true),
 		gnet.WithTicker(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
-		gnet.WithLogger(gnetlog.Logger{L: slog.Default()}),
+		gnet.WithLogger(gnetlog.Logger{L: h.cfg.logger}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("connection: creating the client engine: %w", err)

@@ -443,13 +443,7 @@ func TestConnectionTimersDieWithTheirConnections(t *testing.T) {
 	}
 	addr := start(t, w)
 
-	timers := func() int64 {
-		var n int64
-		for _, l := range w.Loops() {
-			n += l.Stats().Timers.Load()
-		}
-		return n
-	}
+	timers := func() int64 { return w.Stats().Timers }
 	const n = 1000
 	conns := make([]net.Conn, 0, n)
 	for range n {
@@ -460,7 +454,7 @@ func TestConnectionTimersDieWithTheirConnections(t *testing.T) {
 	for _, c := range conns {
 		c.Close()
 	}
-	eventually(t, "all connections closed", func() bool { return w.Connections() == 0 })
+	eventually(t, "all connections closed", func() bool { return w.Stats().Connections == 0 })
 	eventually(t, "no timer left", func() bool { return timers() == 0 })
 	before := fired.Load()
 	time.Sleep(100 * time.Millisecond)
@@ -610,44 +604,5 @@ func TestWhenClosed(t *testing.T) {
 	sc.WhenClosed(func() { ran = true }) // already closed: runs at once
 	if !ran {
 		t.Fatal("WhenClosed on a closed connection did not run")
-	}
-}
-
-// A Sweep visits its items on one loop timer, drops those whose visit says
-// so, and stops its timer when empty.
-func TestSweep(t *testing.T) {
-	conns := make(chan *connection.Conn, 1)
-	w := worker.New("text://127.0.0.1:0", text.Protocol())
-	w.Count = 1
-	w.OnConnect = func(c *connection.Conn) { conns <- c }
-	addr := start(t, w)
-	dial(t, addr)
-	l := (<-conns).Loop()
-	var mu sync.Mutex
-	visits := map[int]int{}
-	done := make(chan struct{})
-	l.Run(func() {
-		sw := connection.NewSweep(l, 20*time.Millisecond, func(item int, now int64) bool {
-			mu.Lock()
-			defer mu.Unlock()
-			visits[item]++
-			return visits[item] < item // item n stays for n visits
-		})
-		for _, n := range []int{1, 3, 5} {
-			sw.Add(n)
-		}
-		close(done)
-	})
-	<-done
-	eventually(t, "every item visited until it left", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return visits[5] == 5
-	})
-	time.Sleep(100 * time.Millisecond) // a sweep that kept its timer would visit again
-	mu.Lock()
-	defer mu.Unlock()
-	if visits[1] != 1 || visits[3] != 3 || visits[5] != 5 {
-		t.Fatalf("visits %v, want 1:1 3:3 5:5", visits)
 	}
 }

@@ -11,27 +11,36 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 
+	"github.com/workerman-go/workerman/internal/engine"
 	"github.com/workerman-go/workerman/timer"
 )
 
-// TickInterval is the resolution of the per-loop timer wheels and of the
+// tickInterval is the resolution of the per-loop timer wheels and of the
 // checks for drained send buffers and lingering closes.
-const TickInterval = 10 * time.Millisecond
+const tickInterval = 10 * time.Millisecond
 
 // maxFlushRounds bounds how many rounds of newly dirtied connections one
 // callback exit flushes before it yields the loop back to gnet (and
 // reschedules itself), so that a callback storm cannot starve I/O.
 const maxFlushRounds = 32
 
-// Loop is the framework's state for one gnet event loop: the connections
-// with work handed to the loop, the loop's timer wheel, the connections whose
-// send buffer is watched, and the loop's counters.
+// Loop is one event loop: the goroutine that owns a set of connections and
+// runs all their callbacks, one at a time. Conn.Loop returns a connection's
+// loop.
 //
-// Every method that is not documented as safe for concurrent use runs on the
-// loop's goroutine.
+// An application rarely needs it. Packages that act on many connections at
+// once use it: Run queues one task on the loop (a broadcast writes to all of
+// a loop's subscribers with one task instead of one per connection), Every
+// runs a timer of the loop itself (one sweep of deadlines or heartbeats for
+// all of its connections, instead of a timer each), and Local keeps state
+// per loop that needs no lock because only the loop touches it.
+//
+// Run is safe for concurrent use; Every and Local must be called on the
+// loop (from a callback of one of its connections, or from a Run task).
 type Loop struct {
-	index int
-	el    gnet.EventLoop
+	index  int
+	el     gnet.EventLoop
+	logger *slog.Logger
 
 	// mu guards dirty, tasks, inCallback, wakePending and tickPending.
 	mu          sync.Mutex
@@ -56,12 +65,12 @@ type Loop struct {
 	loopTimers int         // loop-only: timers of Every, not of connections
 	locals     map[any]any // loop-only: Local's values
 
-	stats LoopStats
+	stats loopStats
 }
 
-// LoopStats are one event loop's counters. All fields are safe to read from
+// loopStats are one event loop's counters. All fields are safe to read from
 // any goroutine.
-type LoopStats struct {
+type loopStats struct {
 	Connections  atomic.Int64  // open connections
 	Accepted     atomic.Uint64 // connections opened since start
 	Refused      atomic.Uint64 // connections refused by the connection cap
@@ -73,11 +82,27 @@ type LoopStats struct {
 	Panics       atomic.Uint64 // recovered panics in callbacks
 }
 
+// read returns the counters' current values.
+func (s *loopStats) read(index int) engine.LoopStats {
+	return engine.LoopStats{
+		Index:        index,
+		Connections:  s.Connections.Load(),
+		Accepted:     s.Accepted.Load(),
+		Refused:      s.Refused.Load(),
+		BytesRead:    s.BytesRead.Load(),
+		BytesWritten: s.BytesWritten.Load(),
+		Messages:     s.Messages.Load(),
+		SendFailures: s.SendFailures.Load(),
+		Timers:       s.Timers.Load(),
+		Panics:       s.Panics.Load(),
+	}
+}
+
 // bind attaches the loop to its gnet event loop, the first time that loop
 // opens a connection.
 func (l *Loop) bind(el gnet.EventLoop) {
 	l.el = el
-	l.wheel = timer.NewWheel(TickInterval, nil)
+	l.wheel = timer.NewWheel(tickInterval, nil)
 	l.watch = make(map[*Conn]struct{})
 }
 
@@ -103,15 +128,12 @@ func (l *Loop) remove(c *Conn) {
 	c.prev, c.next = nil, nil
 }
 
-// Index is the loop's number, from 0.
+// Index is the loop's number, from 0 (as in the status table).
 func (l *Loop) Index() int { return l.index }
 
-// Stats returns the loop's counters.
-func (l *Loop) Stats() *LoopStats { return &l.stats }
-
-// enter marks the start of work on the loop's goroutine: until the matching
-// exit, work handed to the loop is picked up by exit instead of waking the
-// loop.
+// enter marks the start of work on the loop's goroutine (a gnet event, a
+// task): until the matching flushAndLeave, work handed to the loop is picked
+// up by flushAndLeave instead of waking the loop.
 func (l *Loop) enter() {
 	l.depth++
 	if l.depth > 1 {
@@ -122,10 +144,12 @@ func (l *Loop) enter() {
 	l.mu.Unlock()
 }
 
-// exit flushes every connection that received work while the loop was busy,
-// then clears the in-callback mark. The check and the clearing happen under
-// the same lock that schedule takes, so no work is ever left without a wake-up.
-func (l *Loop) exit() {
+// flushAndLeave is the flush point: it writes out every connection that
+// received work while the loop was busy (and runs the queued tasks, one per
+// round, flushing after each), then clears the in-callback mark. The check
+// and the clearing happen under the same lock that schedule takes, so no
+// work is ever left without a wake-up.
+func (l *Loop) flushAndLeave() {
 	if l.depth > 1 {
 		l.depth--
 		return
@@ -172,7 +196,7 @@ func (l *Loop) exit() {
 		}
 		spare = batch[:0]
 		if task != nil {
-			runTask(task)
+			l.runGuarded(task)
 		}
 	}
 	l.depth--
@@ -198,10 +222,12 @@ func (l *Loop) Run(fn func()) {
 	}
 }
 
-func runTask(fn func()) {
+// runGuarded runs a task or a loop timer's callback: a panic is recovered
+// and logged, and the loop goes on.
+func (l *Loop) runGuarded(fn func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			slog.Error("workerman: panic in a loop task", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			logger(l.logger).Error("workerman: panic in a loop task", "loop", l.index, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 		}
 	}()
 	fn()
@@ -222,7 +248,7 @@ func (l *Loop) schedule(c *Conn) {
 }
 
 func (l *Loop) wake() {
-	if err := l.el.Execute(context.Background(), gnet.RunnableFunc(l.runTask)); err != nil {
+	if err := l.el.Execute(context.Background(), gnet.RunnableFunc(l.wakeTask)); err != nil {
 		// The engine is shutting down: connections are being closed by gnet
 		// and their queued work can no longer be written.
 		l.mu.Lock()
@@ -231,12 +257,14 @@ func (l *Loop) wake() {
 	}
 }
 
-func (l *Loop) runTask(context.Context) error {
+// wakeTask is what wake queues on gnet's loop: it only enters and leaves,
+// and flushAndLeave does the work.
+func (l *Loop) wakeTask(context.Context) error {
 	l.enter()
 	l.mu.Lock()
 	l.wakePending = false
 	l.mu.Unlock()
-	l.exit()
+	l.flushAndLeave()
 	return nil
 }
 
@@ -253,7 +281,7 @@ func (l *Loop) publishTick() {
 	l.stats.Timers.Store(int64(l.wheel.Len() - l.loopTimers))
 }
 
-// requestTick is called by the engine's ticker goroutine every TickInterval.
+// requestTick is called by the engine's ticker goroutine every tickInterval.
 // It queues one tick task on the loop if the loop has watched connections or
 // a timer due by now, and no tick is already queued, so ticks never pile up
 // behind a busy loop and an idle loop is left alone.
@@ -285,7 +313,7 @@ func (l *Loop) runTick(context.Context) error {
 	for c := range l.watch {
 		c.checkWatched(now.UnixNano())
 	}
-	l.exit()
+	l.flushAndLeave()
 	return nil
 }
 
@@ -310,7 +338,7 @@ func (l *Loop) unwatchConn(c *Conn) {
 // and stop on the loop (from a callback or a Run task). A panic in fn is
 // recovered and logged.
 func (l *Loop) Every(d time.Duration, fn func()) (stop func()) {
-	id := l.wheel.Add(d, func() { runTask(fn) }, true)
+	id := l.wheel.Add(d, func() { l.runGuarded(fn) })
 	l.loopTimers++
 	return func() {
 		if l.wheel.Del(id) {

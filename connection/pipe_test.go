@@ -221,10 +221,10 @@ func TestPipeProxy(t *testing.T) {
 
 	// The client has closed: the proxy closes the backend connection.
 	eventually(t, "the backend's connection closed", func() bool {
-		return backendClosed.Load() == 1 && backend.Connections() == 0
+		return backendClosed.Load() == 1 && backend.Stats().Connections == 0
 	})
 	eventually(t, "the proxy's connections closed", func() bool {
-		return p.w.Connections() == 0 && p.acClose.Load() == 1
+		return p.w.Stats().Connections == 0 && p.acClose.Load() == 1
 	})
 }
 

@@ -73,7 +73,11 @@ func (c *Conn) applyTimerOp(op timerOp) {
 	x := c.extra()
 	t.index = len(x.timers)
 	x.timers = append(x.timers, t)
-	t.id = c.loop.wheel.Add(t.interval, t.run, t.persistent)
+	if t.persistent {
+		t.id = c.loop.wheel.Add(t.interval, t.run)
+	} else {
+		t.id = c.loop.wheel.After(t.interval, t.run)
+	}
 }
 
 // run is the wheel's callback.
@@ -85,7 +89,7 @@ func (t *Timer) run() {
 	if !t.persistent {
 		c.forgetTimer(t)
 	}
-	c.guard("timer", t.fn)
+	c.Guard("timer", t.fn)
 }
 
 // dropTimer removes t from the wheel and from the connection.

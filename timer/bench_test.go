@@ -11,12 +11,12 @@ func BenchmarkAddDel(b *testing.B) {
 	w, _ := newTestWheel(10 * time.Millisecond)
 	fn := func() {}
 	for i := range 10000 {
-		w.Add(time.Duration(i)*time.Millisecond, fn, i%2 == 0)
+		addTimer(w, time.Duration(i)*time.Millisecond, fn, i%2 == 0)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		w.Del(w.Add(time.Duration(i&1023)*time.Millisecond+time.Second, fn, false))
+		w.Del(w.After(time.Duration(i&1023)*time.Millisecond+time.Second, fn))
 	}
 }
 
@@ -28,7 +28,7 @@ func BenchmarkAdvance(b *testing.B) {
 	fn := func() {}
 	for i := range 100000 {
 		c.set(time.Duration(i%100) * time.Millisecond)
-		w.Add(100*time.Millisecond, fn, true)
+		w.Add(100*time.Millisecond, fn)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -49,7 +49,7 @@ func BenchmarkAdvanceOneShot(b *testing.B) {
 	now := time.Duration(0)
 	for done := 0; done < b.N; {
 		for range 10000 {
-			w.Add(time.Millisecond, fn, false)
+			w.After(time.Millisecond, fn)
 		}
 		now += time.Millisecond
 		done += advanceTo(w, c, now)
@@ -62,7 +62,7 @@ func BenchmarkAdvanceIdle(b *testing.B) {
 	w, c := newTestWheel(time.Millisecond)
 	fn := func() {}
 	for i := range 100000 {
-		w.Add(10000*time.Hour+time.Duration(i)*time.Millisecond, fn, false)
+		w.After(10000*time.Hour+time.Duration(i)*time.Millisecond, fn)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

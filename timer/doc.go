@@ -6,7 +6,7 @@
 // Wheel is a hierarchical timing wheel meant to be owned by one event loop.
 // It is not safe for concurrent use and starts no goroutine: the loop adds
 // and deletes timers and calls Advance, which runs the due callbacks on the
-// loop's own goroutine. Add and Del are O(1) and allocation-free in the
+// loop's own goroutine. Add, After and Del are O(1) and allocation-free in the
 // steady state, and a pending timer costs about 40-50 bytes, so a loop can
 // afford one or more timers per connection (idle timeouts, heartbeats)
 // with hundreds of thousands of connections.
@@ -31,11 +31,12 @@
 //
 // # Package-level timers
 //
-// Add, Del, DelAll and Len are Workerman's Timer::add, Timer::del and
-// Timer::delAll. They are safe for concurrent use from any goroutine and
-// share one process-wide wheel, driven by a single goroutine that is
-// started by the first Add, sleeps until the next due time, and is parked
-// (no periodic wake-up) while no timer is pending. Package-level callbacks
+// Add (repeating), After (once), Del, DelAll and Len are Workerman's
+// Timer::add, Timer::del and Timer::delAll. They are safe for concurrent
+// use from any goroutine and share one process-wide wheel, driven by a
+// single goroutine that is started by the first Add or After, sleeps until
+// the next due time, and is parked (no periodic wake-up) while no timer is
+// pending. Package-level callbacks
 // therefore run on that timer goroutine, not on any event loop: they must
 // not block, must synchronise access to whatever they share with event
 // loops, and must not touch a connection's loop-owned state directly. A

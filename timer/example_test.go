@@ -11,20 +11,20 @@ import (
 // runs on the package's timer goroutine.
 func ExampleAdd() {
 	done := make(chan struct{})
-	timer.Add(10*time.Millisecond, func() {
+	timer.After(10*time.Millisecond, func() {
 		fmt.Println("fired")
 		close(done)
-	}, false)
+	})
 	<-done
 
-	// A persistent timer repeats until deleted.
+	// Add repeats until deleted.
 	ticks := make(chan struct{}, 3)
 	id := timer.Add(5*time.Millisecond, func() {
 		select {
 		case ticks <- struct{}{}:
 		default:
 		}
-	}, true)
+	})
 	for range 3 {
 		<-ticks
 	}
@@ -41,7 +41,7 @@ func ExampleWheel() {
 	now := start
 	w := timer.NewWheel(10*time.Millisecond, func() time.Time { return now })
 
-	w.Add(30*time.Millisecond, func() { fmt.Println("one-shot at", now.Sub(start)) }, false)
+	w.After(30*time.Millisecond, func() { fmt.Println("one-shot at", now.Sub(start)) })
 	var hb timer.ID
 	runs := 0
 	hb = w.Add(20*time.Millisecond, func() {
@@ -50,7 +50,7 @@ func ExampleWheel() {
 		if runs == 3 {
 			w.Del(hb) // stop it from its own callback
 		}
-	}, true)
+	})
 
 	for w.Len() > 0 {
 		at, _ := w.Next() // when Advance next has work

@@ -20,26 +20,33 @@ var std struct {
 	deadline time.Time
 }
 
-// Add schedules fn to run on the package's timer goroutine after interval,
-// and, if persistent, every interval after that until Del or DelAll. It is
-// Workerman's Timer::add. It returns the timer's ID; IDs are only
-// meaningful to this package's Del, not to any Wheel. fn must not be nil.
+// Add runs fn every interval, on the package's timer goroutine, until Del
+// or DelAll: Workerman's Timer::add($interval, $fn). It returns the timer's
+// ID; IDs are only meaningful to this package's Del, not to any Wheel. fn
+// must not be nil.
 //
 // The semantics are those of Wheel.Add on a 1ms-tick wheel: an interval
-// <= 0 means one tick, persistent timers keep their phase and skip runs
+// <= 0 means every tick, and the timer keeps its phase and skips runs
 // missed while the goroutine was held up. fn must not block: all
 // package-level timers share one goroutine. A panic in fn is recovered and
-// logged with log/slog. fn may call Add, Del, DelAll and Len. Since fn
-// runs on another goroutine, a callback that deletes itself must read its
-// own ID through some synchronisation (an atomic, a mutex, a channel), not
-// from a plain variable assigned after Add returns.
+// logged with log/slog. fn may call Add, After, Del, DelAll and Len. Since
+// fn runs on another goroutine, a callback that deletes itself must read
+// its own ID through some synchronisation (an atomic, a mutex, a channel),
+// not from a plain variable assigned after Add returns.
 //
-// The timer goroutine is started by the first Add. It sleeps until the
-// next due time and is parked, with no periodic wake-up, while no timer is
-// pending.
-func Add(interval time.Duration, fn func(), persistent bool) ID {
+// The timer goroutine is started by the first Add or After. It sleeps until
+// the next due time and is parked, with no periodic wake-up, while no timer
+// is pending.
+func Add(interval time.Duration, fn func()) ID { return add(interval, fn, true) }
+
+// After runs fn once, delay from now, on the package's timer goroutine,
+// unless Del or DelAll cancels it first: Workerman's
+// Timer::add($delay, $fn, [], false). The rest is as for Add.
+func After(delay time.Duration, fn func()) ID { return add(delay, fn, false) }
+
+func add(interval time.Duration, fn func(), persistent bool) ID {
 	if fn == nil {
-		panic("timer: Add with nil func")
+		panic("timer: Add or After with nil func")
 	}
 	std.mu.Lock()
 	defer std.mu.Unlock()
@@ -48,7 +55,13 @@ func Add(interval time.Duration, fn func(), persistent bool) ID {
 		std.wake = make(chan struct{}, 1)
 		go drive()
 	}
-	id := std.w.Add(interval, func() { call(fn) }, persistent)
+	wrapped := func() { call(fn) }
+	var id ID
+	if persistent {
+		id = std.w.Add(interval, wrapped)
+	} else {
+		id = std.w.After(interval, wrapped)
+	}
 	if at, _ := std.w.Next(); !std.armed || at.Before(std.deadline) {
 		std.armed, std.deadline = true, at
 		select {
@@ -59,7 +72,7 @@ func Add(interval time.Duration, fn func(), persistent bool) ID {
 	return id
 }
 
-// Del cancels a timer created by Add and reports whether it was pending
+// Del cancels a timer created by Add or After and reports whether it was pending
 // (Workerman's Timer::del). Once Del returns true the timer's callback will
 // not start again; a run already in progress on the timer goroutine is not
 // interrupted.
@@ -69,7 +82,8 @@ func Del(id ID) bool {
 	return std.w != nil && std.w.Del(id)
 }
 
-// DelAll cancels every timer created by Add (Workerman's Timer::delAll).
+// DelAll cancels every timer created by Add or After (Workerman's
+// Timer::delAll).
 // It does not affect Wheels used directly, such as connection timers.
 func DelAll() {
 	std.mu.Lock()
@@ -79,7 +93,7 @@ func DelAll() {
 	}
 }
 
-// Len returns the number of pending timers created by Add.
+// Len returns the number of pending timers created by Add and After.
 func Len() int {
 	std.mu.Lock()
 	defer std.mu.Unlock()

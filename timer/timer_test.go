@@ -37,7 +37,7 @@ func reset(t *testing.T) {
 func TestAddFires(t *testing.T) {
 	reset(t)
 	done := make(chan struct{})
-	Add(time.Millisecond, func() { close(done) }, false)
+	After(time.Millisecond, func() { close(done) })
 	select {
 	case <-done:
 	case <-time.After(deadline):
@@ -49,7 +49,7 @@ func TestAddFires(t *testing.T) {
 func TestPersistentFiresRepeatedly(t *testing.T) {
 	reset(t)
 	var n atomic.Int64
-	id := Add(2*time.Millisecond, func() { n.Add(1) }, true)
+	id := Add(2*time.Millisecond, func() { n.Add(1) })
 	waitFor(t, "5 runs", func() bool { return n.Load() >= 5 })
 	if Len() != 1 {
 		t.Fatalf("Len() = %d, want 1", Len())
@@ -62,7 +62,7 @@ func TestPersistentFiresRepeatedly(t *testing.T) {
 func TestDelStops(t *testing.T) {
 	reset(t)
 	var started atomic.Int64
-	id := Add(time.Millisecond, func() { started.Add(1) }, true)
+	id := Add(time.Millisecond, func() { started.Add(1) })
 	waitFor(t, "2 runs", func() bool { return started.Load() >= 2 })
 	if !Del(id) {
 		t.Fatal("Del returned false")
@@ -79,7 +79,7 @@ func TestDelStops(t *testing.T) {
 
 	// A one-shot deleted while pending never runs.
 	var ran atomic.Bool
-	id = Add(50*time.Millisecond, func() { ran.Store(true) }, false)
+	id = After(50*time.Millisecond, func() { ran.Store(true) })
 	if Del(id) {
 		time.Sleep(100 * time.Millisecond)
 		if ran.Load() {
@@ -95,7 +95,11 @@ func TestDelAllStopsAll(t *testing.T) {
 	reset(t)
 	var started atomic.Int64
 	for i := range 20 {
-		Add(time.Duration(i%3+1)*time.Millisecond, func() { started.Add(1) }, i%2 == 0)
+		if i%2 == 0 {
+			Add(time.Duration(i%3+1)*time.Millisecond, func() { started.Add(1) })
+		} else {
+			After(time.Duration(i%3+1)*time.Millisecond, func() { started.Add(1) })
+		}
 	}
 	waitFor(t, "some runs", func() bool { return started.Load() >= 5 })
 	DelAll()
@@ -138,8 +142,8 @@ func TestPanicIsSurvivedAndLogged(t *testing.T) {
 	pid := Add(time.Millisecond, func() {
 		pRuns.Add(1)
 		panic("persistent kaboom")
-	}, true)
-	Add(time.Millisecond, func() { panic("kaboom") }, false)
+	})
+	After(time.Millisecond, func() { panic("kaboom") })
 	waitFor(t, "the panics to be logged", func() bool {
 		s := logs.String()
 		return strings.Contains(s, "panic=kaboom") && strings.Contains(s, `panic="persistent kaboom"`)
@@ -148,7 +152,7 @@ func TestPanicIsSurvivedAndLogged(t *testing.T) {
 	// and new timers still fire.
 	waitFor(t, "persistent runs", func() bool { return pRuns.Load() >= 3 })
 	done := make(chan struct{})
-	Add(time.Millisecond, func() { close(done) }, false)
+	After(time.Millisecond, func() { close(done) })
 	select {
 	case <-done:
 	case <-time.After(deadline):
@@ -177,8 +181,8 @@ func TestCallbacksUseAPIWithoutDeadlock(t *testing.T) {
 			t.Error("Del(self) from callback returned false")
 		}
 		_ = Len()
-		Add(0, func() { close(done) }, false)
-	}, true)))
+		After(0, func() { close(done) })
+	})))
 	select {
 	case <-done:
 	case <-time.After(deadline):
@@ -198,7 +202,7 @@ func TestConcurrentUse(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 200 {
-				id := Add(time.Duration(i%5)*time.Millisecond, func() { fired.Add(1) }, false)
+				id := After(time.Duration(i%5)*time.Millisecond, func() { fired.Add(1) })
 				if (i+g)%3 == 0 {
 					Del(id)
 				}
@@ -220,9 +224,9 @@ func TestIdleThenAddAgain(t *testing.T) {
 	// The goroutine parks when the set is empty and wakes on the next Add,
 	// including an Add due earlier than the one it is sleeping for.
 	var late atomic.Bool
-	Add(time.Hour, func() { late.Store(true) }, false)
+	After(time.Hour, func() { late.Store(true) })
 	done := make(chan struct{})
-	Add(time.Millisecond, func() { close(done) }, false)
+	After(time.Millisecond, func() { close(done) })
 	select {
 	case <-done:
 	case <-time.After(deadline):
@@ -231,7 +235,7 @@ func TestIdleThenAddAgain(t *testing.T) {
 	DelAll()
 	time.Sleep(5 * time.Millisecond) // let it park
 	done2 := make(chan struct{})
-	Add(time.Millisecond, func() { close(done2) }, false)
+	After(time.Millisecond, func() { close(done2) })
 	select {
 	case <-done2:
 	case <-time.After(deadline):

@@ -63,7 +63,7 @@ type node struct {
 // before the now given to Advance. Because due times are rounded up to a
 // whole tick, a timer may run up to one tick late (plus however late the
 // owner calls Advance). Timers due on the same tick run in the order they
-// were added (or, for persistent timers, last re-armed).
+// were added (or, for repeating timers, last re-armed).
 //
 // The owner calls Advance after each wake-up of its loop, and uses Next (or
 // Len) to decide how long it may sleep: see the package documentation.
@@ -107,31 +107,41 @@ func NewWheel(tick time.Duration, clock func() time.Time) *Wheel {
 // Tick returns the wheel's tick: the granularity of due times.
 func (w *Wheel) Tick() time.Duration { return time.Duration(w.tick) }
 
-// Len returns the number of pending timers. A persistent timer counts as
+// Len returns the number of pending timers. A repeating timer counts as
 // pending until it is deleted, including while its callback runs.
 func (w *Wheel) Len() int { return w.count }
 
-// Add schedules fn to run at clock()+interval, and, if persistent, every
-// interval after that, until it is deleted with Del. It returns the timer's
-// ID. fn must not be nil.
+// Add schedules fn to run every interval, from clock()+interval on, until
+// it is deleted with Del. It returns the timer's ID. fn must not be nil.
 //
-// An interval <= 0 means "on the next tick": the timer is due at the first
-// tick boundary after clock(), so it runs on the first Advance whose now is
-// in a later tick (at most one tick later), and, if persistent, once per
-// tick after that. Intervals longer than about 146 years are clamped.
+// An interval <= 0 means "every tick": the timer is due at the first tick
+// boundary after clock(), so it runs on the first Advance whose now is in
+// a later tick (at most one tick later), and once per tick after that.
+// Intervals longer than about 146 years are clamped.
 //
 // A timer added by a callback never runs in the Advance that is running the
 // callback. More generally, a timer is never due before the tick after the
 // now last given to Advance, even if clock() lags behind that now.
 //
-// A persistent timer keeps its phase: each run is scheduled at the previous
+// The timer keeps its phase: each run is scheduled at the previous
 // scheduled time plus interval, not at the time the previous run happened.
 // If the owner stalls for several intervals, the timer runs once and then
 // resumes at the first scheduled time after now; missed runs are dropped,
 // not replayed in a burst.
-func (w *Wheel) Add(interval time.Duration, fn func(), persistent bool) ID {
+func (w *Wheel) Add(interval time.Duration, fn func()) ID {
+	return w.add(interval, fn, true)
+}
+
+// After schedules fn to run once, at clock()+delay, unless it is deleted
+// with Del first. It returns the timer's ID. fn must not be nil. A delay <= 0
+// means "on the next tick"; the other rules are Add's.
+func (w *Wheel) After(delay time.Duration, fn func()) ID {
+	return w.add(delay, fn, false)
+}
+
+func (w *Wheel) add(interval time.Duration, fn func(), persistent bool) ID {
 	if fn == nil {
-		panic("timer: Add with nil func")
+		panic("timer: Add or After with nil func")
 	}
 	base := max(w.since(w.clock()), 0)
 	iv := min(int64(interval), maxWhen)
@@ -154,8 +164,9 @@ func (w *Wheel) Add(interval time.Duration, fn func(), persistent bool) ID {
 
 // Del cancels the timer with the given ID and reports whether it was
 // pending. It returns false for an ID that is zero, unknown, already
-// deleted, or a one-shot timer that has already run (or is running). A
-// persistent timer deleted from inside its own callback is not re-armed.
+// deleted, or a one-shot timer (After) that has already run (or is
+// running). A repeating timer deleted from inside its own callback is not
+// re-armed.
 func (w *Wheel) Del(id ID) bool {
 	i, ok := w.lookup(id)
 	if !ok {
@@ -220,7 +231,7 @@ func (w *Wheel) Next() (at time.Time, ok bool) {
 // callback never runs in the same Advance, however short its interval.
 //
 // Advance does not recover panics. Before each callback runs the wheel is
-// already consistent (a one-shot timer is released, a persistent one is
+// already consistent (a one-shot timer is released, a repeating one is
 // re-armed), so if a callback panics the caller may recover and keep using
 // the wheel: the next Advance runs the remaining due timers.
 func (w *Wheel) Advance(now time.Time) int {

@@ -46,7 +46,7 @@ func TestOrdering(t *testing.T) {
 	w, c := newTestWheel(time.Millisecond)
 	var got []string
 	add := func(name string, d time.Duration) {
-		w.Add(d, func() { got = append(got, name) }, false)
+		w.After(d, func() { got = append(got, name) })
 	}
 	add("50", 50*time.Millisecond)
 	add("10a", 10*time.Millisecond)
@@ -71,8 +71,8 @@ func TestOrdering(t *testing.T) {
 func TestOneShotVsPersistent(t *testing.T) {
 	w, c := newTestWheel(time.Millisecond)
 	var once, rep int
-	w.Add(10*time.Millisecond, func() { once++ }, false)
-	pid := w.Add(10*time.Millisecond, func() { rep++ }, true)
+	w.After(10*time.Millisecond, func() { once++ })
+	pid := w.Add(10*time.Millisecond, func() { rep++ })
 	for ms := 1; ms <= 100; ms++ {
 		advanceTo(w, c, time.Duration(ms)*time.Millisecond)
 	}
@@ -94,7 +94,7 @@ func TestOneShotVsPersistent(t *testing.T) {
 func TestNeverEarlyAtMostOneTickLate(t *testing.T) {
 	w, c := newTestWheel(10 * time.Millisecond)
 	ran := 0
-	w.Add(15*time.Millisecond, func() { ran++ }, false)
+	w.After(15*time.Millisecond, func() { ran++ })
 	// Due at 15ms, i.e. on the 20ms tick: not before.
 	for _, d := range []time.Duration{5, 10, 14, 15, 19} {
 		advanceTo(w, c, d*time.Millisecond)
@@ -110,7 +110,7 @@ func TestNeverEarlyAtMostOneTickLate(t *testing.T) {
 	// Sub-tick precision: due at 10ms+1ns must not run at 10ms.
 	w2, c2 := newTestWheel(10 * time.Millisecond)
 	ran = 0
-	w2.Add(10*time.Millisecond+1, func() { ran++ }, false)
+	w2.After(10*time.Millisecond+1, func() { ran++ })
 	advanceTo(w2, c2, 10*time.Millisecond)
 	if ran != 0 {
 		t.Fatal("ran 1ns early")
@@ -124,7 +124,7 @@ func TestNeverEarlyAtMostOneTickLate(t *testing.T) {
 func TestDelBeforeFire(t *testing.T) {
 	w, c := newTestWheel(time.Millisecond)
 	ran := false
-	id := w.Add(5*time.Millisecond, func() { ran = true }, false)
+	id := w.After(5*time.Millisecond, func() { ran = true })
 	if w.Len() != 1 {
 		t.Fatalf("Len() = %d", w.Len())
 	}
@@ -157,30 +157,30 @@ func TestDelInsideCallback(t *testing.T) {
 		if runs == 3 && !w.Del(self) {
 			t.Error("Del(self) from persistent callback returned false")
 		}
-	}, true)
+	})
 
 	// A one-shot deleting itself: it has already fired, so Del is false.
 	var one ID
-	one = w.Add(2*time.Millisecond, func() {
+	one = w.After(2*time.Millisecond, func() {
 		if w.Del(one) {
 			t.Error("Del(self) from one-shot callback returned true")
 		}
-	}, false)
+	})
 
 	// A deletes B and C, all three due on the same tick; D is due on a
 	// later tick of the same Advance and is deleted too.
 	var bID, cID, dID ID
 	var order []string
-	w.Add(5*time.Millisecond, func() {
+	w.After(5*time.Millisecond, func() {
 		order = append(order, "A")
 		if !w.Del(bID) || !w.Del(cID) || !w.Del(dID) {
 			t.Error("Del of other due timers returned false")
 		}
-	}, false)
-	bID = w.Add(5*time.Millisecond, func() { order = append(order, "B") }, false)
-	cID = w.Add(5*time.Millisecond, func() { order = append(order, "C") }, true)
-	dID = w.Add(7*time.Millisecond, func() { order = append(order, "D") }, false)
-	w.Add(8*time.Millisecond, func() { order = append(order, "E") }, false)
+	})
+	bID = w.After(5*time.Millisecond, func() { order = append(order, "B") })
+	cID = w.Add(5*time.Millisecond, func() { order = append(order, "C") })
+	dID = w.After(7*time.Millisecond, func() { order = append(order, "D") })
+	w.After(8*time.Millisecond, func() { order = append(order, "E") })
 
 	for ms := 1; ms <= 50; ms++ {
 		advanceTo(w, c, time.Duration(ms)*time.Millisecond)
@@ -200,12 +200,12 @@ func TestDelInsideCallback(t *testing.T) {
 func TestAddInsideCallback(t *testing.T) {
 	w, c := newTestWheel(time.Millisecond)
 	inner := 0
-	w.Add(time.Millisecond, func() {
+	w.After(time.Millisecond, func() {
 		// Enough Adds to grow the slab while Advance is running.
 		for range 1000 {
-			w.Add(0, func() { inner++ }, false)
+			w.After(0, func() { inner++ })
 		}
-	}, false)
+	})
 	if n := advanceTo(w, c, time.Second); n != 1 {
 		t.Fatalf("first Advance ran %d, want 1: added timers must wait a tick", n)
 	}
@@ -225,9 +225,9 @@ func TestAddInsideCallback(t *testing.T) {
 	var next func()
 	next = func() {
 		chain++
-		w2.Add(10*time.Millisecond, next, false)
+		w2.After(10*time.Millisecond, next)
 	}
-	w2.Add(10*time.Millisecond, next, false)
+	w2.After(10*time.Millisecond, next)
 	for ms := 1; ms <= 1000; ms++ {
 		advanceTo(w2, c2, time.Duration(ms)*time.Millisecond)
 	}
@@ -242,9 +242,9 @@ func TestAddInsideCallback(t *testing.T) {
 	var again func()
 	again = func() {
 		loops++
-		w3.Add(time.Millisecond, again, false)
+		w3.After(time.Millisecond, again)
 	}
-	w3.Add(time.Millisecond, again, false)
+	w3.After(time.Millisecond, again)
 	w3.Advance(epoch.Add(time.Hour)) // the fake clock stays at epoch
 	if loops != 1 || w3.steps > 2*numLevels {
 		t.Fatalf("ran %d times, visited %d ticks in one Advance", loops, w3.steps)
@@ -253,12 +253,12 @@ func TestAddInsideCallback(t *testing.T) {
 
 func TestStaleIDAfterReuse(t *testing.T) {
 	w, c := newTestWheel(time.Millisecond)
-	a := w.Add(time.Second, func() {}, false)
+	a := w.After(time.Second, func() {})
 	if !w.Del(a) {
 		t.Fatal("Del(a)")
 	}
 	bRan := false
-	b := w.Add(time.Second, func() { bRan = true }, false)
+	b := w.After(time.Second, func() { bRan = true })
 	if uint32(a) != uint32(b) {
 		t.Fatalf("slot not reused: a=%#x b=%#x", a, b)
 	}
@@ -273,7 +273,7 @@ func TestStaleIDAfterReuse(t *testing.T) {
 	if !bRan {
 		t.Fatal("b did not run")
 	}
-	cc := w.Add(time.Second, func() {}, false)
+	cc := w.After(time.Second, func() {})
 	if uint32(cc) != uint32(b) || w.Del(b) || w.Del(a) {
 		t.Fatal("stale ID of a fired timer deleted the newer timer")
 	}
@@ -287,7 +287,7 @@ func TestNoDrift(t *testing.T) {
 	w, c := newTestWheel(time.Millisecond)
 	const iv = 7 * time.Millisecond
 	var at []time.Duration
-	w.Add(iv, func() { at = append(at, c.now().Sub(epoch)) }, true)
+	w.Add(iv, func() { at = append(at, c.now().Sub(epoch)) })
 	for ms := 1; ms <= 7000; ms++ {
 		advanceTo(w, c, time.Duration(ms)*time.Millisecond)
 	}
@@ -306,7 +306,7 @@ func TestNoDrift(t *testing.T) {
 	const iv2 = 15 * time.Millisecond
 	rng := rand.New(rand.NewSource(1))
 	var runs []time.Duration
-	id := w.Add(iv2, func() { runs = append(runs, c.now().Sub(epoch)) }, true)
+	id := w.Add(iv2, func() { runs = append(runs, c.now().Sub(epoch)) })
 	slot := int32(uint32(id)) - 1
 	now := time.Duration(0)
 	for now < 1000*iv2 {
@@ -330,7 +330,7 @@ func TestNoDrift(t *testing.T) {
 func TestStallSkipsMissedRuns(t *testing.T) {
 	w, c := newTestWheel(10 * time.Millisecond)
 	var at []time.Duration
-	id := w.Add(100*time.Millisecond, func() { at = append(at, c.now().Sub(epoch)) }, true)
+	id := w.Add(100*time.Millisecond, func() { at = append(at, c.now().Sub(epoch)) })
 	if n := advanceTo(w, c, 1050*time.Millisecond); n != 1 {
 		t.Fatalf("after a 10-interval stall ran %d times, want 1 (no burst)", n)
 	}
@@ -359,7 +359,7 @@ func TestStallSkipsMissedRuns(t *testing.T) {
 func TestLongIntervalsAndBigJumps(t *testing.T) {
 	w, c := newTestWheel(10 * time.Millisecond)
 	ran := 0
-	w.Add(48*time.Hour, func() { ran++ }, false)
+	w.After(48*time.Hour, func() { ran++ })
 	if n := advanceTo(w, c, 48*time.Hour-10*time.Millisecond); n != 0 || ran != 0 {
 		t.Fatal("48h timer ran early")
 	}
@@ -374,9 +374,9 @@ func TestLongIntervalsAndBigJumps(t *testing.T) {
 	w, c = newTestWheel(10 * time.Millisecond)
 	var fired []int
 	for i := 1; i <= 100; i++ {
-		w.Add(time.Duration(i)*time.Hour, func() { fired = append(fired, i) }, false)
+		w.After(time.Duration(i)*time.Hour, func() { fired = append(fired, i) })
 	}
-	dayID := w.Add(24*time.Hour, func() {}, true)
+	dayID := w.Add(24*time.Hour, func() {})
 	if n := advanceTo(w, c, 50*time.Hour+time.Minute); n != 50+1 {
 		t.Fatalf("ran %d, want 51 (50 one-shots, persistent once)", n)
 	}
@@ -404,7 +404,7 @@ func TestLongIntervalsAndBigJumps(t *testing.T) {
 
 	// Absurd intervals are clamped, not overflowed.
 	w, c = newTestWheel(time.Nanosecond)
-	w.Add(time.Duration(1<<63-1), func() { t.Error("ran") }, true)
+	w.Add(time.Duration(1<<63-1), func() { t.Error("ran") })
 	advanceTo(w, c, 100*365*24*time.Hour)
 	if w.Len() != 1 {
 		t.Fatal("lost the clamped timer")
@@ -416,9 +416,9 @@ func TestNonPositiveInterval(t *testing.T) {
 		w, c := newTestWheel(10 * time.Millisecond)
 		c.set(5 * time.Millisecond)
 		ran := 0
-		w.Add(iv, func() { ran++ }, false)
+		w.After(iv, func() { ran++ })
 		rep := 0
-		w.Add(iv, func() { rep++ }, true)
+		w.Add(iv, func() { rep++ })
 		if n := w.Advance(c.now()); n != 0 {
 			t.Fatalf("interval %v ran immediately", iv)
 		}
@@ -442,12 +442,12 @@ func TestNonPositiveInterval(t *testing.T) {
 func TestPanicLeavesWheelConsistent(t *testing.T) {
 	w, c := newTestWheel(time.Millisecond)
 	var order []string
-	w.Add(5*time.Millisecond, func() { order = append(order, "A") }, false)
-	w.Add(5*time.Millisecond, func() { order = append(order, "B"); panic("boom") }, false)
-	w.Add(5*time.Millisecond, func() { order = append(order, "C") }, false)
+	w.After(5*time.Millisecond, func() { order = append(order, "A") })
+	w.After(5*time.Millisecond, func() { order = append(order, "B"); panic("boom") })
+	w.After(5*time.Millisecond, func() { order = append(order, "C") })
 	pRuns := 0
-	pID := w.Add(5*time.Millisecond, func() { pRuns++; panic("persistent boom") }, true)
-	w.Add(7*time.Millisecond, func() { order = append(order, "D") }, false)
+	pID := w.Add(5*time.Millisecond, func() { pRuns++; panic("persistent boom") })
+	w.After(7*time.Millisecond, func() { order = append(order, "D") })
 
 	advancePanics := func(d time.Duration) (v any) {
 		defer func() { v = recover() }()
@@ -495,7 +495,7 @@ func TestLenAndDelAll(t *testing.T) {
 	w, c := newTestWheel(time.Millisecond)
 	ids := make([]ID, 0, 100)
 	for i := range 100 {
-		ids = append(ids, w.Add(time.Duration(i)*time.Second, func() { t.Error("ran after DelAll") }, i%2 == 0))
+		ids = append(ids, addTimer(w, time.Duration(i)*time.Second, func() { t.Error("ran after DelAll") }, i%2 == 0))
 	}
 	if w.Len() != 100 {
 		t.Fatalf("Len() = %d", w.Len())
@@ -517,16 +517,16 @@ func TestLenAndDelAll(t *testing.T) {
 	}
 	advanceTo(w, c, 200*time.Second)
 	ran := 0
-	w.Add(time.Second, func() { ran++ }, false)
+	w.After(time.Second, func() { ran++ })
 	advanceTo(w, c, 201*time.Second)
 	if ran != 1 {
 		t.Fatal("wheel unusable after DelAll")
 	}
 
 	// DelAll from inside a callback, with other timers due in the same tick.
-	w.Add(time.Second, func() { w.DelAll() }, true)
-	w.Add(time.Second, func() { t.Error("ran after DelAll in callback") }, false)
-	w.Add(2*time.Second, func() { t.Error("ran after DelAll in callback") }, true)
+	w.Add(time.Second, func() { w.DelAll() })
+	w.After(time.Second, func() { t.Error("ran after DelAll in callback") })
+	w.Add(2*time.Second, func() { t.Error("ran after DelAll in callback") })
 	advanceTo(w, c, 210*time.Second)
 	if w.Len() != 0 {
 		t.Fatalf("Len() = %d", w.Len())
@@ -536,7 +536,7 @@ func TestLenAndDelAll(t *testing.T) {
 func TestNext(t *testing.T) {
 	w, c := newTestWheel(10 * time.Millisecond)
 	c.set(3 * time.Millisecond)
-	w.Add(25*time.Millisecond, func() {}, false) // due 28ms -> tick 3 (30ms)
+	w.After(25*time.Millisecond, func() {}) // due 28ms -> tick 3 (30ms)
 	at, ok := w.Next()
 	if !ok || !at.Equal(epoch.Add(30*time.Millisecond)) {
 		t.Fatalf("Next() = %v, %v; want epoch+30ms", at, ok)
@@ -546,7 +546,7 @@ func TestNext(t *testing.T) {
 	// wake-ups, never late, and never before it is due.
 	w, c = newTestWheel(10 * time.Millisecond)
 	ran := 0
-	w.Add(48*time.Hour+3*time.Millisecond, func() { ran++ }, false)
+	w.After(48*time.Hour+3*time.Millisecond, func() { ran++ })
 	wakeups := 0
 	for ran == 0 {
 		at, ok := w.Next()
@@ -574,10 +574,10 @@ func TestAddDelDoesNotAllocate(t *testing.T) {
 	w, _ := newTestWheel(time.Millisecond)
 	fn := func() {}
 	for i := range 10000 {
-		w.Add(time.Duration(i)*time.Millisecond, fn, false)
+		w.After(time.Duration(i)*time.Millisecond, fn)
 	}
 	allocs := testing.AllocsPerRun(1000, func() {
-		w.Del(w.Add(5*time.Second, fn, false))
+		w.Del(w.After(5*time.Second, fn))
 	})
 	if allocs != 0 {
 		t.Fatalf("Add+Del allocates %v times", allocs)
@@ -592,7 +592,7 @@ func bytesPerTimer(n int) float64 {
 	runtime.ReadMemStats(&before)
 	w := NewWheel(10*time.Millisecond, nil)
 	for i := range n {
-		w.Add(time.Duration(i%100000)*time.Millisecond+time.Second, fn, i%4 == 0)
+		addTimer(w, time.Duration(i%100000)*time.Millisecond+time.Second, fn, i%4 == 0)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
@@ -648,7 +648,7 @@ func runModel(t *testing.T, seed int64) {
 			iv := randInterval()
 			persistent := rng.Intn(3) == 0
 			var id ID
-			id = w.Add(iv, func() {
+			id = addTimer(w, iv, func() {
 				if w.clock().Sub(epoch) < time.Duration(live[id].when) {
 					t.Fatalf("timer ran early")
 				}
@@ -736,4 +736,13 @@ func runModel(t *testing.T, seed int64) {
 			}
 		}
 	}
+}
+
+// addTimer adds a repeating timer (Add) or a one-shot one (After), for the
+// tests that mix both at random.
+func addTimer(w *Wheel, d time.Duration, fn func(), repeat bool) ID {
+	if repeat {
+		return w.Add(d, fn)
+	}
+	return w.After(d, fn)
 }

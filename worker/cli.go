@@ -19,19 +19,9 @@ import (
 	"time"
 )
 
-// PidFile is where a running instance records its process id, and where
-// stop and status find it. Empty: a file in the temporary directory named
-// after the program and its working directory. The -pidfile flag sets it.
-var PidFile string
-
-// LogFile receives the output of an instance started with "start -d".
-// Empty: the pid file's name with ".log". The -logfile flag sets it.
-var LogFile string
-
 const daemonEnv = "WORKERMAN_GO_DAEMON"
 
-// RunAll runs every Worker created with New under Workerman's command line,
-// read from os.Args:
+// CommandLine is Workerman's command line for the Workers of a process:
 //
 //	program [-listen host:port] [-pidfile file] [-logfile file] [command] [-d]
 //
@@ -41,23 +31,54 @@ const daemonEnv = "WORKERMAN_GO_DAEMON"
 // connections are not supported yet and exit non-zero. -listen replaces the
 // host and port of the first Worker's address.
 //
-// start blocks until SIGINT or SIGTERM, then stops every Worker gracefully
-// (stop accepting, OnWorkerStop, write what is queued, close) and returns.
-// A command that fails exits the process with a non-zero status.
+// start runs every Worker made with New, blocks until SIGINT or SIGTERM,
+// then stops every Worker gracefully (stop accepting, OnWorkerStop, write
+// what is queued, close) and returns. If a Worker's engine stops by itself,
+// the others are stopped too and start exits non-zero, so that a supervisor
+// restarts the process.
+//
+// RunAll runs the zero CommandLine with os.Args. Set the fields to choose
+// where the pid and log files go, or to run it with other arguments and
+// output (a test, a program with a command line of its own).
+type CommandLine struct {
+	// PidFile is where a running instance records its process id, and
+	// where stop and status find it. Empty: a file in the temporary
+	// directory named after the program and its working directory. The
+	// -pidfile flag overrides it.
+	PidFile string
+	// LogFile receives the output of an instance started with "start -d".
+	// Empty: the pid file's name with ".log". The -logfile flag overrides
+	// it.
+	LogFile string
+	// Stdout and Stderr receive the command's output (default os.Stdout
+	// and os.Stderr).
+	Stdout, Stderr io.Writer
+}
+
+// RunAll runs every Worker created with New under Workerman's command line
+// (see CommandLine), read from os.Args, and exits the process with a
+// non-zero status if the command fails.
 func RunAll() {
-	if code := Main(os.Args[1:], os.Stdout, os.Stderr); code != 0 {
+	if code := (CommandLine{}).Run(os.Args[1:]); code != 0 {
 		os.Exit(code)
 	}
 }
 
-// Main is RunAll with explicit arguments and output; it returns the exit
-// status instead of exiting.
-func Main(args []string, stdout, stderr io.Writer) int {
+// Run runs the command line given by args (the arguments after the program
+// name) and returns the exit status instead of exiting.
+func (cl CommandLine) Run(args []string) int {
+	stdout, stderr := cl.Stdout, cl.Stderr
+	if stdout == nil {
+		stdout = os.Stdout
+	}
+	if stderr == nil {
+		stderr = os.Stderr
+	}
 	fs := flag.NewFlagSet(programName(), flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "", "host:port to listen on, replacing the first worker's address")
-	pidFile := fs.String("pidfile", PidFile, "pid file of the running instance")
-	logFile := fs.String("logfile", LogFile, "log file of a detached instance (start -d)")
+	pidFile := fs.String("pidfile", cl.PidFile, "pid file of the running instance")
+	logFile := fs.String("logfile", cl.LogFile, "log file of a detached instance (start -d)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: %s [-listen host:port] [-pidfile file] [-logfile file] [start [-d] | stop | status | restart | reload | connections]\n", programName())
 		fs.PrintDefaults()
@@ -73,18 +94,18 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if len(rest) > 0 {
 		cmd, rest = rest[0], rest[1:]
 	}
-	cl := &commandLine{
+	inv := &invocation{
 		pidFile: *pidFile,
 		logFile: *logFile,
 		stdout:  stdout,
 		stderr:  stderr,
 		args:    args,
 	}
-	if cl.pidFile == "" {
-		cl.pidFile = defaultPidFile()
+	if inv.pidFile == "" {
+		inv.pidFile = defaultPidFile()
 	}
-	if cl.logFile == "" {
-		cl.logFile = strings.TrimSuffix(cl.pidFile, ".pid") + ".log"
+	if inv.logFile == "" {
+		inv.logFile = strings.TrimSuffix(inv.pidFile, ".pid") + ".log"
 	}
 	if *listen != "" {
 		ws := workers()
@@ -106,9 +127,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		if *detach && os.Getenv(daemonEnv) == "" {
-			return cl.startDetached()
+			return inv.startDetached()
 		}
-		return cl.start()
+		return inv.start()
 	case "stop":
 		sfs := flag.NewFlagSet("stop", flag.ContinueOnError)
 		sfs.SetOutput(stderr)
@@ -116,9 +137,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		if err := sfs.Parse(rest); err != nil {
 			return 2
 		}
-		return cl.stop()
+		return inv.stop()
 	case "status":
-		return cl.status()
+		return inv.status()
 	case "restart", "reload", "connections":
 		fmt.Fprintf(stderr, "%s: the %q command is not supported yet\n", programName(), cmd)
 		return 3
@@ -129,7 +150,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-type commandLine struct {
+// invocation is one run of the command line.
+type invocation struct {
 	pidFile, logFile string
 	stdout, stderr   io.Writer
 	args             []string
@@ -147,8 +169,8 @@ func defaultPidFile() string {
 }
 
 // runningPid returns the pid recorded in the pid file if that process lives.
-func (cl *commandLine) runningPid() (int, bool) {
-	b, err := os.ReadFile(cl.pidFile)
+func (inv *invocation) runningPid() (int, bool) {
+	b, err := os.ReadFile(inv.pidFile)
 	if err != nil {
 		return 0, false
 	}
@@ -165,14 +187,14 @@ func processAlive(pid int) bool {
 }
 
 // start runs the workers in the foreground until SIGINT or SIGTERM.
-func (cl *commandLine) start() int {
-	if pid, ok := cl.runningPid(); ok && pid != os.Getpid() {
-		fmt.Fprintf(cl.stderr, "%s: already running (pid %d, pid file %s)\n", programName(), pid, cl.pidFile)
+func (inv *invocation) start() int {
+	if pid, ok := inv.runningPid(); ok && pid != os.Getpid() {
+		fmt.Fprintf(inv.stderr, "%s: already running (pid %d, pid file %s)\n", programName(), pid, inv.pidFile)
 		return 1
 	}
 	ws := workers()
 	if len(ws) == 0 {
-		fmt.Fprintf(cl.stderr, "%s: no worker to run: create one with worker.New before RunAll\n", programName())
+		fmt.Fprintf(inv.stderr, "%s: no worker to run: create one with worker.New before RunAll\n", programName())
 		return 1
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -184,85 +206,107 @@ func (cl *commandLine) start() int {
 	started := make([]runner, 0, len(ws))
 	stopAll := func() int {
 		code := 0
-		sctx, scancel := context.WithTimeout(context.Background(), StopTimeout)
-		defer scancel()
 		for _, w := range started {
+			sctx, scancel := context.WithTimeout(context.Background(), w.stopTimeout())
 			if err := w.Stop(sctx); err != nil {
 				slog.Error("stop failed", "err", err)
 				code = 1
 			}
+			scancel()
 		}
 		return code
 	}
 	for _, w := range ws {
 		if err := w.Start(ctx); err != nil {
-			fmt.Fprintf(cl.stderr, "%s: %v\n", programName(), err)
+			fmt.Fprintf(inv.stderr, "%s: %v\n", programName(), err)
 			stopAll()
 			return 1
 		}
 		started = append(started, w)
 	}
-	if err := writeFileAtomic(cl.pidFile, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
-		fmt.Fprintf(cl.stderr, "%s: writing pid file: %v\n", programName(), err)
+	if err := writeFileAtomic(inv.pidFile, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
+		fmt.Fprintf(inv.stderr, "%s: writing pid file: %v\n", programName(), err)
 		stopAll()
 		return 1
 	}
-	defer os.Remove(cl.pidFile)
-	cl.printBanner(started)
+	defer os.Remove(inv.pidFile)
+	inv.printBanner(started)
 
-	for sig := range sigs {
-		if sig == syscall.SIGUSR2 {
-			if err := writeFileAtomic(cl.pidFile+".status", []byte(statusReport(started))); err != nil {
-				slog.Error("writing status", "err", err)
+	// A Worker whose engine stops by itself ends the process, non-zero.
+	ended := make(chan runner, len(started))
+	for _, w := range started {
+		go func() {
+			<-w.Done()
+			ended <- w
+		}()
+	}
+	failed := false
+wait:
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGUSR2 {
+				if err := writeFileAtomic(inv.pidFile+".status", []byte(statusReport(started))); err != nil {
+					slog.Error("writing status", "err", err)
+				}
+				continue
 			}
-			continue
+			slog.Info("stopping", "signal", sig.String())
+			break wait
+		case w := <-ended:
+			if err := w.Wait(); err != nil {
+				fmt.Fprintf(inv.stderr, "%s: %v\n", programName(), err)
+				failed = true
+				break wait
+			}
 		}
-		slog.Info("stopping", "signal", sig.String())
-		break
 	}
 	code := stopAll()
-	fmt.Fprintf(cl.stdout, "%s: stopped\n", programName())
+	if failed {
+		code = 1
+	}
+	fmt.Fprintf(inv.stdout, "%s: stopped\n", programName())
 	return code
 }
 
-func (cl *commandLine) printBanner(ws []runner) {
-	fmt.Fprintf(cl.stdout, "workerman-go %s  %s  pid %d\n", Version, runtimeVersion(), os.Getpid())
+func (inv *invocation) printBanner(ws []runner) {
+	fmt.Fprintf(inv.stdout, "workerman-go %s  %s  pid %d\n", Version, runtimeVersion(), os.Getpid())
 	for _, w := range ws {
 		in := w.info()
-		fmt.Fprintf(cl.stdout, "  worker %-16s %-28s listening on %s\n", in.name, in.listen, in.addr)
+		fmt.Fprintf(inv.stdout, "  worker %-16s %-28s listening on %s\n", in.name, in.socketName, in.addr)
 	}
 	if os.Getenv(daemonEnv) == "" {
-		fmt.Fprintf(cl.stdout, "Press Ctrl+C to stop. Status: %s status\n", programName())
+		fmt.Fprintf(inv.stdout, "Press Ctrl+C to stop. Status: %s status\n", programName())
 	}
 }
 
 // startDetached starts the program again, detached, and waits until it has
 // started (its pid file appears) or failed.
-func (cl *commandLine) startDetached() int {
-	if pid, ok := cl.runningPid(); ok {
-		fmt.Fprintf(cl.stderr, "%s: already running (pid %d)\n", programName(), pid)
+func (inv *invocation) startDetached() int {
+	if pid, ok := inv.runningPid(); ok {
+		fmt.Fprintf(inv.stderr, "%s: already running (pid %d)\n", programName(), pid)
 		return 1
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		fmt.Fprintf(cl.stderr, "%s: %v\n", programName(), err)
+		fmt.Fprintf(inv.stderr, "%s: %v\n", programName(), err)
 		return 1
 	}
-	logf, err := os.OpenFile(cl.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(inv.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		fmt.Fprintf(cl.stderr, "%s: opening log file: %v\n", programName(), err)
+		fmt.Fprintf(inv.stderr, "%s: opening log file: %v\n", programName(), err)
 		return 1
 	}
 	defer logf.Close()
-	_ = os.Remove(cl.pidFile)
-	args := []string{"-pidfile", cl.pidFile, "-logfile", cl.logFile}
-	args = append(args, cl.args...)
+	_ = os.Remove(inv.pidFile)
+	args := []string{"-pidfile", inv.pidFile, "-logfile", inv.logFile}
+	args = append(args, inv.args...)
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), daemonEnv+"=1")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(cl.stderr, "%s: starting detached: %v\n", programName(), err)
+		fmt.Fprintf(inv.stderr, "%s: starting detached: %v\n", programName(), err)
 		return 1
 	}
 	exited := make(chan error, 1)
@@ -273,14 +317,14 @@ func (cl *commandLine) startDetached() int {
 	for {
 		select {
 		case err := <-exited:
-			fmt.Fprintf(cl.stderr, "%s: start failed (%v); see %s\n", programName(), err, cl.logFile)
+			fmt.Fprintf(inv.stderr, "%s: start failed (%v); see %s\n", programName(), err, inv.logFile)
 			return 1
 		case <-deadline:
-			fmt.Fprintf(cl.stderr, "%s: start timed out; see %s\n", programName(), cl.logFile)
+			fmt.Fprintf(inv.stderr, "%s: start timed out; see %s\n", programName(), inv.logFile)
 			return 1
 		case <-tick.C:
-			if pid, ok := cl.runningPid(); ok && pid == cmd.Process.Pid {
-				fmt.Fprintf(cl.stdout, "%s: start success (pid %d, log %s)\n", programName(), pid, cl.logFile)
+			if pid, ok := inv.runningPid(); ok && pid == cmd.Process.Pid {
+				fmt.Fprintf(inv.stdout, "%s: start success (pid %d, log %s)\n", programName(), pid, inv.logFile)
 				_ = cmd.Process.Release()
 				return 0
 			}
@@ -289,52 +333,56 @@ func (cl *commandLine) startDetached() int {
 }
 
 // stop asks the running instance to stop and waits until it has.
-func (cl *commandLine) stop() int {
-	pid, ok := cl.runningPid()
+func (inv *invocation) stop() int {
+	pid, ok := inv.runningPid()
 	if !ok {
-		fmt.Fprintf(cl.stderr, "%s: not running (no live process in %s)\n", programName(), cl.pidFile)
+		fmt.Fprintf(inv.stderr, "%s: not running (no live process in %s)\n", programName(), inv.pidFile)
 		return 1
 	}
-	fmt.Fprintf(cl.stdout, "%s: stopping (pid %d) ...\n", programName(), pid)
+	fmt.Fprintf(inv.stdout, "%s: stopping (pid %d) ...\n", programName(), pid)
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
-		fmt.Fprintf(cl.stderr, "%s: stop failed: %v\n", programName(), err)
+		fmt.Fprintf(inv.stderr, "%s: stop failed: %v\n", programName(), err)
 		return 1
 	}
-	deadline := time.Now().Add(StopTimeout + 10*time.Second)
+	wait := DefaultStopTimeout
+	for _, w := range workers() { // the same program: the same Workers
+		wait = max(wait, w.stopTimeout())
+	}
+	deadline := time.Now().Add(wait + 10*time.Second)
 	for time.Now().Before(deadline) {
 		if !processAlive(pid) {
-			fmt.Fprintf(cl.stdout, "%s: stop success\n", programName())
+			fmt.Fprintf(inv.stdout, "%s: stop success\n", programName())
 			return 0
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	fmt.Fprintf(cl.stderr, "%s: stop failed: pid %d still running\n", programName(), pid)
+	fmt.Fprintf(inv.stderr, "%s: stop failed: pid %d still running\n", programName(), pid)
 	return 1
 }
 
 // status asks the running instance for its status table and prints it.
-func (cl *commandLine) status() int {
-	pid, ok := cl.runningPid()
+func (inv *invocation) status() int {
+	pid, ok := inv.runningPid()
 	if !ok {
-		fmt.Fprintf(cl.stderr, "%s: not running (no live process in %s)\n", programName(), cl.pidFile)
+		fmt.Fprintf(inv.stderr, "%s: not running (no live process in %s)\n", programName(), inv.pidFile)
 		return 1
 	}
-	statusFile := cl.pidFile + ".status"
+	statusFile := inv.pidFile + ".status"
 	_ = os.Remove(statusFile)
 	if err := syscall.Kill(pid, syscall.SIGUSR2); err != nil {
-		fmt.Fprintf(cl.stderr, "%s: status failed: %v\n", programName(), err)
+		fmt.Fprintf(inv.stderr, "%s: status failed: %v\n", programName(), err)
 		return 1
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		if b, err := os.ReadFile(statusFile); err == nil {
 			_ = os.Remove(statusFile)
-			_, _ = cl.stdout.Write(b)
+			_, _ = inv.stdout.Write(b)
 			return 0
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	fmt.Fprintf(cl.stderr, "%s: status failed: no answer from pid %d\n", programName(), pid)
+	fmt.Fprintf(inv.stderr, "%s: status failed: no answer from pid %d\n", programName(), pid)
 	return 1
 }
 

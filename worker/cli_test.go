@@ -79,7 +79,7 @@ func serverMain(mode string) int {
 		fmt.Fprintln(os.Stderr, "unknown server mode", mode)
 		return 2
 	}
-	return worker.Main(os.Args[1:], os.Stdout, os.Stderr)
+	return worker.CommandLine{}.Run(os.Args[1:])
 }
 
 // server is a subprocess running serverMain.

@@ -39,37 +39,27 @@ func statusReport(ws []runner) string {
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "worker\tlisten\tloop\tconnections\taccepted\trefused\tbytes_in\tbytes_out\tsend_fail\ttimers\tmessages\tpanics")
-	var conns, accepted, refused, in, out, fails, msgs, panics uint64
-	var timers int64
+	var total Counters
 	loops := 0
 	for _, w := range ws {
 		info := w.info()
-		if info.handler == nil {
-			continue
+		if info.addr == "" {
+			continue // not running
 		}
-		for _, l := range info.handler.Loops() {
-			s := l.Stats()
+		st := w.Stats()
+		for _, l := range st.Loops {
 			loops++
-			c := uint64(max(s.Connections.Load(), 0))
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n",
-				info.name, info.addr, l.Index(), c, s.Accepted.Load(), s.Refused.Load(),
-				s.BytesRead.Load(), s.BytesWritten.Load(), s.SendFailures.Load(),
-				s.Timers.Load(), s.Messages.Load(), s.Panics.Load())
-			conns += c
-			accepted += s.Accepted.Load()
-			refused += s.Refused.Load()
-			in += s.BytesRead.Load()
-			out += s.BytesWritten.Load()
-			fails += s.SendFailures.Load()
-			timers += s.Timers.Load()
-			msgs += s.Messages.Load()
-			panics += s.Panics.Load()
+				info.name, info.addr, l.Index, l.Connections, l.Accepted, l.Refused,
+				l.BytesRead, l.BytesWritten, l.SendFailures, l.Timers, l.Messages, l.Panics)
 		}
+		total.add(st.Counters)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(&b, "------------------------------------------------ SUMMARY ----------------------------------------------\n")
 	fmt.Fprintf(&b, "%d workers  %d loops  %d connections  %d accepted  %d refused  %d bytes in  %d bytes out  %d send failures  %d timers  %d messages  %d panics\n",
-		len(ws), loops, conns, accepted, refused, in, out, fails, timers, msgs, panics)
+		len(ws), loops, total.Connections, total.Accepted, total.Refused, total.BytesRead, total.BytesWritten,
+		total.SendFailures, total.Timers, total.Messages, total.Panics)
 	return b.String()
 }
 

@@ -1,14 +1,3 @@
-// Package worker runs servers written as Workerman-style callbacks on epoll
-// event loops (gnet).
-//
-// A Worker listens on one address with one protocol, runs Count event loops
-// and calls its callbacks; RunAll runs every Worker of the process and gives
-// it Workerman's command line (start, stop, status, ...). Start and Stop embed
-// a Worker in a larger program or a test.
-//
-// The package maps Workers onto the engine; what a connection can do is in
-// package connection, and how bytes become messages is in package protocols
-// and its sub-packages.
 package worker
 
 import (
@@ -19,15 +8,19 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/panjf2000/gnet/v2"
 
 	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/internal/address"
-	"github.com/workerman-go/workerman/internal/gnetlog"
+	"github.com/workerman-go/workerman/internal/engine"
 	"github.com/workerman-go/workerman/protocols"
 )
+
+// DefaultStopTimeout is how long a stop waits, when Worker.StopTimeout is
+// zero, for connections to take their queued data before they are closed
+// regardless.
+const DefaultStopTimeout = 10 * time.Second
 
 // Worker is a server: a listen address, a protocol whose messages have type M,
 // a number of event loops, and Workerman's callbacks. Set the fields, then
@@ -37,6 +30,8 @@ type Worker[M any] struct {
 	Name string
 	// Count is the number of event loops (default: the number of CPUs).
 	// Each connection belongs to one loop, and its callbacks run there.
+	// (Workerman's count is a number of processes; here one process runs
+	// Count loops.)
 	Count int
 	// ReusePort lets other processes listen on the same port (SO_REUSEPORT
 	// shared across processes). Without it, starting on a port that is in
@@ -52,9 +47,19 @@ type Worker[M any] struct {
 	// connection.DefaultMaxPackageSize: 1 MiB and 10 MiB).
 	MaxSendBufferSize int
 	MaxPackageSize    int
+	// StopTimeout bounds a stop started by cancelling Start's context or by
+	// RunAll's signals: connections that have not written what they have
+	// queued by then are closed regardless (default DefaultStopTimeout).
+	// A Stop call is bounded by its own context instead.
+	StopTimeout time.Duration
+	// Logger receives the Worker's logs: panics recovered in callbacks, the
+	// engine's messages, an engine that stops by itself. Default:
+	// slog.Default().
+	Logger *slog.Logger
 
-	// OnWorkerStart runs once, after the Worker listens and its loops run,
-	// on the goroutine that started it. Addr is valid from here on.
+	// OnWorkerStart runs once per start, after the Worker listens and its
+	// loops run, on the goroutine that started it. Addr is valid from here
+	// on.
 	OnWorkerStart func(w *Worker[M])
 	// OnWorkerStop runs once when the Worker stops, after it stops
 	// accepting and before its connections are closed (so it can still send
@@ -71,16 +76,25 @@ type Worker[M any] struct {
 	OnBufferFull  func(c *connection.Conn)
 	OnBufferDrain func(c *connection.Conn)
 
-	address  string
-	protocol protocols.Protocol[M]
+	socketName string
+	protocol   protocols.Protocol[M]
 
-	mu      sync.Mutex
-	handler *connection.Handler
+	mu   sync.Mutex
+	cur  *run // the current run; nil when not running
+	last *run // the last run that ended
+}
+
+// run is one start of a Worker, until it stops.
+type run struct {
+	srv     engine.Server
 	addr    string
 	started time.Time
-	done    chan error    // the engine's result, once it stops
-	stopped chan struct{} // closed when the current run has stopped
-	running bool
+
+	stopping atomic.Bool   // a stop has begun
+	served   chan struct{} // closed when the engine has returned
+	serveErr error         // the engine's result, once served is closed
+	done     chan struct{} // closed when the run is over
+	err      error         // why it ended, once done is closed (nil: stopped)
 }
 
 // New returns a Worker listening on address, a Workerman address such as
@@ -89,214 +103,321 @@ type Worker[M any] struct {
 //
 //	w := worker.New("text://0.0.0.0:2000", text.Protocol()) // *Worker[string]
 //
-// The Worker joins the set that RunAll runs. An address whose scheme does not
-// match the protocol is reported when the Worker starts.
+// The Worker joins the set that RunAll runs, and leaves it when it stops,
+// so a program that starts and stops Workers (a test) does not accumulate
+// them. An address whose scheme does not match the protocol is reported
+// when the Worker starts.
 func New[M any](address string, p protocols.Protocol[M]) *Worker[M] {
-	w := &Worker[M]{address: address, protocol: p, Name: "none"}
+	w := &Worker[M]{socketName: address, protocol: p, Name: "none"}
 	register(w)
 	return w
 }
 
-// Address is the address the Worker was created with (or set by -listen).
-func (w *Worker[M]) Address() string { return w.address }
+// SocketName is the address the Worker listens on, as given to New (or as
+// -listen changed it), scheme included: "http://0.0.0.0:8080". It is
+// Workerman's getSocketName; Addr is the address actually bound.
+func (w *Worker[M]) SocketName() string { return w.socketName }
 
-// Addr is the bound host:port once the Worker runs (the real port when the
-// address asked for port 0), or "" before.
+// Addr is the host:port the Worker is bound to while it runs (the real
+// port when the address asked for port 0), or "" when it is not running.
 func (w *Worker[M]) Addr() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.addr
-}
-
-// Connections is the number of open connections.
-func (w *Worker[M]) Connections() int {
-	if h := w.getHandler(); h != nil {
-		return h.Connections()
+	if w.cur == nil {
+		return ""
 	}
-	return 0
+	return w.cur.addr
 }
 
-// Loops returns the state and counters of the Worker's event loops (empty
-// before it runs).
-func (w *Worker[M]) Loops() []*connection.Loop {
-	if h := w.getHandler(); h != nil {
-		return h.Loops()
-	}
-	return nil
+// Counters are what the status table shows of a Worker, in total or for
+// one event loop.
+type Counters struct {
+	Connections  int64  // open connections
+	Accepted     uint64 // connections opened since the start
+	Refused      uint64 // connections refused by the connection cap
+	BytesRead    uint64
+	BytesWritten uint64
+	Messages     uint64 // messages delivered to OnMessage
+	SendFailures uint64 // sends dropped: send buffer full, or connection closed
+	Timers       int64  // pending connection timers
+	Panics       uint64 // panics recovered in callbacks
 }
 
-// Refused counts the connections refused by the connection cap.
-func (w *Worker[M]) Refused() uint64 {
-	if h := w.getHandler(); h != nil {
-		return h.Refused()
-	}
-	return 0
+func (c *Counters) add(o Counters) {
+	c.Connections += o.Connections
+	c.Accepted += o.Accepted
+	c.Refused += o.Refused
+	c.BytesRead += o.BytesRead
+	c.BytesWritten += o.BytesWritten
+	c.Messages += o.Messages
+	c.SendFailures += o.SendFailures
+	c.Timers += o.Timers
+	c.Panics += o.Panics
 }
 
-func (w *Worker[M]) getHandler() *connection.Handler {
+// LoopStats are one event loop's counters.
+type LoopStats struct {
+	Index int // the loop's number, from 0
+	Counters
+}
+
+// Stats are a Worker's counters at the time they were read: in total, and
+// per event loop (loops that have had no connection yet show zeros).
+type Stats struct {
+	Counters
+	Loops []LoopStats
+}
+
+// Stats reads the Worker's counters. It is safe to call at any time; a
+// Worker that is not running reports the zero Stats.
+func (w *Worker[M]) Stats() Stats {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.handler
+	r := w.cur
+	w.mu.Unlock()
+	var s Stats
+	if r == nil {
+		return s
+	}
+	for _, l := range r.srv.Loops() {
+		ls := LoopStats{Index: l.Index, Counters: Counters{
+			Connections: max(l.Connections, 0), Accepted: l.Accepted, Refused: l.Refused,
+			BytesRead: l.BytesRead, BytesWritten: l.BytesWritten, Messages: l.Messages,
+			SendFailures: l.SendFailures, Timers: l.Timers, Panics: l.Panics,
+		}}
+		s.Loops = append(s.Loops, ls)
+		s.add(ls.Counters)
+	}
+	return s
+}
+
+func (w *Worker[M]) logger() *slog.Logger {
+	if w.Logger != nil {
+		return w.Logger
+	}
+	return slog.Default()
+}
+
+func (w *Worker[M]) stopTimeout() time.Duration {
+	if w.StopTimeout > 0 {
+		return w.StopTimeout
+	}
+	return DefaultStopTimeout
 }
 
 // Start binds the address, starts the event loops and runs OnWorkerStart; it
 // returns once the Worker accepts connections (or fails to). The Worker
-// stops when ctx is cancelled (as Stop does, with StopTimeout) or when Stop
-// is called; Wait reports how the engine ended.
+// stops when ctx is cancelled (as Stop does, within StopTimeout), when Stop
+// is called, or when its engine fails; Done and Wait tell when and why.
 func (w *Worker[M]) Start(ctx context.Context) error {
-	scheme, hostport, err := address.Parse(w.address)
+	scheme, hostport, err := address.Parse(w.socketName)
 	if err != nil {
 		return fmt.Errorf("worker %s: %w", w.Name, err)
 	}
 	if scheme != w.protocol.Scheme() {
 		return fmt.Errorf("worker %s: address %q has scheme %q but the protocol is %q",
-			w.Name, w.address, scheme, w.protocol.Scheme())
+			w.Name, w.socketName, scheme, w.protocol.Scheme())
 	}
 	w.mu.Lock()
-	if w.running {
+	if w.cur != nil {
 		w.mu.Unlock()
 		return fmt.Errorf("worker %s: already running", w.Name)
 	}
-	w.running = true
+	r := &run{served: make(chan struct{}), done: make(chan struct{})}
+	w.cur = r
 	w.mu.Unlock()
+	fail := func(err error) error {
+		w.mu.Lock()
+		w.cur = nil
+		w.mu.Unlock()
+		return fmt.Errorf("worker %s: %w", w.Name, err)
+	}
 
 	bound, err := pickPort(hostport, w.ReusePort)
 	if err != nil {
-		w.setStopped()
-		return fmt.Errorf("worker %s: %w", w.Name, err)
+		return fail(err)
 	}
 	count := w.Count
 	if count <= 0 {
 		count = runtime.NumCPU()
 	}
-	h := connection.NewHandler(w.protocol, w.OnMessage, &connection.Hooks{
+	onMessage := w.OnMessage
+	r.srv = engine.NewServer(engine.Callbacks[*connection.Conn]{
+		Bind: func(c *connection.Conn) {
+			codec := w.protocol.NewCodec(protocols.Limits{MaxPackageSize: c.MaxPackageSize()})
+			connection.Switch(c, codec, onMessage)
+		},
 		OnConnect:     w.OnConnect,
 		OnClose:       w.OnClose,
 		OnError:       w.OnError,
 		OnBufferFull:  w.OnBufferFull,
 		OnBufferDrain: w.OnBufferDrain,
-	}, connection.HandlerOptions{
+	}, engine.Options{
 		Loops:             count,
 		MaxConnections:    w.MaxConnections,
 		MaxSendBufferSize: w.MaxSendBufferSize,
 		MaxPackageSize:    w.MaxPackageSize,
+		Logger:            w.logger(),
 	})
-	done := make(chan error, 1)
 	go func() {
-		// Every loop gets its own SO_REUSEPORT listener on the port picked
-		// above, so each accept runs OnOpen on the accepting loop at once:
-		// a refused connection is closed before the next accept, which keeps
-		// the descriptor count under the cap.
-		done <- gnet.Run(h, "tcp://"+bound,
-			gnet.WithMulticore(true),
-			gnet.WithNumEventLoop(count),
-			gnet.WithReusePort(true),
-			gnet.WithReuseAddr(true),
-			gnet.WithTicker(true),
-			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
-			gnet.WithLogger(gnetlog.Logger{L: slog.Default()}),
-		)
+		r.serveErr = r.srv.Serve(bound)
+		close(r.served)
 	}()
 	select {
-	case <-h.Ready():
-	case err := <-done:
-		w.setStopped()
+	case <-r.srv.Ready():
+	case <-r.served:
+		err := r.serveErr
 		if err == nil {
 			err = errors.New("engine stopped while starting")
 		}
-		return fmt.Errorf("worker %s: listen on %s: %w", w.Name, bound, err)
+		return fail(fmt.Errorf("listen on %s: %w", bound, err))
 	}
-	stopped := make(chan struct{})
 	w.mu.Lock()
-	w.handler, w.addr, w.started, w.done, w.stopped = h, bound, time.Now(), done, stopped
+	r.addr, r.started = bound, time.Now()
 	w.mu.Unlock()
-	slog.Debug("worker started", "name", w.Name, "listen", w.address, "addr", bound, "loops", count)
+	w.logger().Debug("worker started", "name", w.Name, "listen", w.socketName, "addr", bound, "loops", count)
 	if w.OnWorkerStart != nil {
 		if err := guard("OnWorkerStart", func() { w.OnWorkerStart(w) }); err != nil {
-			slog.Error("worker: OnWorkerStart failed", "worker", w.Name, "err", err)
+			w.logger().Error("worker: OnWorkerStart failed", "worker", w.Name, "err", err)
 		}
 	}
-	// ctx belongs to this run: once the run is over, its cancellation must
-	// not stop a later one.
-	go func() {
-		select {
-		case <-ctx.Done():
-			sctx, cancel := context.WithTimeout(context.Background(), StopTimeout)
-			defer cancel()
-			_ = w.stop(sctx, h)
-		case <-stopped:
-		}
-	}()
+	go w.watch(ctx, r)
 	return nil
 }
 
-func (w *Worker[M]) setStopped() {
-	w.mu.Lock()
-	w.running = false
-	w.mu.Unlock()
+// watch ends run r when ctx is cancelled, or reports an engine that stopped
+// by itself. ctx belongs to this run: once the run is over, its
+// cancellation must not stop a later one.
+func (w *Worker[M]) watch(ctx context.Context, r *run) {
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), w.stopTimeout())
+		defer cancel()
+		_ = w.stopRun(sctx, r)
+	case <-r.served:
+		if r.stopping.Swap(true) {
+			return // a stop is under way and ends the run
+		}
+		err := r.serveErr
+		if err == nil {
+			err = errors.New("without an error")
+		}
+		r.err = fmt.Errorf("worker %s: the engine stopped by itself: %w", w.Name, err)
+		w.logger().Error("worker: the engine stopped by itself; the Worker no longer accepts connections",
+			"worker", w.Name, "addr", r.addr, "err", err)
+		w.endRun(r)
+	case <-r.done:
+	}
 }
-
-// StopTimeout bounds how long a stop waits for connections to take their
-// queued data before they are closed regardless.
-var StopTimeout = 10 * time.Second
 
 // Stop stops the Worker gracefully: it stops accepting, runs OnWorkerStop,
 // lets every connection write what is queued and closes it, then stops the
-// loops. When ctx ends first, the remaining connections are closed at once.
-// Stopping a Worker that is not running does nothing.
-func (w *Worker[M]) Stop(ctx context.Context) error { return w.stop(ctx, nil) }
-
-// stop stops the current run; with only set, it stops it only if only is
-// the current run's handler.
-func (w *Worker[M]) stop(ctx context.Context, only *connection.Handler) error {
+// loops. When ctx ends first, the remaining connections are closed at once
+// and Stop returns an error saying so. Stopping a Worker that is not
+// running does nothing.
+func (w *Worker[M]) Stop(ctx context.Context) error {
 	w.mu.Lock()
-	h, done, stopped := w.handler, w.done, w.stopped
-	if h == nil || (only != nil && h != only) {
-		w.mu.Unlock()
+	r := w.cur
+	w.mu.Unlock()
+	if r == nil {
 		return nil
 	}
-	w.handler = nil
-	w.mu.Unlock()
-	defer close(stopped)
-	h.StopAccepting()
+	return w.stopRun(ctx, r)
+}
+
+// stopRun stops run r; a second caller waits for the first one's stop.
+func (w *Worker[M]) stopRun(ctx context.Context, r *run) error {
+	if r.stopping.Swap(true) {
+		select {
+		case <-r.done:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("worker %s: waiting for a stop under way: %w", w.Name, ctx.Err())
+		}
+	}
+	r.srv.StopAccepting()
 	if w.OnWorkerStop != nil {
 		if err := guard("OnWorkerStop", func() { w.OnWorkerStop(w) }); err != nil {
-			slog.Error("worker: OnWorkerStop failed", "worker", w.Name, "err", err)
+			w.logger().Error("worker: OnWorkerStop failed", "worker", w.Name, "err", err)
 		}
 	}
-	shutdownErr := h.Shutdown(ctx)
+	var errs []error
+	if err := r.srv.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("worker %s: closing connections: %w", w.Name, err))
+	}
+	// gnet's Engine.Stop polls for the end of the engine every 500 ms; the
+	// engine returning (served) says it sooner.
 	ectx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	// gnet's Engine.Stop polls for the end of the engine every 500 ms;
-	// gnet.Run returning (done) says it sooner.
 	engineStopped := make(chan error, 1)
-	go func() { engineStopped <- h.Engine().Stop(ectx) }()
-	var runErr, stopErr error
+	go func() { engineStopped <- r.srv.Stop(ectx) }()
 	select {
-	case runErr = <-done:
-	case stopErr = <-engineStopped:
+	case <-r.served:
+	case err := <-engineStopped:
+		if err != nil {
+			errs = append(errs, fmt.Errorf("worker %s: stopping the engine: %w", w.Name, err))
+		}
 		select {
-		case runErr = <-done:
+		case <-r.served:
 		case <-ectx.Done():
-			runErr = ectx.Err()
 		}
 	case <-ectx.Done():
-		runErr = ectx.Err()
 	}
+	select {
+	case <-r.served:
+		if r.serveErr != nil {
+			errs = append(errs, fmt.Errorf("worker %s: engine: %w", w.Name, r.serveErr))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("worker %s: the engine did not stop: %w", w.Name, ectx.Err()))
+	}
+	w.endRun(r)
+	return errors.Join(errs...)
+}
+
+// endRun marks run r over and the Worker stopped; r.err is set.
+func (w *Worker[M]) endRun(r *run) {
 	w.mu.Lock()
-	w.running = false
-	w.done, w.stopped = nil, nil
+	if w.cur == r {
+		w.cur = nil
+	}
+	w.last = r
 	w.mu.Unlock()
-	if shutdownErr != nil {
-		return fmt.Errorf("worker %s: closing connections: %w", w.Name, shutdownErr)
+	unregister(w)
+	close(r.done)
+}
+
+// Done returns a channel that is closed when the Worker's current run is
+// over: stopped by Stop or by Start's context, or ended by a failure of
+// the engine (Wait tells which). For a Worker that is not running it
+// returns a closed channel.
+func (w *Worker[M]) Done() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cur != nil {
+		return w.cur.done
 	}
-	if stopErr != nil {
-		return fmt.Errorf("worker %s: stopping the engine: %w", w.Name, stopErr)
+	return closedChan
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// Wait blocks until the Worker's current run is over (see Done) and
+// returns why it ended: nil when it was stopped, an error when its engine
+// stopped by itself (the Worker no longer accepts connections; a process
+// should exit non-zero so that its supervisor restarts it). For a Worker
+// that is not running it returns at once, with the last run's result.
+func (w *Worker[M]) Wait() error {
+	w.mu.Lock()
+	r := w.cur
+	if r == nil {
+		r = w.last
 	}
-	if runErr != nil {
-		return fmt.Errorf("worker %s: engine: %w", w.Name, runErr)
+	w.mu.Unlock()
+	if r == nil {
+		return nil
 	}
-	return nil
+	<-r.done
+	return r.err
 }
 
 // guard runs a Worker-level callback, turning a panic into an error.
@@ -335,31 +456,39 @@ func pickPort(hostport string, reusePort bool) (string, error) {
 type runner interface {
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
+	Done() <-chan struct{}
+	Wait() error
+	Stats() Stats
 	info() workerInfo
 	setAddress(hostport string) error
+	stopTimeout() time.Duration
 }
 
 type workerInfo struct {
-	name, listen, addr string
-	started            time.Time
-	handler            *connection.Handler
+	name, socketName, addr string
+	started                time.Time
 }
 
 func (w *Worker[M]) info() workerInfo {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return workerInfo{name: w.Name, listen: w.address, addr: w.addr, started: w.started, handler: w.handler}
+	in := workerInfo{name: w.Name, socketName: w.socketName}
+	if w.cur != nil {
+		in.addr, in.started = w.cur.addr, w.cur.started
+	}
+	return in
 }
 
 func (w *Worker[M]) setAddress(hostport string) error {
-	a, err := address.WithHostPort(w.address, hostport)
+	a, err := address.WithHostPort(w.socketName, hostport)
 	if err != nil {
 		return err
 	}
-	w.address = a
+	w.socketName = a
 	return nil
 }
 
+// The Workers that RunAll runs: those made with New that have not stopped.
 var (
 	registryMu sync.Mutex
 	registry   []runner
@@ -369,6 +498,17 @@ func register(r runner) {
 	registryMu.Lock()
 	registry = append(registry, r)
 	registryMu.Unlock()
+}
+
+func unregister(r runner) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	for i, x := range registry {
+		if x == r {
+			registry = append(registry[:i], registry[i+1:]...)
+			return
+		}
+	}
 }
 
 func workers() []runner {

@@ -103,7 +103,7 @@ func newServer(hostport string) *worker.Worker[*http.Request] {
 				// Send a "message" event carrying the data hello (giving the
 				// message an id is optional). Send is safe from any goroutine.
 				conn.Send(sse.Event{Event: "message", Data: "hello", ID: "1"})
-			}, true)))
+			})))
 			return
 		}
 		conn.Send("ok")

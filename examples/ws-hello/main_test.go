@@ -50,7 +50,7 @@ func TestHello(t *testing.T) {
 	if e := c.ExpectClose(); e.Code != websocket.CloseGoingAway {
 		t.Fatalf("client close: %+v, want 1001 echoed", e)
 	}
-	wstest.Eventually(t, "the server connection closed", func() bool { return w.Connections() == 0 })
+	wstest.Eventually(t, "the server connection closed", func() bool { return w.Stats().Connections == 0 })
 }
 
 func TestName(t *testing.T) {

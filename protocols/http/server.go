@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/sweep"
 	"github.com/workerman-go/workerman/protocols"
 )
 
@@ -211,7 +212,7 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 // deadlines returns loop l's sweep of the deadlines of protocol p's
 // connections: one loop timer checks them all, instead of a timer each, so
 // a keep-alive request costs no timer work at all. Call it on l.
-func deadlines(l *connection.Loop, p *serverProtocol) *connection.Sweep[*serverCodec] {
+func deadlines(l *connection.Loop, p *serverProtocol) *sweep.Sweep[*serverCodec] {
 	return l.Local(p, func() any {
 		// Check often enough for the shorter timeout to be kept within a
 		// quarter of it (and at least every second).
@@ -221,8 +222,8 @@ func deadlines(l *connection.Loop, p *serverProtocol) *connection.Sweep[*serverC
 				every = min(every, d/4)
 			}
 		}
-		return connection.NewSweep(l, every, (*serverCodec).check)
-	}).(*connection.Sweep[*serverCodec])
+		return sweep.New(l, every, (*serverCodec).check)
+	}).(*sweep.Sweep[*serverCodec])
 }
 
 // check closes a connection whose head is late (408), whose body stalled

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/sweep"
 	"github.com/workerman-go/workerman/protocols/http"
 )
 
@@ -135,16 +136,16 @@ type heartbeatKey struct{ every time.Duration }
 // with interval d, from one loop timer: a stream costs a slot in a slice,
 // not a timer of its own, and leaves when its connection closes. Call it on
 // l.
-func heartbeats(l *connection.Loop, d time.Duration) *connection.Sweep[*Stream] {
+func heartbeats(l *connection.Loop, d time.Duration) *sweep.Sweep[*Stream] {
 	return l.Local(heartbeatKey{d}, func() any {
-		return connection.NewSweep(l, d, func(s *Stream, _ int64) bool {
+		return sweep.New(l, d, func(s *Stream, _ int64) bool {
 			if s.c.Status() >= connection.StatusClosing {
 				return false
 			}
 			_ = s.c.SendRaw(heartbeat)
 			return true
 		})
-	}).(*connection.Sweep[*Stream])
+	}).(*sweep.Sweep[*Stream])
 }
 
 // Send writes e to the stream (ErrInvalidID and the like when e cannot be

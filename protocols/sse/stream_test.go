@@ -249,14 +249,8 @@ func TestHeartbeatTimersGoneAfterManyCycles(t *testing.T) {
 		}
 		c.Close()
 	}
-	timers := func() int64 {
-		var n int64
-		for _, l := range w.Loops() {
-			n += l.Stats().Timers.Load()
-		}
-		return n
-	}
+	timers := func() int64 { return w.Stats().Timers }
 	eventually(t, "every connection closed and its timers gone", func() bool {
-		return w.Connections() == 0 && timers() == 0
+		return w.Stats().Connections == 0 && timers() == 0
 	})
 }

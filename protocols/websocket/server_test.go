@@ -348,7 +348,7 @@ func TestClientServerWithCompression(t *testing.T) {
 	mu.Unlock()
 	websocket.Close(serverConn.Load(), 1001, "going away")
 	eventually(t, "the client told of close 1001", func() bool { return closeCode.Load() == 1001 })
-	eventually(t, "the server connection closed", func() bool { return w.Connections() == 0 })
+	eventually(t, "the server connection closed", func() bool { return w.Stats().Connections == 0 })
 }
 
 func TestPingAndIdleTimeout(t *testing.T) {

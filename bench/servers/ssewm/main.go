@@ -14,7 +14,7 @@
 //     data is the time of the publish (Unix ns): pubsub writes it to every
 //     subscriber, with its id (1, 2, 3...).
 //
-// The worker is started with worker.Main (the RunAll command line) and
+// The worker is started with worker.CommandLine.Run (the RunAll command line) and
 // prints "LISTENING <addr>" once it listens, which the compare driver waits
 // for. -pprof host:port serves net/http/pprof on a separate listener, for
 // investigations.
@@ -78,11 +78,11 @@ func main() {
 		}
 	}
 	// A pid file of this process's own, so that rounds never trip over one
-	// another's (worker.Main refuses to start when its pid file names a
+	// another's (worker.CommandLine.Run refuses to start when its pid file names a
 	// live process).
 	pid := filepath.Join(os.TempDir(), fmt.Sprintf("ssewm-%d.pid", os.Getpid()))
 	defer os.Remove(pid)
-	if code := worker.Main([]string{"-pidfile", pid}, os.Stdout, os.Stderr); code != 0 {
+	if code := (worker.CommandLine{PidFile: pid}).Run(nil); code != 0 {
 		os.Remove(pid)
 		os.Exit(code)
 	}

@@ -13,7 +13,7 @@
 //     worker publishes one message whose data is "<n> <unix ns>": n counts
 //     1, 2, 3... and the time is that of the publish (time.Now().UnixNano()).
 //
-// Both workers are started with worker.Main (the RunAll command line);
+// Both workers are started with worker.CommandLine.Run (the RunAll command line);
 // once both listen it prints "LISTENING <websocket addr> publish=<http addr>"
 // on stdout, which the compare driver waits for. -pprof host:port serves
 // net/http/pprof on a separate listener, for investigations.
@@ -100,11 +100,11 @@ func main() {
 		fmt.Println("LISTENING", ws.Addr(), "publish="+w.Addr())
 	}
 	// A pid file of this process's own, so that rounds never trip over one
-	// another's (worker.Main refuses to start when its pid file names a
+	// another's (worker.CommandLine.Run refuses to start when its pid file names a
 	// live process).
 	pid := filepath.Join(os.TempDir(), fmt.Sprintf("wswm-%d.pid", os.Getpid()))
 	defer os.Remove(pid)
-	if code := worker.Main([]string{"-pidfile", pid}, os.Stdout, os.Stderr); code != 0 {
+	if code := (worker.CommandLine{PidFile: pid}).Run(nil); code != 0 {
 		os.Remove(pid)
 		os.Exit(code)
 	}

@@ -1,6 +1,12 @@
-package connection
+// Package sweep gives the connections of one event loop a periodic check
+// (a deadline, a heartbeat) from one loop timer, instead of a timer each.
+package sweep
 
-import "time"
+import (
+	"time"
+
+	"github.com/workerman-go/workerman/connection"
+)
 
 // Sweep visits, on one loop timer, every item of a set that lives on one
 // event loop: the way to give thousands of connections a periodic check (a
@@ -9,20 +15,20 @@ import "time"
 // timer stops, so an idle loop keeps none.
 //
 // A Sweep belongs to its loop: make it, Add to it and let it run only on
-// that loop (from callbacks, Run tasks, or the visits themselves). Loop.Local
-// is the usual place to keep one per loop.
+// that loop (from callbacks, Run tasks, or the visits themselves).
+// connection.Loop.Local is the usual place to keep one per loop.
 type Sweep[T any] struct {
-	loop  *Loop
+	loop  *connection.Loop
 	every time.Duration
 	visit func(item T, now int64) (keep bool)
 	items []T
 	stop  func()
 }
 
-// NewSweep returns a sweep of loop l that calls visit for every item every
-// d, with the time of the sweep in UnixNano.
-func NewSweep[T any](l *Loop, d time.Duration, visit func(item T, now int64) bool) *Sweep[T] {
-	return &Sweep[T]{loop: l, every: max(d, TickInterval), visit: visit}
+// New returns a sweep of loop l that calls visit for every item every d,
+// with the time of the sweep in UnixNano.
+func New[T any](l *connection.Loop, d time.Duration, visit func(item T, now int64) bool) *Sweep[T] {
+	return &Sweep[T]{loop: l, every: d, visit: visit}
 }
 
 // Add puts item in the set, from its next sweep on.

@@ -7,6 +7,53 @@ import (
 	"github.com/workerman-go/workerman/protocols"
 )
 
+// codecSession is a connection's protocol state bound to its OnMessage:
+// the typed half of a codec, behind an interface so that a Conn needs no
+// type parameter.
+type codecSession interface {
+	// process decodes and delivers every complete message buffered for c.
+	process(c *Conn)
+	// encode appends msg's wire form to dst and reports what else the codec
+	// asks of the connection (protocols.Effector).
+	encode(dst []byte, msg any) ([]byte, protocols.Effect, error)
+	// opened and closed tell a ConnCodec about its connection.
+	opened(c *Conn)
+	closed()
+	// codecValue is the codec itself.
+	codecValue() any
+}
+
+// ConnCodec is implemented by protocol codecs that act on their connection
+// themselves: to write protocol replies (HTTP's 100 Continue and error
+// responses, a WebSocket pong) or to own timers (HTTP's header and idle
+// timeouts). Opened runs on the connection's loop when it opens, before
+// OnConnect; Closed runs after OnClose. In between, the codec may use c from
+// Decode and from its timers' callbacks, which run on the loop. From Encode
+// it must not call c (the connection's send lock is held): it asks through
+// protocols.Effector instead.
+type ConnCodec interface {
+	Opened(c *Conn)
+	Closed()
+}
+
+// PauseRecv stops delivering messages: bytes that arrive meanwhile are kept
+// (up to MaxPackageSize; beyond that the connection is closed) and delivered
+// after ResumeRecv. It takes effect at once, also for the messages still
+// waiting in the current read. Safe for concurrent use.
+func (c *Conn) PauseRecv() { c.recvPaused.Store(true) }
+
+// ResumeRecv resumes delivering messages, starting with those that arrived
+// while paused. Safe for concurrent use.
+func (c *Conn) ResumeRecv() {
+	if !c.recvPaused.Swap(false) {
+		return
+	}
+	c.mu.Lock()
+	c.resumeReq = true
+	c.scheduleLocked()
+	c.mu.Unlock()
+}
+
 // session binds one connection's codec to the typed OnMessage callback.
 type session[M any] struct {
 	codec     protocols.Codec[M]
@@ -123,14 +170,6 @@ func (s *session[M]) encode(dst []byte, msg any) ([]byte, protocols.Effect, erro
 		return out, e.Effects(), nil
 	}
 	return out, 0, nil
-}
-
-// pipeTarget is where Pipe sends c's bytes, if anywhere.
-func (c *Conn) pipeTarget() *Conn {
-	if x := c.x.Load(); x != nil {
-		return x.pipeTo
-	}
-	return nil
 }
 
 // reject ends a connection whose input the protocol refused: a Rejection's

@@ -1,0 +1,100 @@
+// Package engine joins package worker to the event-loop server that package
+// connection implements, so that neither the server nor gnet appears in a
+// public API.
+//
+// The server has to live in package connection: it works on the
+// unexported state of every Conn (its gnet connection, its loop, its send
+// queue). Package worker needs to create and drive one. Package connection
+// therefore registers its constructor here in an init function (Register),
+// and package worker calls NewServer. The callbacks are generic in the
+// connection type C, which is always *connection.Conn: this package cannot
+// name it without an import cycle.
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Options configure a server.
+type Options struct {
+	// Loops is the number of event loops.
+	Loops int
+	// MaxConnections caps the open accepted connections; 0 derives it from
+	// the process's descriptor limit.
+	MaxConnections int
+	// MaxSendBufferSize, MaxPackageSize and CloseTimeout are the defaults
+	// of each new connection; 0 means the connection package's defaults.
+	MaxSendBufferSize int
+	MaxPackageSize    int
+	CloseTimeout      time.Duration
+	// Logger receives the server's logs: recovered panics, gnet's messages.
+	Logger *slog.Logger
+}
+
+// Callbacks are a server's connection callbacks. C is *connection.Conn.
+type Callbacks[C any] struct {
+	// Bind installs the protocol on a new connection (its codec and its
+	// typed OnMessage), on the connection's loop, before OnConnect.
+	Bind          func(c C)
+	OnConnect     func(c C)
+	OnClose       func(c C)
+	OnError       func(c C, err error)
+	OnBufferFull  func(c C)
+	OnBufferDrain func(c C)
+}
+
+// LoopStats are one event loop's counters at the time they were read.
+type LoopStats struct {
+	Index        int
+	Connections  int64  // open connections
+	Accepted     uint64 // connections opened since the start
+	Refused      uint64 // connections refused by the connection cap
+	BytesRead    uint64
+	BytesWritten uint64
+	Messages     uint64 // messages delivered to OnMessage
+	SendFailures uint64 // sends dropped (buffer full or connection closed)
+	Timers       int64  // pending connection timers
+	Panics       uint64 // recovered panics in callbacks
+}
+
+// Server is the event-loop server behind a Worker.
+type Server interface {
+	// Serve runs the engine with one SO_REUSEPORT listener per loop on
+	// hostport, and returns when the engine ends: after Stop, or on a
+	// failure.
+	Serve(hostport string) error
+	// Ready is closed once the engine runs: its listeners are bound and its
+	// loops started.
+	Ready() <-chan struct{}
+	// MaxConnections is the effective connection cap.
+	MaxConnections() int
+	// Connections is the number of open connections.
+	Connections() int
+	// Loops returns every loop's counters.
+	Loops() []LoopStats
+	// StopAccepting makes the server refuse every new connection.
+	StopAccepting()
+	// Shutdown stops accepting, closes every connection gracefully (queued
+	// data is written first) and waits until all are closed or ctx ends;
+	// then it destroys the rest and returns ctx's error.
+	Shutdown(ctx context.Context) error
+	// Stop stops the engine; Serve returns.
+	Stop(ctx context.Context) error
+}
+
+var newServer any // func(Callbacks[C], Options) Server, set by Register
+
+// Register installs the server constructor. Package connection calls it
+// from an init function.
+func Register[C any](f func(Callbacks[C], Options) Server) { newServer = f }
+
+// NewServer returns a server that runs the connections it accepts with cb.
+func NewServer[C any](cb Callbacks[C], o Options) Server {
+	f, ok := newServer.(func(Callbacks[C], Options) Server)
+	if !ok {
+		panic("engine: no server registered for this connection type (is package connection linked in?)")
+	}
+	return f(cb, o)
+}
