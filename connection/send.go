@@ -14,9 +14,21 @@ import (
 // already queued (the message is dropped and OnError is told), ErrClosed when
 // the connection is closing or closed, or the protocol's encoding error.
 //
+// What msg may be depends on the protocol, and each protocol's package
+// lists what its Encode accepts (every one takes a string and a []byte; http
+// also a *http.Response, sse events and more). msg is an any rather than a
+// type checked by the compiler because a connection's protocol is chosen at
+// run time and can change (an HTTP request becomes a WebSocket); a value the
+// protocol cannot encode is an error wrapping
+// protocols.ErrUnsupportedMessage that names its type, never a panic.
+//
 // Workerman's send returns true (written), null (buffered) or false
 // (failed); here the first two are both nil, and SendBufferSize tells how
-// much is still buffered.
+// much is still buffered. A message dropped for a full buffer has already
+// been reported to OnError (and counted in the status table's send
+// failures), and one sent to a closed connection had no reader left, so a
+// callback may ignore the error unless it has something better to do (stop
+// producing, close the connection).
 func (c *Conn) Send(msg any) error {
 	return c.send(msg, false)
 }

@@ -8,8 +8,12 @@
 // and decode are one call, so a protocol that parses incrementally (HTTP) never
 // parses the same bytes twice.
 //
-// The sub-packages hold the built-in protocols (text, frame, ...). This package
-// does not run connections: the connection and worker packages do.
+// The sub-packages hold the built-in protocols: tcp (raw bytes), text
+// (newline-delimited), frame (4-byte length prefix), http (with sse for
+// event streams) and websocket. This package does not run connections: the
+// connection and worker packages do. A codec that needs its connection
+// (to reply on its own, to own timers) also implements
+// connection.ConnCodec.
 package protocols
 
 import "errors"
@@ -25,8 +29,12 @@ type Protocol[M any] interface {
 	NewCodec(limits Limits) Codec[M]
 }
 
-// Codec is one connection's protocol state. The framework calls it only from
-// the event loop that owns the connection, so it needs no locking.
+// Codec is one connection's protocol state. Decode runs on the event loop
+// that owns the connection. Encode runs on the goroutine that calls Send
+// (any goroutine), while the connection's send lock is held, so Encode calls
+// never overlap one another; state that Decode and Encode both touch needs a
+// lock of the codec's own (taken inside the send lock, never the other way
+// round). A codec with no such shared state needs no locking.
 type Codec[M any] interface {
 	// Decode reads the next message from the front of in, which holds every
 	// byte received and not yet consumed.

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
@@ -91,4 +94,23 @@ func ExampleWorker_Start() {
 	// Output:
 	// HELLO
 	// stopped
+}
+
+// A Worker in a program with a life cycle of its own: Start it, then wait
+// for whichever ends first, the program (here SIGINT or SIGTERM) or the
+// Worker. A Worker whose engine stops by itself makes Wait return an error:
+// exit non-zero so that a supervisor (systemd) restarts the process.
+func ExampleWorker_Wait() {
+	w := worker.New("text://127.0.0.1:2346", text.Protocol())
+	w.OnMessage = func(c *connection.Conn, line string) { c.Send(line) }
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := w.Start(ctx); err != nil { // cancelling ctx stops the Worker
+		log.Fatal(err)
+	}
+	<-w.Done()
+	if err := w.Wait(); err != nil {
+		log.Fatal(err)
+	}
 }
