@@ -1,4 +1,4 @@
-package websocket_test
+package wsframe_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/workerman-go/workerman/protocols"
-	ws "github.com/workerman-go/workerman/protocols/websocket"
+	ws "github.com/workerman-go/workerman/protocols/websocket/wsframe"
 )
 
 // deflateClient returns a client configuration with permessage-deflate: it

@@ -1,14 +1,23 @@
-// Package websocket holds the protocol-level building blocks of RFC 6455
-// (The WebSocket Protocol) and RFC 7692 (permessage-deflate), as pure code
-// over byte slices: frames, masking, close codes, message assembly with every
-// validation the RFCs require, the handshake's computations, and
-// compression.
+// Package wsframe is the wire layer of WebSocket: RFC 6455 (The WebSocket
+// Protocol) and RFC 7692 (permessage-deflate) as pure code over byte slices.
+// It holds frames (Opcode, FrameHeader, ParseFrameHeader, AppendFrame),
+// masking (Mask, NewMaskKey), close payloads (the close codes,
+// ParseClosePayload, AppendClosePayload, CloseFrame, CloseError), message
+// assembly with every validation the RFCs require (Assembler, with its
+// *ProtocolError), the handshake's computations (AcceptKey, ValidKey,
+// SelectSubprotocol, ParseExtensions), and compression (NegotiateDeflate,
+// DeflateOffer, ParseDeflateResponse, Compressor, Decompressor).
+//
+// Applications do not need it: package
+// github.com/workerman-go/workerman/protocols/websocket runs WebSocket
+// servers and clients on the framework's connections, and builds on this
+// package. wsframe is for protocol authors and for clients that speak
+// WebSocket on their own sockets, such as a load generator.
 //
 // It does no networking and holds no connection: it never reads, writes,
-// blocks or starts a goroutine, and it does not parse HTTP. The HTTP upgrade
-// and the codec that runs a connection on the framework's event loops build
-// on it; everything here is shaped for such a codec, which is handed all the
-// bytes buffered so far and must say how many it consumed:
+// blocks or starts a goroutine, and it does not parse HTTP. Everything here
+// is shaped for an event-loop codec, which is handed all the bytes buffered
+// so far and must say how many it consumed:
 //
 //   - ParseFrameHeader returns n == 0 until a whole header has arrived;
 //   - Assembler.Next consumes headers and payload bytes as they arrive, and
@@ -52,4 +61,4 @@
 // compress/flate writers and readers (compress/flate itself allocates Huffman
 // tables for some blocks); see Compressor and Decompressor for the memory
 // each connection holds with and without context takeover.
-package websocket
+package wsframe
