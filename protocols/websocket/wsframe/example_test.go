@@ -104,6 +104,41 @@ func ExampleAssembler_Next() {
 	// 3 true text Hello
 }
 
+// A codec parses a header once it has all arrived, then unmasks the
+// payload in place.
+func ExampleParseFrameHeader() {
+	// A client's masked "Hello" (RFC 6455 section 5.7).
+	in := []byte{0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}
+	if _, n, _ := wsframe.ParseFrameHeader(in[:3]); n == 0 {
+		fmt.Println("need more bytes")
+	}
+	h, n, err := wsframe.ParseFrameHeader(in)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	payload := in[n : n+int(h.Length)]
+	wsframe.Mask(h.MaskKey, 0, payload)
+	fmt.Println(h.Fin, h.Opcode, h.Masked, h.Length, string(payload))
+	// Output:
+	// need more bytes
+	// true text true 5 Hello
+}
+
+// A server's frames are unmasked; a client masks each frame, with a fresh
+// key from NewMaskKey (a fixed one here, to show the bytes).
+func ExampleAppendFrame() {
+	server := wsframe.AppendFrame(nil, wsframe.FrameHeader{Fin: true, Opcode: wsframe.OpText}, "Hello")
+	fmt.Printf("% x\n", server)
+
+	h := wsframe.FrameHeader{Fin: true, Opcode: wsframe.OpText, Masked: true, MaskKey: [4]byte{0x37, 0xfa, 0x21, 0x3d}}
+	client := wsframe.AppendFrame(nil, h, "Hello")
+	fmt.Printf("% x\n", client)
+	// Output:
+	// 81 05 48 65 6c 6c 6f
+	// 81 85 37 fa 21 3d 7f 9f 4d 51 58
+}
+
 func ExampleAcceptKey() {
 	key := "dGhlIHNhbXBsZSBub25jZQ==" // Sec-WebSocket-Key, RFC 6455 section 1.3
 	if wsframe.ValidKey(key) {
