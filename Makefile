@@ -28,7 +28,7 @@ FUZZ_TARGETS = \
 	./protocols/frame/:FuzzDecode ./protocols/frame/:FuzzRoundTrip \
 	./protocols/http/:FuzzParse ./protocols/http/:FuzzChunked ./protocols/http/:FuzzServerCodec \
 	./protocols/sse/:FuzzParse ./protocols/sse/:FuzzRoundTrip \
-	./protocols/websocket/:FuzzFrames ./protocols/websocket/:FuzzInflate ./protocols/websocket/:FuzzUTF8 \
+	./protocols/websocket/wsframe/:FuzzFrames ./protocols/websocket/wsframe/:FuzzInflate ./protocols/websocket/wsframe/:FuzzUTF8 \
 	./examples/json-protocol/jsonproto/:FuzzDecode ./examples/json-protocol/jsonproto/:FuzzRoundTrip
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/workerman-go/workerman/protocols/websocket"
+	"github.com/workerman-go/workerman/protocols/websocket/wsframe"
 )
 
 // The client side of the HTTP/1.1 that carries an event stream: the head
@@ -133,7 +133,7 @@ func (h respHead) checkWebSocket(key string) error {
 		return fmt.Errorf("Upgrade %q, not websocket", h.Upgrade)
 	case !hasToken(h.Connection, "upgrade"):
 		return fmt.Errorf("Connection %q without upgrade", h.Connection)
-	case h.Accept != websocket.AcceptKey(key):
+	case h.Accept != wsframe.AcceptKey(key):
 		return fmt.Errorf("Sec-WebSocket-Accept %q does not match the key", h.Accept)
 	}
 	return nil

@@ -21,7 +21,7 @@
 //     fan-out schedule of publishes (see sse.go).
 //   - ws-echo, ws-idle, ws-broadcast: every connection is a WebSocket
 //     (handshake checked, masked client frames, server frames read by
-//     websocket.Assembler), then the echo schedule with text messages, an
+//     wsframe.Assembler), then the echo schedule with text messages, an
 //     idle hold, or the fan-out schedule of the sse mode (see ws.go).
 //
 // Targets and source addresses must be IPv4 loopback (127.0.0.0/8).

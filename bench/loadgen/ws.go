@@ -7,17 +7,17 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/workerman-go/workerman/protocols/websocket"
+	"github.com/workerman-go/workerman/protocols/websocket/wsframe"
 )
 
 // WebSocket modes: every connection sends the opening handshake (a GET of
 // Path with Upgrade: websocket and a fresh Sec-WebSocket-Key) as soon as it
 // is established, and the response must be 101 with the right
 // Sec-WebSocket-Accept (the head is read by the same reader as an event
-// stream's). Frames from the server are then read by a websocket.Assembler
+// stream's). Frames from the server are then read by a wsframe.Assembler
 // in the client role (unmasked frames, every rule of RFC 6455 checked);
 // frames to the server are masked with a fresh key from
-// websocket.NewMaskKey (websocket.AppendFrame). After all handshakes are in
+// wsframe.NewMaskKey (wsframe.AppendFrame). After all handshakes are in
 // (OnReady), depending on the mode:
 //
 //   - ws-echo: the echo schedule of the echo mode (Depth messages in flight
@@ -42,7 +42,7 @@ type wsState struct {
 	key      string // the handshake's Sec-WebSocket-Key, until the 101 is checked
 	head     headReader
 	headDone bool
-	asm      websocket.Assembler
+	asm      wsframe.Assembler
 	pending  []byte // the start of a frame header that has not fully arrived
 	lastID   uint64 // ws-broadcast: the number of the last message
 }
@@ -52,7 +52,7 @@ type wsState struct {
 func newWSKey() string {
 	var b [16]byte
 	for i := 0; i < len(b); i += 4 {
-		k := websocket.NewMaskKey()
+		k := wsframe.NewMaskKey()
 		copy(b[i:], k[:])
 	}
 	return base64.StdEncoding.EncodeToString(b[:])
@@ -68,7 +68,7 @@ func wsRequest(path, key string) []byte {
 func (l *loop) wsStart(c *conn) {
 	key := newWSKey()
 	c.ws = &wsState{key: key}
-	c.ws.asm.Reset(websocket.Config{Role: websocket.RoleClient})
+	c.ws.asm.Reset(wsframe.Config{Role: wsframe.RoleClient})
 	l.writeRequest(c, wsRequest(l.cfg.Path, key))
 }
 
@@ -120,15 +120,15 @@ func (l *loop) wsFeed(c *conn, b []byte) {
 }
 
 // wsMessage handles a message (or control frame) from the server.
-func (l *loop) wsMessage(c *conn, m websocket.Message) {
+func (l *loop) wsMessage(c *conn, m wsframe.Message) {
 	switch m.Opcode {
-	case websocket.OpClose:
+	case wsframe.OpClose:
 		l.peerClosed++
-		code, reason, _ := websocket.ParseClosePayload(m.Payload)
+		code, reason, _ := wsframe.ParseClosePayload(m.Payload)
 		l.noteErr("websocket", errors.New("close frame "+strconv.Itoa(code)+" "+reason))
 		l.closeConn(c)
 		return
-	case websocket.OpPing, websocket.OpPong:
+	case wsframe.OpPing, wsframe.OpPong:
 		l.noteErr("websocket", errors.New(m.Opcode.String()+" from the server (not answered)"))
 		return
 	}
@@ -171,7 +171,7 @@ func parseStamped(p []byte) (n uint64, ns int64, ok bool) {
 // wsFrameOverhead is the length of the header of a masked client frame
 // with a payload of size bytes.
 func wsFrameOverhead(size int) int {
-	return websocket.HeaderSize(websocket.FrameHeader{Masked: true, Length: int64(size)})
+	return wsframe.HeaderSize(wsframe.FrameHeader{Masked: true, Length: int64(size)})
 }
 
 // textTemplate is the payload pattern of connection g: size ASCII letters.
@@ -198,8 +198,8 @@ func stampText(msg []byte, seq uint64) {
 func (l *loop) appendWSMessage(c *conn, seq uint64) {
 	copy(l.msg, c.tmpl)
 	stampText(l.msg, seq)
-	h := websocket.FrameHeader{Fin: true, Opcode: websocket.OpText, Masked: true, MaskKey: websocket.NewMaskKey()}
-	c.wbuf = websocket.AppendFrame(c.wbuf, h, l.msg)
+	h := wsframe.FrameHeader{Fin: true, Opcode: wsframe.OpText, Masked: true, MaskKey: wsframe.NewMaskKey()}
+	c.wbuf = wsframe.AppendFrame(c.wbuf, h, l.msg)
 }
 
 // wsEchoed checks an echoed payload against the oldest message in flight

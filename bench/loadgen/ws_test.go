@@ -13,7 +13,7 @@ import (
 
 	gorilla "github.com/gorilla/websocket"
 
-	"github.com/workerman-go/workerman/protocols/websocket"
+	"github.com/workerman-go/workerman/protocols/websocket/wsframe"
 )
 
 // The first tests need no network: the handshake check, the data of a
@@ -46,7 +46,7 @@ func TestCheckWebSocket(t *testing.T) {
 	}
 	// A fresh key is valid and the request carries it.
 	k := newWSKey()
-	if !websocket.ValidKey(k) || k == newWSKey() {
+	if !wsframe.ValidKey(k) || k == newWSKey() {
 		t.Fatalf("key %q", k)
 	}
 	if req := string(wsRequest("/x", k)); !strings.HasPrefix(req, "GET /x HTTP/1.1\r\n") || !strings.Contains(req, "\r\nSec-WebSocket-Key: "+k+"\r\n") ||
@@ -92,11 +92,11 @@ func TestTextMessages(t *testing.T) {
 	if len(c.wbuf) != 2*l.wire || l.wire != 6+64 {
 		t.Fatalf("%d bytes, wire %d", len(c.wbuf), l.wire)
 	}
-	var asm websocket.Assembler // a server's
+	var asm wsframe.Assembler // a server's
 	in := c.wbuf
 	for _, seq := range []uint64{7, 8} {
 		m, n, ok, err := asm.Next(in)
-		if err != nil || !ok || m.Opcode != websocket.OpText {
+		if err != nil || !ok || m.Opcode != wsframe.OpText {
 			t.Fatalf("%v %v %v", m, ok, err)
 		}
 		want := append([]byte(nil), tmpl...)
@@ -112,7 +112,7 @@ func TestTextMessages(t *testing.T) {
 func serverFrames(payloads ...string) []byte {
 	var b []byte
 	for _, p := range payloads {
-		b = websocket.AppendFrame(b, websocket.FrameHeader{Fin: true, Opcode: websocket.OpText}, p)
+		b = wsframe.AppendFrame(b, wsframe.FrameHeader{Fin: true, Opcode: wsframe.OpText}, p)
 	}
 	return b
 }
@@ -123,7 +123,7 @@ func wsTestLoop(mode string) (*loop, *conn) {
 	l.conns = []conn{{fd: -1, state: stOpen}}
 	c := &l.conns[0]
 	c.ws = &wsState{key: "dGhlIHNhbXBsZSBub25jZQ=="}
-	c.ws.asm.Reset(websocket.Config{Role: websocket.RoleClient})
+	c.ws.asm.Reset(wsframe.Config{Role: wsframe.RoleClient})
 	return l, c
 }
 
@@ -132,7 +132,7 @@ func TestWSFeedSplitAnywhere(t *testing.T) {
 	long := strings.Repeat("x", 300) // a 16-bit length
 	// Three broadcast messages, a long one and a ping in between.
 	stream := append([]byte(head), serverFrames("1 100", "2 200")...)
-	stream = websocket.AppendFrame(stream, websocket.FrameHeader{Fin: true, Opcode: websocket.OpPing}, "p")
+	stream = wsframe.AppendFrame(stream, wsframe.FrameHeader{Fin: true, Opcode: wsframe.OpPing}, "p")
 	stream = append(stream, serverFrames(long, "3 300")...)
 	for k := 1; k <= len(stream); k++ {
 		l, c := wsTestLoop(ModeWSBroadcast)
@@ -165,7 +165,7 @@ func TestWSFeedFailures(t *testing.T) {
 	// A masked frame from a server breaks the protocol.
 	l, c = wsTestLoop(ModeWSBroadcast)
 	c.ws.headDone = true
-	l.wsFeed(c, websocket.AppendFrame(nil, websocket.FrameHeader{Fin: true, Opcode: websocket.OpText, Masked: true}, "1 5"))
+	l.wsFeed(c, wsframe.AppendFrame(nil, wsframe.FrameHeader{Fin: true, Opcode: wsframe.OpText, Masked: true}, "1 5"))
 	if c.state != stDone || l.streamErrors != 1 || l.headFails != 0 {
 		t.Fatalf("state %d, stream errors %d, head failures %d", c.state, l.streamErrors, l.headFails)
 	}
@@ -178,7 +178,7 @@ func TestWSFeedFailures(t *testing.T) {
 	// A close frame ends the connection; data on an idle one is unexpected.
 	l, c = wsTestLoop(ModeWSIdle)
 	c.ws.headDone = true
-	l.wsFeed(c, append(serverFrames("hello"), websocket.CloseFrame(websocket.CloseGoingAway, "bye")...))
+	l.wsFeed(c, append(serverFrames("hello"), wsframe.CloseFrame(wsframe.CloseGoingAway, "bye")...))
 	if c.state != stDone || l.peerClosed != 1 || l.unexpected != 5 || l.errs["websocket:close frame 1001 bye"] != 1 {
 		t.Fatalf("state %d, closed %d, unexpected %d, %v", c.state, l.peerClosed, l.unexpected, l.errs)
 	}

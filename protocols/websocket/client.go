@@ -13,12 +13,13 @@ import (
 	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/protocols"
 	"github.com/workerman-go/workerman/protocols/http"
+	"github.com/workerman-go/workerman/protocols/websocket/wsframe"
 )
 
-// MaxHandshakeResponse bounds the head of the server's handshake response.
-const MaxHandshakeResponse = 16 << 10
+// maxHandshakeResponse bounds the head of the server's handshake response.
+const maxHandshakeResponse = 16 << 10
 
-// ClientOptions configure a client connection (Dial, ClientProtocol).
+// ClientOptions configure a client connection (Dial).
 type ClientOptions struct {
 	// Header holds more request fields: Origin, Cookie, Authorization...
 	Header http.Header
@@ -60,7 +61,7 @@ type ClientOptions struct {
 // wss:// is not supported (terminate TLS elsewhere, or use a TLS-capable
 // client).
 func Dial(rawURL string, opts ClientOptions) (*connection.AsyncConn[Message], error) {
-	p, err := ClientProtocol(rawURL, opts)
+	p, err := newClientProtocol(rawURL, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -68,9 +69,9 @@ func Dial(rawURL string, opts ClientOptions) (*connection.AsyncConn[Message], er
 	return connection.NewAsync("ws://"+hostPort(u), p)
 }
 
-// ClientProtocol is the "ws" scheme for connection.NewAsync, talking to
-// rawURL's path and query (Dial is the short way).
-func ClientProtocol(rawURL string, opts ClientOptions) (protocols.Protocol[Message], error) {
+// newClientProtocol returns the "ws" scheme for connection.NewAsync, talking
+// to rawURL's path and query (what Dial connects with).
+func newClientProtocol(rawURL string, opts ClientOptions) (protocols.Protocol[Message], error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("websocket: %w", err)
@@ -120,7 +121,7 @@ func (p *clientProtocol) Scheme() string { return "ws" }
 func (p *clientProtocol) NewCodec(limits protocols.Limits) protocols.Codec[Message] {
 	o := &p.opts
 	set := &connSettings{
-		Callbacks: o.Callbacks, role: RoleClient, max: o.MaxMessageSize, binary: o.Binary,
+		Callbacks: o.Callbacks, role: wsframe.RoleClient, max: o.MaxMessageSize, binary: o.Binary,
 		compressThreshold: o.CompressThreshold, pingInterval: o.PingInterval,
 		idleTimeout: o.IdleTimeout, closeTimeout: o.CloseTimeout,
 	}
@@ -164,7 +165,7 @@ func (h *clientHandshake) opened(s *codec) {
 		b = append(b, "Sec-WebSocket-Protocol: "+strings.Join(h.p.opts.Subprotocols, ", ")+"\r\n"...)
 	}
 	if h.p.opts.Deflate != nil {
-		b = append(b, "Sec-WebSocket-Extensions: "+DeflateOffer(*h.p.opts.Deflate)+"\r\n"...)
+		b = append(b, "Sec-WebSocket-Extensions: "+wsframe.DeflateOffer(*h.p.opts.Deflate)+"\r\n"...)
 	}
 	for _, f := range h.p.opts.Header {
 		b = append(b, f.Name+": "+f.Value+"\r\n"...)
@@ -186,7 +187,7 @@ func (h *clientHandshake) opened(s *codec) {
 func (h *clientHandshake) decode(s *codec, in []byte) (int, error) {
 	end := bytes.Index(in, []byte("\r\n\r\n"))
 	if end < 0 {
-		if len(in) > MaxHandshakeResponse {
+		if len(in) > maxHandshakeResponse {
 			return 0, &handshakeError{msg: "the server's handshake response is too large"}
 		}
 		return 0, nil
@@ -214,7 +215,7 @@ func (h *clientHandshake) decode(s *codec, in []byte) (int, error) {
 		return 0, &handshakeError{msg: "the response lacks Upgrade: websocket"}
 	case !hasToken("Connection", "upgrade"):
 		return 0, &handshakeError{msg: "the response lacks Connection: Upgrade"}
-	case strings.TrimSpace(fields.Get("Sec-WebSocket-Accept")) != AcceptKey(h.key):
+	case strings.TrimSpace(fields.Get("Sec-WebSocket-Accept")) != wsframe.AcceptKey(h.key):
 		return 0, &handshakeError{msg: "wrong Sec-WebSocket-Accept"}
 	}
 	proto := strings.TrimSpace(fields.Get("Sec-WebSocket-Protocol"))
@@ -222,7 +223,7 @@ func (h *clientHandshake) decode(s *codec, in []byte) (int, error) {
 		return 0, &handshakeError{msg: fmt.Sprintf("the server chose subprotocol %q, which was not offered", proto)}
 	}
 	s.client.subprotocol.Store(proto)
-	exts, err := ParseExtensions(strings.Join(fields.Values("Sec-WebSocket-Extensions"), ", "))
+	exts, err := wsframe.ParseExtensions(strings.Join(fields.Values("Sec-WebSocket-Extensions"), ", "))
 	if err != nil {
 		return 0, &handshakeError{msg: "malformed Sec-WebSocket-Extensions: " + err.Error()}
 	}
@@ -230,12 +231,12 @@ func (h *clientHandshake) decode(s *codec, in []byte) (int, error) {
 		if h.p.opts.Deflate == nil {
 			return 0, &handshakeError{msg: "the server chose an extension that was not offered"}
 		}
-		params, ok, err := ParseDeflateResponse(exts, *h.p.opts.Deflate)
+		params, ok, err := wsframe.ParseDeflateResponse(exts, *h.p.opts.Deflate)
 		if err != nil || !ok {
 			return 0, &handshakeError{msg: fmt.Sprintf("unacceptable extensions %q", fields.Get("Sec-WebSocket-Extensions"))}
 		}
-		s.comp = params.NewCompressor(RoleClient, h.p.opts.Deflate.Level)
-		s.asm.Reset(Config{Role: RoleClient, MaxMessageSize: s.set.max, Decompressor: params.NewDecompressor(RoleClient)})
+		s.comp = params.NewCompressor(wsframe.RoleClient, h.p.opts.Deflate.Level)
+		s.asm.Reset(wsframe.Config{Role: wsframe.RoleClient, MaxMessageSize: s.set.max, Decompressor: params.NewDecompressor(wsframe.RoleClient)})
 	}
 	if h.timer != nil {
 		h.timer.Stop()

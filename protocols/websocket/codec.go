@@ -9,6 +9,7 @@ import (
 	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/protocols"
 	"github.com/workerman-go/workerman/protocols/http"
+	"github.com/workerman-go/workerman/protocols/websocket/wsframe"
 	"github.com/workerman-go/workerman/pubsub"
 )
 
@@ -42,7 +43,7 @@ type clientState struct {
 // connSettings is what a codec needs of its options, on either side.
 type connSettings struct {
 	Callbacks
-	role              Role
+	role              wsframe.Role
 	max               int
 	binary            bool
 	compressThreshold int
@@ -63,8 +64,8 @@ type codec struct {
 	handshake interface {
 		decode(s *codec, in []byte) (n int, err error)
 	}
-	asm  Assembler
-	comp *Compressor // nil without permessage-deflate
+	asm  wsframe.Assembler
+	comp *wsframe.Compressor // nil without permessage-deflate
 
 	binary  atomic.Bool
 	client  *clientState // a client's own state; nil on a server
@@ -86,7 +87,7 @@ type codec struct {
 
 func newCodec(set *connSettings) *codec {
 	s := &codec{set: set}
-	s.asm.Reset(Config{Role: set.role, MaxMessageSize: set.max})
+	s.asm.Reset(wsframe.Config{Role: set.role, MaxMessageSize: set.max})
 	s.binary.Store(set.binary)
 	return s
 }
@@ -138,17 +139,17 @@ func (s *codec) guard(name string, fn func()) (panicked bool) {
 
 // frameHeader returns the header of a frame this side sends: masked with a
 // fresh key on a client.
-func (s *codec) frameHeader(op Opcode) FrameHeader {
-	h := FrameHeader{Fin: true, Opcode: op}
-	if s.set.role == RoleClient {
-		h.Masked, h.MaskKey = true, NewMaskKey()
+func (s *codec) frameHeader(op Opcode) wsframe.FrameHeader {
+	h := wsframe.FrameHeader{Fin: true, Opcode: op}
+	if s.set.role == wsframe.RoleClient {
+		h.Masked, h.MaskKey = true, wsframe.NewMaskKey()
 	}
 	return h
 }
 
 // controlFrame encodes a control frame of this side.
 func (s *codec) controlFrame(op Opcode, payload []byte) []byte {
-	return AppendFrame(nil, s.frameHeader(op), payload)
+	return wsframe.AppendFrame(nil, s.frameHeader(op), payload)
 }
 
 // Decode implements protocols.Codec.
@@ -181,19 +182,19 @@ func (s *codec) Decode(in []byte) (Message, int, bool, error) {
 		s.receivedClose(m.Payload)
 		return Message{}, n, true, nil
 	}
-	return m, n, false, nil
+	return Message(m), n, false, nil
 }
 
 // receivedClose answers the peer's close frame (unless this side started
 // the closing handshake) and closes the connection.
 func (s *codec) receivedClose(payload []byte) {
-	code, reason, _ := ParseClosePayload(payload) // validated by the Assembler
+	code, reason, _ := wsframe.ParseClosePayload(payload) // validated by the Assembler
 	s.gotClose = true
 	s.closed.Store(true)
 	if !s.closing.Swap(true) {
 		var echo []byte
 		if code != CloseNoStatus {
-			echo = AppendClosePayload(nil, code, "")
+			echo = wsframe.AppendClosePayload(nil, code, "")
 		}
 		_ = s.conn.SendRaw(s.controlFrame(OpClose, echo))
 	}
@@ -211,7 +212,7 @@ func (s *codec) handshakeDone() {
 	}
 	s.handshake = nil
 	s.startTimers()
-	if s.set.role == RoleClient {
+	if s.set.role == wsframe.RoleClient {
 		_ = s.conn.Send(flushEarly{}) // sets ready, in order with other sends
 	} else {
 		s.ready.Store(true)
@@ -296,7 +297,7 @@ func (s *codec) Encode(dst []byte, msg any) ([]byte, error) {
 		return dst, ErrClosing
 	}
 	if !s.ready.Load() {
-		if s.set.role == RoleServer {
+		if s.set.role == wsframe.RoleServer {
 			return dst, errors.New("websocket: Send before the handshake is complete")
 		}
 		// Before the handshake completes: encoded now, written after it.
@@ -324,18 +325,18 @@ func (s *codec) encode(dst []byte, msg any) ([]byte, error) {
 		case OpText, OpBinary:
 			return appendData(s, dst, m.Opcode, m.Payload), nil
 		case OpPing, OpPong:
-			if len(m.Payload) > MaxControlPayload {
-				return dst, fmt.Errorf("websocket: %v payload of %d bytes (at most %d)", m.Opcode, len(m.Payload), MaxControlPayload)
+			if len(m.Payload) > wsframe.MaxControlPayload {
+				return dst, fmt.Errorf("websocket: %v payload of %d bytes (at most %d)", m.Opcode, len(m.Payload), wsframe.MaxControlPayload)
 			}
-			return AppendFrame(dst, s.frameHeader(m.Opcode), m.Payload), nil
+			return wsframe.AppendFrame(dst, s.frameHeader(m.Opcode), m.Payload), nil
 		}
 		return dst, fmt.Errorf("websocket: cannot send a %v message (use Close)", m.Opcode)
 	case closeRequest:
-		if !ValidCloseCode(m.code) {
+		if !wsframe.ValidCloseCode(m.code) {
 			return dst, fmt.Errorf("websocket: invalid close code %d", m.code)
 		}
 		s.closing.Store(true)
-		return AppendFrame(dst, s.frameHeader(OpClose), AppendClosePayload(nil, m.code, m.reason)), nil
+		return wsframe.AppendFrame(dst, s.frameHeader(OpClose), wsframe.AppendClosePayload(nil, m.code, m.reason)), nil
 	}
 	return dst, fmt.Errorf("websocket: cannot send %T: %w", msg, protocols.ErrUnsupportedMessage)
 }
@@ -349,7 +350,7 @@ func appendData[P string | []byte](s *codec, dst []byte, op Opcode, payload P) [
 	if s.comp != nil && len(payload) >= threshold {
 		return s.comp.AppendFrame(dst, h, []byte(payload)) // a string is copied once; deflate costs far more
 	}
-	return AppendFrame(dst, h, payload)
+	return wsframe.AppendFrame(dst, h, payload)
 }
 
 // handshakeError is a refused opening handshake: on a server, answered with
@@ -383,5 +384,5 @@ func (e *handshakeError) Reply() []byte {
 // Data as one text frame, encoded once for every subscriber of a loop (an
 // uncompressed server frame, valid whatever a connection negotiated).
 var TextFrames = pubsub.NewFormat("websocket-text", func(dst []byte, m *pubsub.Message) ([]byte, error) {
-	return AppendFrame(dst, FrameHeader{Fin: true, Opcode: OpText}, m.Data), nil
+	return wsframe.AppendFrame(dst, wsframe.FrameHeader{Fin: true, Opcode: wsframe.OpText}, m.Data), nil
 })

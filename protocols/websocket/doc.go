@@ -1,55 +1,85 @@
-// Package websocket holds the protocol-level building blocks of RFC 6455
-// (The WebSocket Protocol) and RFC 7692 (permessage-deflate), as pure code
-// over byte slices: frames, masking, close codes, message assembly with every
-// validation the RFCs require, the handshake's computations, and
-// compression.
+// Package websocket runs WebSocket connections (RFC 6455, with the
+// permessage-deflate compression of RFC 7692) on the framework's event
+// loops, with Workerman's names: servers, as a websocket:// Worker or by
+// upgrading requests on an http Worker, and clients. It does its networking
+// through package connection. The wire primitives it builds on (frames,
+// masking, close payloads, message assembly, deflate) are in package
+// github.com/workerman-go/workerman/protocols/websocket/wsframe, for
+// protocol authors; an application needs only this package.
 //
-// It does no networking and holds no connection: it never reads, writes,
-// blocks or starts a goroutine, and it does not parse HTTP. The HTTP upgrade
-// and the codec that runs a connection on the framework's event loops build
-// on it; everything here is shaped for such a codec, which is handed all the
-// bytes buffered so far and must say how many it consumed:
+// # Servers
 //
-//   - ParseFrameHeader returns n == 0 until a whole header has arrived;
-//   - Assembler.Next consumes headers and payload bytes as they arrive, and
-//     returns a message once one is complete, a *ProtocolError otherwise
-//     when the peer breaks the protocol;
-//   - AppendFrame, CloseFrame and Compressor.AppendFrame append to a caller's
-//     buffer.
+// A websocket:// Worker takes Protocol(Options): each connection answers
+// the opening handshake, then OnMessage receives every data message as a
+// Message.
 //
-// # Receiving
+//	w := worker.New("websocket://0.0.0.0:8000", websocket.Protocol(websocket.Options{}))
+//	w.OnMessage = func(c *connection.Conn, m websocket.Message) { c.Send(string(m.Payload)) }
 //
-// An Assembler per connection enforces the rules of RFC 6455 section 5
-// (masking by role, reserved bits and opcodes, control frames,
-// fragmentation), validates text as UTF-8 incrementally, limits message
-// sizes from the lengths frames announce, validates close frames, and, with a
-// Decompressor, inflates compressed messages under the same limit. Every
-// violation is a *ProtocolError carrying the close code to fail the
-// connection with; it implements protocols.Rejection, so its Reply (the close
-// frame) reaches the peer before the framework closes the connection.
+// On an http Worker, Upgrade(c, req, opts, onMessage), called from its
+// OnMessage, turns a request that asks for it into a WebSocket connection,
+// so that pages and WebSockets share a port. Options choose subprotocols,
+// compression, limits, pings and the callbacks.
+//
+// # Clients
+//
+// Dial(url, ClientOptions) prepares a connection.AsyncConn to a ws:// URL
+// (Workerman's AsyncTcpConnection('ws://...')): set its callbacks, then
+// Connect. Subprotocol tells which subprotocol the server chose.
 //
 // # Sending
 //
-// A server sends unmasked frames; a client masks every frame with a fresh
-// key from NewMaskKey. AppendFrame writes a frame for a string or []byte
-// payload; with permessage-deflate, Compressor.AppendFrame writes a
-// compressed one.
+// Send on a WebSocket connection writes
+//   - a string as a text frame, or as a binary one with Options.Binary,
+//     ClientOptions.Binary or SetBinary;
+//   - a []byte as a binary frame;
+//   - a Message with its opcode: OpText, OpBinary, OpPing or OpPong;
+//   - a protocols.Raw as it is: whole frames encoded beforehand (with
+//     wsframe; masked, on a client), such as a broadcast encoded once for
+//     many connections.
 //
-// # Handshake
+// With permessage-deflate negotiated, data messages of CompressThreshold
+// bytes or more are compressed. A client masks every frame it encodes. Once
+// a close frame has been sent, Send fails with ErrClosing.
 //
-// AcceptKey and ValidKey compute and check the keys, SelectSubprotocol picks
-// a subprotocol, ParseExtensions reads Sec-WebSocket-Extensions, and
-// NegotiateDeflate (server) or DeflateOffer and ParseDeflateResponse
-// (client) agree on permessage-deflate parameters.
+// # Closing
 //
-// # Performance
+// Close(c, code, reason) starts the closing handshake: a close frame with
+// one of the Close... codes (or 3000-4999), after which nothing more is
+// sent; the connection closes when the peer answers, or after CloseTimeout.
+// A close frame from the peer is answered and the connection closed.
+// OnWebSocketClose tells how a connection ended: with the peer's code and
+// reason, CloseNoStatus for a close frame without a code, or CloseAbnormal
+// when TCP ended without a close frame.
 //
-// Nothing here allocates per frame in the steady state: header parsing and
-// encoding, masking (8 bytes at a time), UTF-8 validation (through
-// utf8.Valid, 8 ASCII bytes at a time) and message assembly work in place or
-// in retained buffers. A single-frame message that arrived whole is unmasked
-// where it lies and delivered without a copy. Compression uses pooled
-// compress/flate writers and readers (compress/flate itself allocates Huffman
-// tables for some blocks); see Compressor and Decompressor for the memory
-// each connection holds with and without context takeover.
+// # Callbacks
+//
+// Besides the Worker's (or the AsyncConn's) OnConnect, OnMessage and
+// OnClose, with Workerman's names: OnWebSocketConnect (a server checks or
+// refuses the handshake, picks a subprotocol, adds response fields; on a
+// client, the handshake is done), OnWebSocketConnected (a server's 101 is
+// sent), OnHTTPRequest (a websocket:// Worker answers a plain HTTP request,
+// such as the page that opens the WebSocket), OnWebSocketPing (replaces the
+// automatic pong), OnWebSocketPong and OnWebSocketClose.
+//
+// # Goroutines
+//
+// OnMessage and the callbacks of Options and ClientOptions run on the
+// connection's event loop, one at a time, and must not block; the
+// handshake, the reading of frames, pongs, and the ping, idle and close
+// timers run there too. Send, Close, SetBinary and
+// Subprotocol are safe to call from any goroutine: Send encodes the frame
+// on the calling goroutine, and the loop writes frames in the order they
+// were sent. The package starts no goroutine of its own.
+//
+// # Limits
+//
+// MaxMessageSize (by default the connection's MaxPackageSize, 10 MiB)
+// bounds a message after reassembly and decompression: a larger one fails
+// the connection with CloseMessageTooBig (1009), detected from the lengths
+// its frames announce, before they are buffered. With Deflate,
+// decompression stops at the same limit, so a compressed message cannot
+// inflate past it. Other breaches of the protocol fail the connection with
+// the RFC's code (CloseProtocolError, CloseInvalidPayload for text that is
+// not UTF-8). PingInterval and IdleTimeout detect dead peers.
 package websocket

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/workerman-go/workerman/protocols/websocket"
+	"github.com/workerman-go/workerman/protocols/websocket/wsframe"
 )
 
 // A server that fails a connection (here 1009, a message over the limit)
@@ -26,8 +27,8 @@ func TestFailedConnectionIsNotReset(t *testing.T) {
 		var stop atomic.Bool
 		written := make(chan error, 1)
 		go func() {
-			h := websocket.FrameHeader{Fin: true, Opcode: websocket.OpBinary, Masked: true, MaskKey: [4]byte{1, 2, 3, 4}, Length: 64 << 20}
-			_, err := r.conn.Write(websocket.AppendFrameHeader(nil, h))
+			h := wsframe.FrameHeader{Fin: true, Opcode: websocket.OpBinary, Masked: true, MaskKey: [4]byte{1, 2, 3, 4}, Length: 64 << 20}
+			_, err := r.conn.Write(wsframe.AppendFrameHeader(nil, h))
 			chunk := make([]byte, 16<<10)
 			for n := 0; err == nil && n < 64<<20 && !stop.Load(); n += len(chunk) {
 				_, err = r.conn.Write(chunk)
@@ -39,15 +40,15 @@ func TestFailedConnectionIsNotReset(t *testing.T) {
 		if err != nil || m.Opcode != websocket.OpClose {
 			t.Fatalf("got %v %v, want the close frame", m.Opcode, err)
 		}
-		if code, _, _ := websocket.ParseClosePayload(m.Payload); code != websocket.CloseMessageTooBig {
+		if code, _, _ := wsframe.ParseClosePayload(m.Payload); code != websocket.CloseMessageTooBig {
 			t.Fatalf("close code %d, want 1009", code)
 		}
 		reset := func(err error) bool { return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) }
 		if err := <-written; reset(err) {
 			t.Errorf("the client's message was cut by a reset: %v", err)
 		}
-		reply := websocket.AppendFrame(nil, websocket.FrameHeader{Fin: true, Opcode: websocket.OpClose, Masked: true},
-			websocket.AppendClosePayload(nil, websocket.CloseMessageTooBig, ""))
+		reply := wsframe.AppendFrame(nil, wsframe.FrameHeader{Fin: true, Opcode: websocket.OpClose, Masked: true},
+			wsframe.AppendClosePayload(nil, websocket.CloseMessageTooBig, ""))
 		if _, err := r.conn.Write(reply); reset(err) {
 			t.Fatalf("answering the close frame: %v (the server reset the connection)", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/protocols"
 	"github.com/workerman-go/workerman/protocols/http"
+	"github.com/workerman-go/workerman/protocols/websocket/wsframe"
 )
 
 // Options configure the server side of WebSocket connections: a
@@ -74,7 +75,7 @@ func (o *Options) maxFor(maxPackage int) int {
 
 func (o *Options) settings(maxPackage int) *connSettings {
 	set := &connSettings{
-		Callbacks: o.Callbacks, role: RoleServer, max: o.MaxMessageSize, binary: o.Binary,
+		Callbacks: o.Callbacks, role: wsframe.RoleServer, max: o.MaxMessageSize, binary: o.Binary,
 		compressThreshold: o.CompressThreshold, pingInterval: o.PingInterval,
 		idleTimeout: o.IdleTimeout, closeTimeout: o.CloseTimeout,
 	}
@@ -95,7 +96,7 @@ type Handshake struct {
 	Header http.Header
 
 	offered []string
-	deflate *DeflateParams
+	deflate *wsframe.DeflateParams
 }
 
 // Offered returns the subprotocols the client offered, in its order.
@@ -254,7 +255,7 @@ func accept(s *codec, opts *Options, req *http.Request) ([]byte, error) {
 	case strings.TrimSpace(req.Header.Get("Sec-WebSocket-Version")) != "13":
 		return nil, &handshakeError{status: 426, msg: "unsupported WebSocket version: this server speaks 13",
 			header: http.Header{{Name: "Sec-WebSocket-Version", Value: "13"}}}
-	case !ValidKey(key):
+	case !wsframe.ValidKey(key):
 		return nil, refuse(400, "Sec-WebSocket-Key is not the base64 of 16 bytes")
 	}
 	h := &Handshake{Request: req}
@@ -264,10 +265,10 @@ func accept(s *codec, opts *Options, req *http.Request) ([]byte, error) {
 			h.offered = append(h.offered, p)
 		}
 	}
-	h.Subprotocol = SelectSubprotocol(offered, opts.Subprotocols)
+	h.Subprotocol = wsframe.SelectSubprotocol(offered, opts.Subprotocols)
 	if opts.Deflate != nil {
-		if exts, err := ParseExtensions(strings.Join(req.Header.Values("Sec-WebSocket-Extensions"), ", ")); err == nil {
-			if p, ok := NegotiateDeflate(exts, *opts.Deflate); ok {
+		if exts, err := wsframe.ParseExtensions(strings.Join(req.Header.Values("Sec-WebSocket-Extensions"), ", ")); err == nil {
+			if p, ok := wsframe.NegotiateDeflate(exts, *opts.Deflate); ok {
 				h.deflate = &p
 			}
 		}
@@ -300,7 +301,7 @@ func accept(s *codec, opts *Options, req *http.Request) ([]byte, error) {
 	// building as an http.Response.
 	reply := make([]byte, 0, 160)
 	reply = append(reply, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
-	reply = append(reply, AcceptKey(key)...)
+	reply = append(reply, wsframe.AcceptKey(key)...)
 	reply = append(reply, "\r\n"...)
 	if h.Subprotocol != "" {
 		reply = append(reply, "Sec-WebSocket-Protocol: "+h.Subprotocol+"\r\n"...)
@@ -313,8 +314,8 @@ func accept(s *codec, opts *Options, req *http.Request) ([]byte, error) {
 	}
 	reply = append(reply, "\r\n"...)
 	if h.deflate != nil {
-		s.comp = h.deflate.NewCompressor(RoleServer, opts.Deflate.Level)
-		s.asm.Reset(Config{Role: RoleServer, MaxMessageSize: s.set.max, Decompressor: h.deflate.NewDecompressor(RoleServer)})
+		s.comp = h.deflate.NewCompressor(wsframe.RoleServer, opts.Deflate.Level)
+		s.asm.Reset(wsframe.Config{Role: wsframe.RoleServer, MaxMessageSize: s.set.max, Decompressor: h.deflate.NewDecompressor(wsframe.RoleServer)})
 	}
 	return reply, nil
 }

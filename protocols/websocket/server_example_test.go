@@ -59,3 +59,25 @@ func ExampleDial() {
 	ac.Send("hello") // written once the handshake is done
 	ac.Connect()
 }
+
+// Closing with a code, and learning how a connection ended: the close
+// codes are this package's.
+func ExampleClose() {
+	w := worker.New("websocket://0.0.0.0:2000", websocket.Protocol(websocket.Options{
+		Callbacks: websocket.Callbacks{
+			OnWebSocketClose: func(c *connection.Conn, code int, reason string) {
+				if code == websocket.CloseAbnormal {
+					fmt.Println("connection lost without a close frame")
+				}
+			},
+		},
+	}))
+	w.OnMessage = func(c *connection.Conn, m websocket.Message) {
+		if m.Opcode != websocket.OpText {
+			websocket.Close(c, websocket.CloseUnsupportedData, "text only")
+			return
+		}
+		c.Send(m) // echoed with its opcode
+	}
+	_ = w
+}

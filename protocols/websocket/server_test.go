@@ -18,6 +18,7 @@ import (
 	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/websocket"
+	"github.com/workerman-go/workerman/protocols/websocket/wsframe"
 	"github.com/workerman-go/workerman/pubsub"
 	"github.com/workerman-go/workerman/worker"
 )
@@ -47,7 +48,7 @@ type rawClient struct {
 	t    *testing.T
 	conn net.Conn
 	br   *bufio.Reader
-	asm  *websocket.Assembler
+	asm  *wsframe.Assembler
 	buf  []byte
 }
 
@@ -75,13 +76,13 @@ func dialRaw(t *testing.T, addr, path string, extra ...string) (*rawClient, *net
 	if resp.StatusCode != 101 {
 		io.ReadAll(resp.Body)
 	}
-	return &rawClient{t: t, conn: c, br: br, asm: websocket.NewAssembler(websocket.Config{Role: websocket.RoleClient, MaxMessageSize: 64 << 20})}, resp
+	return &rawClient{t: t, conn: c, br: br, asm: wsframe.NewAssembler(wsframe.Config{Role: wsframe.RoleClient, MaxMessageSize: 64 << 20})}, resp
 }
 
 // frame writes one frame, masked unless unmasked is set.
 func (r *rawClient) frame(op websocket.Opcode, fin bool, payload []byte, unmasked bool) {
-	h := websocket.FrameHeader{Fin: fin, Opcode: op, Masked: !unmasked, MaskKey: [4]byte{1, 2, 3, 4}}
-	if _, err := r.conn.Write(websocket.AppendFrame(nil, h, payload)); err != nil {
+	h := wsframe.FrameHeader{Fin: fin, Opcode: op, Masked: !unmasked, MaskKey: [4]byte{1, 2, 3, 4}}
+	if _, err := r.conn.Write(wsframe.AppendFrame(nil, h, payload)); err != nil {
 		r.t.Fatal(err)
 	}
 }
@@ -129,7 +130,7 @@ func (r *rawClient) expectClose(code int) {
 		if m.Opcode != websocket.OpClose {
 			continue
 		}
-		got, reason, _ := websocket.ParseClosePayload(m.Payload)
+		got, reason, _ := wsframe.ParseClosePayload(m.Payload)
 		if got != code {
 			r.t.Fatalf("close code %d (%q), want %d", got, reason, code)
 		}
@@ -159,8 +160,8 @@ func TestHandshakeAndEcho(t *testing.T) {
 	// whole message.
 	r.frame(websocket.OpText, false, []byte("frag"), false)
 	r.frame(websocket.OpPing, true, []byte("p1"), false)
-	r.frame(websocket.OpContinuation, false, []byte("men"), false)
-	r.frame(websocket.OpContinuation, true, []byte("ted"), false)
+	r.frame(wsframe.OpContinuation, false, []byte("men"), false)
+	r.frame(wsframe.OpContinuation, true, []byte("ted"), false)
 	if m, err := r.next(); err != nil || m.Opcode != websocket.OpPong || string(m.Payload) != "p1" {
 		t.Fatalf("pong: %v %q %v", m.Opcode, m.Payload, err)
 	}
@@ -170,12 +171,12 @@ func TestHandshakeAndEcho(t *testing.T) {
 	// UTF-8 split across fragments is fine.
 	euro := []byte("€")
 	r.frame(websocket.OpText, false, euro[:1], false)
-	r.frame(websocket.OpContinuation, true, euro[1:], false)
+	r.frame(wsframe.OpContinuation, true, euro[1:], false)
 	if m, err := r.next(); err != nil || string(m.Payload) != "€" {
 		t.Fatalf("split UTF-8: %q %v", m.Payload, err)
 	}
 	// A close is answered with the same code, then the connection ends.
-	r.frame(websocket.OpClose, true, websocket.AppendClosePayload(nil, 1000, "done"), false)
+	r.frame(websocket.OpClose, true, wsframe.AppendClosePayload(nil, 1000, "done"), false)
 	r.expectClose(1000)
 }
 
@@ -191,11 +192,11 @@ func TestProtocolErrorsCloseWithTheirCode(t *testing.T) {
 		{"reserved opcode", func(r *rawClient) { r.write([]byte{0x83, 0x80, 0, 0, 0, 0}) }, 1002},
 		{"fragmented ping", func(r *rawClient) { r.frame(websocket.OpPing, false, nil, false) }, 1002},
 		{"long ping", func(r *rawClient) { r.write(append([]byte{0x89, 0xFE, 0, 126, 0, 0, 0, 0}, make([]byte, 126)...)) }, 1002},
-		{"continuation first", func(r *rawClient) { r.frame(websocket.OpContinuation, true, []byte("x"), false) }, 1002},
+		{"continuation first", func(r *rawClient) { r.frame(wsframe.OpContinuation, true, []byte("x"), false) }, 1002},
 		{"invalid UTF-8", func(r *rawClient) { r.frame(websocket.OpText, true, []byte{0xff, 'a'}, false) }, 1007},
 		{"UTF-8 broken across fragments", func(r *rawClient) {
 			r.frame(websocket.OpText, false, []byte{0xe2, 0x82}, false)
-			r.frame(websocket.OpContinuation, true, []byte{'x'}, false)
+			r.frame(wsframe.OpContinuation, true, []byte{'x'}, false)
 		}, 1007},
 		{"too big", func(r *rawClient) { r.frame(websocket.OpBinary, true, make([]byte, 1001), false) }, 1009},
 		{"bad close code", func(r *rawClient) { r.frame(websocket.OpClose, true, []byte{0x03, 0xed}, false) }, 1002},
@@ -290,7 +291,7 @@ func TestUpgradeOnHTTPWorker(t *testing.T) {
 	if m, err := r.next(); err != nil || string(m.Payload) != "ws: hi" {
 		t.Fatalf("after upgrade: %q %v", m.Payload, err)
 	}
-	r.frame(websocket.OpClose, true, websocket.AppendClosePayload(nil, 4000, "bye"), false)
+	r.frame(websocket.OpClose, true, wsframe.AppendClosePayload(nil, 4000, "bye"), false)
 	r.expectClose(4000)
 	eventually(t, "OnWebSocketClose(4000, bye)", func() bool { return closes.Load() == 1 })
 }

@@ -1,4 +1,4 @@
-package websocket_test
+package wsframe_test
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/workerman-go/workerman/protocols"
-	ws "github.com/workerman-go/workerman/protocols/websocket"
+	ws "github.com/workerman-go/workerman/protocols/websocket/wsframe"
 )
 
 type assembleCase struct {

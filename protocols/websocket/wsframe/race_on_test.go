@@ -1,6 +1,6 @@
 //go:build race
 
-package websocket_test
+package wsframe_test
 
 // raceEnabled: the race detector is on, and sync.Pool drops some of what
 // is put back, so allocation counts are not meaningful.

@@ -1,11 +1,11 @@
-package websocket_test
+package wsframe_test
 
 import (
 	"reflect"
 	"strings"
 	"testing"
 
-	ws "github.com/workerman-go/workerman/protocols/websocket"
+	ws "github.com/workerman-go/workerman/protocols/websocket/wsframe"
 )
 
 func TestAcceptKey(t *testing.T) {

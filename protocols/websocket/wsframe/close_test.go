@@ -1,4 +1,4 @@
-package websocket_test
+package wsframe_test
 
 import (
 	"encoding/binary"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	ws "github.com/workerman-go/workerman/protocols/websocket"
+	ws "github.com/workerman-go/workerman/protocols/websocket/wsframe"
 )
 
 func TestValidCloseCode(t *testing.T) {

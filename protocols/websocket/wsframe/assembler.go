@@ -1,4 +1,4 @@
-package websocket
+package wsframe
 
 import (
 	"fmt"
@@ -95,7 +95,7 @@ type Message struct {
 // A codec's Decode maps onto Next directly: bytes consumed without a
 // message are a skip, and n == 0 without a message means "need more".
 //
-//	func (c *codec) Decode(in []byte) (websocket.Message, int, bool, error) {
+//	func (c *codec) Decode(in []byte) (wsframe.Message, int, bool, error) {
 //		m, n, ok, err := c.asm.Next(in)
 //		return m, n, !ok, err
 //	}

@@ -1,12 +1,11 @@
-package websocket_test
+package wsframe_test
 
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 
-	ws "github.com/workerman-go/workerman/protocols/websocket"
+	ws "github.com/workerman-go/workerman/protocols/websocket/wsframe"
 )
 
 // testKey is the masking key of the frames the tests build.
@@ -152,8 +151,3 @@ func splits(stream []byte) [][][]byte {
 
 // ev returns an event.
 func ev(op ws.Opcode, payload string) event { return event{op, payload} }
-
-// cut returns s without its last n bytes.
-func cut(s string, n int) string { return s[:len(s)-n] }
-
-var _ = strings.Repeat

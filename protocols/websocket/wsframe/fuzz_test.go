@@ -1,4 +1,4 @@
-package websocket_test
+package wsframe_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	ws "github.com/workerman-go/workerman/protocols/websocket"
+	ws "github.com/workerman-go/workerman/protocols/websocket/wsframe"
 )
 
 // fuzzConfig returns the Assembler configuration a fuzz mode selects: bit 0

@@ -1,4 +1,4 @@
-package websocket_test
+package wsframe_test
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	ws "github.com/workerman-go/workerman/protocols/websocket"
+	ws "github.com/workerman-go/workerman/protocols/websocket/wsframe"
 )
 
 // kib is a 1 KiB text payload.

@@ -1,4 +1,4 @@
-package websocket
+package wsframe
 
 import "unicode/utf8"
 

@@ -1,4 +1,4 @@
-package websocket_test
+package wsframe_test
 
 import (
 	"bytes"
@@ -6,7 +6,7 @@ import (
 	"math"
 	"testing"
 
-	ws "github.com/workerman-go/workerman/protocols/websocket"
+	ws "github.com/workerman-go/workerman/protocols/websocket/wsframe"
 )
 
 func TestParseFrameHeader(t *testing.T) {

@@ -1,4 +1,4 @@
-package websocket_test
+package wsframe_test
 
 import (
 	"errors"
@@ -6,29 +6,29 @@ import (
 	"strings"
 
 	"github.com/workerman-go/workerman/protocols"
-	"github.com/workerman-go/workerman/protocols/websocket"
+	"github.com/workerman-go/workerman/protocols/websocket/wsframe"
 )
 
 // A server codec reads client frames with an Assembler, answers pings and
 // closes, and writes unmasked frames.
 func Example() {
-	a := websocket.NewAssembler(websocket.Config{Role: websocket.RoleServer, MaxMessageSize: 1 << 20})
+	a := wsframe.NewAssembler(wsframe.Config{Role: wsframe.RoleServer, MaxMessageSize: 1 << 20})
 
 	// What a browser might send: a text message in two fragments with a
 	// ping between them, then a close. Clients mask every frame.
 	var in []byte
 	for _, f := range []struct {
 		fin     bool
-		op      websocket.Opcode
+		op      wsframe.Opcode
 		payload string
 	}{
-		{false, websocket.OpText, "Hello, "},
-		{true, websocket.OpPing, "are you there?"},
-		{true, websocket.OpContinuation, "world"},
-		{true, websocket.OpClose, "\x03\xe8bye"},
+		{false, wsframe.OpText, "Hello, "},
+		{true, wsframe.OpPing, "are you there?"},
+		{true, wsframe.OpContinuation, "world"},
+		{true, wsframe.OpClose, "\x03\xe8bye"},
 	} {
-		h := websocket.FrameHeader{Fin: f.fin, Opcode: f.op, Masked: true, MaskKey: websocket.NewMaskKey()}
-		in = websocket.AppendFrame(in, h, f.payload)
+		h := wsframe.FrameHeader{Fin: f.fin, Opcode: f.op, Masked: true, MaskKey: wsframe.NewMaskKey()}
+		in = wsframe.AppendFrame(in, h, f.payload)
 	}
 
 	var out []byte // what the server writes back
@@ -46,15 +46,15 @@ func Example() {
 			continue // consumed part of a message
 		}
 		switch m.Opcode {
-		case websocket.OpText, websocket.OpBinary:
+		case wsframe.OpText, wsframe.OpBinary:
 			fmt.Printf("%s message: %q\n", m.Opcode, m.Payload)
-		case websocket.OpPing:
+		case wsframe.OpPing:
 			fmt.Printf("ping %q\n", m.Payload)
-			out = websocket.AppendFrame(out, websocket.FrameHeader{Fin: true, Opcode: websocket.OpPong}, m.Payload)
-		case websocket.OpClose:
-			code, reason, _ := websocket.ParseClosePayload(m.Payload)
+			out = wsframe.AppendFrame(out, wsframe.FrameHeader{Fin: true, Opcode: wsframe.OpPong}, m.Payload)
+		case wsframe.OpClose:
+			code, reason, _ := wsframe.ParseClosePayload(m.Payload)
 			fmt.Printf("close %d %q\n", code, reason)
-			out = append(out, websocket.CloseFrame(code, "")...)
+			out = append(out, wsframe.CloseFrame(code, "")...)
 		}
 	}
 	fmt.Printf("reply: % x\n", out)
@@ -69,12 +69,12 @@ func Example() {
 // A frame that breaks the protocol fails the connection with a close frame
 // carrying the close code: the error is a protocols.Rejection.
 func ExampleProtocolError() {
-	a := websocket.NewAssembler(websocket.Config{})
+	a := wsframe.NewAssembler(wsframe.Config{})
 	// An unmasked frame from a client.
-	_, _, _, err := a.Next(websocket.AppendFrame(nil, websocket.FrameHeader{Fin: true, Opcode: websocket.OpText}, "hi"))
+	_, _, _, err := a.Next(wsframe.AppendFrame(nil, wsframe.FrameHeader{Fin: true, Opcode: wsframe.OpText}, "hi"))
 	fmt.Println(err)
 
-	var pe *websocket.ProtocolError
+	var pe *wsframe.ProtocolError
 	if errors.As(err, &pe) {
 		fmt.Println("close code:", pe.Code)
 	}
@@ -91,9 +91,9 @@ func ExampleProtocolError() {
 // Next consumes what has arrived and delivers a message once it is
 // complete, so a codec never waits for a whole frame to be buffered.
 func ExampleAssembler_Next() {
-	a := websocket.NewAssembler(websocket.Config{Role: websocket.RoleClient})
+	a := wsframe.NewAssembler(wsframe.Config{Role: wsframe.RoleClient})
 	// A server's frame (unmasked), arriving in two reads.
-	frame := websocket.AppendFrame(nil, websocket.FrameHeader{Fin: true, Opcode: websocket.OpText}, "Hello")
+	frame := wsframe.AppendFrame(nil, wsframe.FrameHeader{Fin: true, Opcode: wsframe.OpText}, "Hello")
 
 	m, n, ok, _ := a.Next(frame[:4])
 	fmt.Println(n, ok) // the header and 2 payload bytes
@@ -104,22 +104,57 @@ func ExampleAssembler_Next() {
 	// 3 true text Hello
 }
 
+// A codec parses a header once it has all arrived, then unmasks the
+// payload in place.
+func ExampleParseFrameHeader() {
+	// A client's masked "Hello" (RFC 6455 section 5.7).
+	in := []byte{0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}
+	if _, n, _ := wsframe.ParseFrameHeader(in[:3]); n == 0 {
+		fmt.Println("need more bytes")
+	}
+	h, n, err := wsframe.ParseFrameHeader(in)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	payload := in[n : n+int(h.Length)]
+	wsframe.Mask(h.MaskKey, 0, payload)
+	fmt.Println(h.Fin, h.Opcode, h.Masked, h.Length, string(payload))
+	// Output:
+	// need more bytes
+	// true text true 5 Hello
+}
+
+// A server's frames are unmasked; a client masks each frame, with a fresh
+// key from NewMaskKey (a fixed one here, to show the bytes).
+func ExampleAppendFrame() {
+	server := wsframe.AppendFrame(nil, wsframe.FrameHeader{Fin: true, Opcode: wsframe.OpText}, "Hello")
+	fmt.Printf("% x\n", server)
+
+	h := wsframe.FrameHeader{Fin: true, Opcode: wsframe.OpText, Masked: true, MaskKey: [4]byte{0x37, 0xfa, 0x21, 0x3d}}
+	client := wsframe.AppendFrame(nil, h, "Hello")
+	fmt.Printf("% x\n", client)
+	// Output:
+	// 81 05 48 65 6c 6c 6f
+	// 81 85 37 fa 21 3d 7f 9f 4d 51 58
+}
+
 func ExampleAcceptKey() {
 	key := "dGhlIHNhbXBsZSBub25jZQ==" // Sec-WebSocket-Key, RFC 6455 section 1.3
-	if websocket.ValidKey(key) {
-		fmt.Println("Sec-WebSocket-Accept:", websocket.AcceptKey(key))
+	if wsframe.ValidKey(key) {
+		fmt.Println("Sec-WebSocket-Accept:", wsframe.AcceptKey(key))
 	}
 	// Output: Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
 }
 
 func ExampleSelectSubprotocol() {
 	offered := "mqtt, v2.chat, chat" // Sec-WebSocket-Protocol from the client
-	fmt.Println(websocket.SelectSubprotocol(offered, []string{"chat", "v2.chat"}))
+	fmt.Println(wsframe.SelectSubprotocol(offered, []string{"chat", "v2.chat"}))
 	// Output: chat
 }
 
 func ExampleParseExtensions() {
-	exts, err := websocket.ParseExtensions(`permessage-deflate; client_max_window_bits; server_max_window_bits="10", permessage-deflate`)
+	exts, err := wsframe.ParseExtensions(`permessage-deflate; client_max_window_bits; server_max_window_bits="10", permessage-deflate`)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -135,8 +170,8 @@ func ExampleParseExtensions() {
 // A server accepts the first permessage-deflate offer it can honour and
 // answers with the agreed parameters.
 func ExampleNegotiateDeflate() {
-	offers, _ := websocket.ParseExtensions("permessage-deflate; server_max_window_bits=10, permessage-deflate; client_max_window_bits")
-	params, ok := websocket.NegotiateDeflate(offers, websocket.DeflateConfig{ServerContextTakeover: true})
+	offers, _ := wsframe.ParseExtensions("permessage-deflate; server_max_window_bits=10, permessage-deflate; client_max_window_bits")
+	params, ok := wsframe.NegotiateDeflate(offers, wsframe.DeflateConfig{ServerContextTakeover: true})
 	if !ok {
 		fmt.Println("no compression")
 		return
@@ -144,10 +179,10 @@ func ExampleNegotiateDeflate() {
 	fmt.Println("Sec-WebSocket-Extensions:", params)
 
 	// The connection's compressor and decompressor.
-	comp := params.NewCompressor(websocket.RoleServer, 0)
+	comp := params.NewCompressor(wsframe.RoleServer, 0)
 	defer comp.Release()
-	dec := params.NewDecompressor(websocket.RoleServer)
-	_ = websocket.Config{Role: websocket.RoleServer, Decompressor: dec}
+	dec := params.NewDecompressor(wsframe.RoleServer)
+	_ = wsframe.Config{Role: wsframe.RoleServer, Decompressor: dec}
 	// Output: Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover
 }
 
@@ -155,11 +190,11 @@ func ExampleNegotiateDeflate() {
 // them.
 func ExampleCompressor_AppendFrame() {
 	msg := strings.Repeat("a message, ", 15)
-	comp := websocket.NewCompressor(0, false)
-	frame := comp.AppendFrameString(nil, websocket.FrameHeader{Fin: true, Opcode: websocket.OpText}, msg)
+	comp := wsframe.NewCompressor(0, false)
+	frame := comp.AppendFrameString(nil, wsframe.FrameHeader{Fin: true, Opcode: wsframe.OpText}, msg)
 	fmt.Println(len(msg), "bytes in", len(frame), "bytes on the wire")
 
-	a := websocket.NewAssembler(websocket.Config{Role: websocket.RoleClient, Decompressor: websocket.NewDecompressor(false)})
+	a := wsframe.NewAssembler(wsframe.Config{Role: wsframe.RoleClient, Decompressor: wsframe.NewDecompressor(false)})
 	m, _, _, err := a.Next(frame)
 	fmt.Println(string(m.Payload) == msg, err)
 	// Output:
@@ -168,13 +203,13 @@ func ExampleCompressor_AppendFrame() {
 }
 
 func ExampleCloseFrame() {
-	frame := websocket.CloseFrame(websocket.CloseGoingAway, "restarting")
+	frame := wsframe.CloseFrame(wsframe.CloseGoingAway, "restarting")
 	fmt.Printf("% x\n", frame)
 
-	h, n, _ := websocket.ParseFrameHeader(frame)
-	code, reason, err := websocket.ParseClosePayload(frame[n : n+int(h.Length)])
+	h, n, _ := wsframe.ParseFrameHeader(frame)
+	code, reason, err := wsframe.ParseClosePayload(frame[n : n+int(h.Length)])
 	fmt.Println(h.Opcode, code, reason, err)
-	fmt.Println(&websocket.CloseError{Code: code, Reason: reason})
+	fmt.Println(&wsframe.CloseError{Code: code, Reason: reason})
 	// Output:
 	// 88 0c 03 e9 72 65 73 74 61 72 74 69 6e 67
 	// close 1001 restarting <nil>

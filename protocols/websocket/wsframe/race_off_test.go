@@ -1,5 +1,5 @@
 //go:build !race
 
-package websocket_test
+package wsframe_test
 
 const raceEnabled = false
