@@ -39,22 +39,22 @@ fuzz:
 
 # Echo throughput and idle memory per connection, side by side (bench/README.md).
 bench-echo:
-	$(GO) run ./bench/cmd/compare
+	cd bench && $(GO) run ./cmd/compare
 
 # HTTP "Hello, World!" requests/s and server CPU per request with wrk, side by
 # side: ours, net/http and a minimal gnet responder (bench/README.md).
 bench-http:
-	$(GO) run ./bench/cmd/compare http
+	cd bench && $(GO) run ./cmd/compare http
 
 # Server-Sent Events: idle memory per stream, CPU of 10,000 streams × 1
 # event/s, fan-out latency and delivered events/s, ours against net/http
 # with a goroutine per stream (bench/README.md).
 bench-sse:
-	$(GO) run ./bench/cmd/compare sse
+	cd bench && $(GO) run ./cmd/compare sse
 
 # WebSocket: echo messages/s and server CPU per message with 1,000 clients,
 # idle memory per connection with 10,000, broadcast latency and delivered
 # messages/s to 1,000 and 10,000 clients, ours against gorilla/websocket on
 # net/http with a goroutine per connection (bench/README.md).
 bench-ws:
-	$(GO) run ./bench/cmd/compare ws
+	cd bench && $(GO) run ./cmd/compare ws

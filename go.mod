@@ -3,7 +3,6 @@ module github.com/workerman-go/workerman
 go 1.26
 
 require (
-	github.com/gorilla/websocket v1.5.3
 	github.com/panjf2000/gnet/v2 v2.10.0
 	golang.org/x/sys v0.30.0
 )

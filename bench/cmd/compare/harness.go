@@ -116,7 +116,7 @@ func (h *harness) setup(ctx context.Context, pin bool) error {
 	}
 	gomod := strings.TrimSpace(string(out))
 	if gomod == "" || gomod == os.DevNull {
-		return fmt.Errorf("run from inside the module (go run ./bench/cmd/compare)")
+		return fmt.Errorf("run from inside the bench module (cd bench && go run ./cmd/compare)")
 	}
 	h.root = filepath.Dir(gomod)
 
@@ -151,7 +151,7 @@ func (h *harness) prepare(ctx context.Context, pin bool, servers []serverSpec) e
 	if err := h.setup(ctx, pin); err != nil {
 		return err
 	}
-	if err := h.build(ctx, "loadgen", "./bench/cmd/loadgen"); err != nil {
+	if err := h.build(ctx, "loadgen", "./cmd/loadgen"); err != nil {
 		h.cleanup()
 		return err
 	}
@@ -688,7 +688,7 @@ func commandLine() string {
 		}
 		args[i] = a
 	}
-	return strings.TrimSpace("go run ./bench/cmd/compare " + strings.Join(args, " "))
+	return strings.TrimSpace("cd bench && go run ./cmd/compare " + strings.Join(args, " "))
 }
 
 // writeResults writes a results file: out when set ("-": none), else
@@ -699,7 +699,7 @@ func (h *harness) writeResults(out, kind, content string) error {
 	}
 	path := out
 	if path == "" {
-		dir := filepath.Join(h.root, "bench", "results")
+		dir := filepath.Join(h.root, "results")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("creating %s: %w", dir, err)
 		}

@@ -13,7 +13,7 @@ func TestSelectServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].Name != "wm" || got[1].Name != "net" || got[0].Pkg != "./bench/servers/httpwm" {
+	if len(got) != 2 || got[0].Name != "wm" || got[1].Name != "net" || got[0].Pkg != "./servers/httpwm" {
 		t.Fatalf("got %+v", got)
 	}
 	if _, err := selectServers("net,nginx", echoServers); err == nil || !strings.Contains(err.Error(), `unknown server "nginx" (known: net, gnet, wm)`) {

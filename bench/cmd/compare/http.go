@@ -27,9 +27,9 @@ import (
 
 // httpServers are the servers of the http benchmark.
 var httpServers = []serverSpec{
-	{"net", "./bench/servers/httpnet", "net/http (baseline)"},
-	{"gnet", "./bench/servers/httpgnet", "gnet v2 minimal responder (engine ceiling)"},
-	{"wm", "./bench/servers/httpwm", "workerman-go http"},
+	{"net", "./servers/httpnet", "net/http (baseline)"},
+	{"gnet", "./servers/httpgnet", "gnet v2 minimal responder (engine ceiling)"},
+	{"wm", "./servers/httpwm", "workerman-go http"},
 }
 
 // ours is the server the goals are about.

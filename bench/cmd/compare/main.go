@@ -4,14 +4,14 @@
 // benchmark ("sse", see sse.go) and the WebSocket benchmark ("ws", see
 // ws.go).
 //
-//	go run ./bench/cmd/compare                           # echo: all servers, 5 rounds, ~2.5 minutes
-//	go run ./bench/cmd/compare -servers net,gnet -quick  # echo: 3 short rounds, ~30 s smoke run
-//	go run ./bench/cmd/compare http                      # http: all servers, 5 rounds, ~2 minutes
-//	go run ./bench/cmd/compare http -quick               # http: 3 short rounds, ~25 s smoke run
-//	go run ./bench/cmd/compare sse                       # sse: both servers, 5 rounds, ~8 minutes
-//	go run ./bench/cmd/compare sse -quick                # sse: 3 short rounds, ~1 minute smoke run
-//	go run ./bench/cmd/compare ws                        # ws: both servers, 5 rounds, ~3.5 minutes
-//	go run ./bench/cmd/compare ws -quick                 # ws: 3 short rounds, ~1 minute smoke run
+//	go run ./cmd/compare                           # echo: all servers, 5 rounds, ~2.5 minutes
+//	go run ./cmd/compare -servers net,gnet -quick  # echo: 3 short rounds, ~30 s smoke run
+//	go run ./cmd/compare http                      # http: all servers, 5 rounds, ~2 minutes
+//	go run ./cmd/compare http -quick               # http: 3 short rounds, ~25 s smoke run
+//	go run ./cmd/compare sse                       # sse: both servers, 5 rounds, ~8 minutes
+//	go run ./cmd/compare sse -quick                # sse: 3 short rounds, ~1 minute smoke run
+//	go run ./cmd/compare ws                        # ws: both servers, 5 rounds, ~3.5 minutes
+//	go run ./cmd/compare ws -quick                 # ws: 3 short rounds, ~1 minute smoke run
 //
 // For the echo benchmark, it builds the load generator and the servers into
 // a temporary directory, then for every round, alternating the servers (the
@@ -53,9 +53,9 @@ const defaultEchoDepth = 4
 
 // echoServers are the servers of the echo benchmark.
 var echoServers = []serverSpec{
-	{"net", "./bench/servers/netecho", "net (goroutine per conn)"},
-	{"gnet", "./bench/servers/gnetecho", "gnet v2 (engine ceiling)"},
-	{"wm", "./bench/servers/wmecho", "workerman-go"},
+	{"net", "./servers/netecho", "net (goroutine per conn)"},
+	{"gnet", "./servers/gnetecho", "gnet v2 (engine ceiling)"},
+	{"wm", "./servers/wmecho", "workerman-go"},
 }
 
 // options are the settings of an echo run.

@@ -32,8 +32,8 @@ import (
 
 // sseServers are the servers of the sse benchmark.
 var sseServers = []serverSpec{
-	{"net", "./bench/servers/ssenet", "net/http (goroutine per stream)"},
-	{"wm", "./bench/servers/ssewm", "workerman-go"},
+	{"net", "./servers/ssenet", "net/http (goroutine per stream)"},
+	{"wm", "./servers/ssewm", "workerman-go"},
 }
 
 // sseTests are the tests of the sse benchmark, in the order they run.

@@ -36,8 +36,8 @@ import (
 
 // wsServers are the servers of the ws benchmark.
 var wsServers = []serverSpec{
-	{"gorilla", "./bench/servers/wsgorilla", "gorilla/websocket (goroutine per conn)"},
-	{"wm", "./bench/servers/wswm", "workerman-go"},
+	{"gorilla", "./servers/wsgorilla", "gorilla/websocket (goroutine per conn)"},
+	{"wm", "./servers/wswm", "workerman-go"},
 }
 
 // wsBase is the server the ratios divide by.
