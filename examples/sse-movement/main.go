@@ -13,8 +13,8 @@
 // area) is ignored, and the object starts at the centre, as it does for a
 // new client.
 //
-// sse.Handler gives the servlet's shape: OnOpen for a new client, OnResume
-// for one that reconnects with a Last-Event-ID.
+// The servlet's onOpen and onResume are the two branches of
+// Stream.Resumed: a client that reconnects has a Last-Event-ID.
 //
 //	go run ./examples/sse-movement                     # http://127.0.0.1:8086/
 //	go run ./examples/sse-movement -listen 0.0.0.0:9000 start
@@ -61,19 +61,6 @@ func newServer(hostport string) *worker.Worker[*http.Request] {
 	}
 	files := http.NewFSServer(pages)
 
-	movement := &sse.Handler{
-		OnOpen: func(s *sse.Stream) {
-			move(s, width/2, height/2)
-		},
-		OnResume: func(s *sse.Stream, lastEventID string) {
-			x, y, ok := parsePosition(lastEventID)
-			if !ok {
-				x, y = width/2, height/2
-			}
-			move(s, x, y)
-		},
-	}
-
 	w := worker.New("http://"+hostport, http.Protocol())
 	w.Name = "sse-movement"
 	w.OnMessage = func(c *connection.Conn, r *http.Request) {
@@ -81,13 +68,23 @@ func newServer(hostport string) *worker.Worker[*http.Request] {
 			files.Serve(c, r)
 			return
 		}
-		movement.Serve(c, r)
+		s, err := sse.Start(c, r, sse.Options{})
+		if err != nil {
+			return // no stream: ErrHead for a HEAD request
+		}
+		x, y := width/2, height/2 // a new client starts at the centre
+		if s.Resumed() {
+			if px, py, ok := parsePosition(s.LastEventID()); ok {
+				x, y = px, py // a client that reconnects carries on
+			}
+		}
+		move(s, x, y)
 	}
 	return w
 }
 
 // move moves the object of stream s from x, y: one step at once, then one
-// every interval, each sent as an event. The callbacks run on the
+// every interval, each sent as an event. OnMessage and the timer run on the
 // connection's event loop, one at a time, so x and y need no lock; the timer
 // stops when the connection closes.
 func move(s *sse.Stream, x, y int) {

@@ -90,7 +90,7 @@ func (c Cookie) appendTo(dst []byte) ([]byte, error) {
 	}
 	if !c.Expires.IsZero() {
 		dst = append(dst, "; Expires="...)
-		dst = c.Expires.UTC().AppendFormat(dst, TimeFormat)
+		dst = c.Expires.UTC().AppendFormat(dst, timeFormat)
 	}
 	switch {
 	case c.MaxAge > 0:

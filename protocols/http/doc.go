@@ -1,30 +1,61 @@
-// Package http is the HTTP/1.x wire protocol of workerman-go: an incremental
-// request parser that follows RFC 9112 strictly, the Request and Response
-// types handed to and taken from applications, and the encoders for responses
-// and chunked bodies.
+// Package http is the HTTP/1.x server protocol of workerman-go, the http://
+// scheme of a Worker as in Workerman, with the requests, responses, static
+// files and sessions that go with it, and the request parser for protocols
+// built on HTTP.
 //
-// What it is not: it is not net/http and shares no code or types with it
-// (Request and Header are this package's own, shaped after Workerman's
-// Request and Response); it speaks HTTP/1.0 and HTTP/1.1 only (an HTTP/2
-// preface is answered with 505); it has no TLS (terminate TLS at a proxy);
-// it has no client side; and it does not serve files.
+// # Serving
 //
-// # Parsing
+// Protocol, or ProtocolWith and a Config, is the protocol of an http://
+// Worker. Config bounds each request (Limits: a request line too long is
+// answered 414, a header section 431, a body 413), answers 408 to a head
+// slower than HeaderTimeout or a body that stops arriving, and closes a
+// keep-alive connection idle for IdleTimeout.
 //
-// A Parser is one connection's state. Parse is given every byte buffered for
-// the connection and not yet consumed, returns a request once its head and
-// whole body have arrived, and otherwise remembers how far it got, so a
-// request that arrives one byte per read costs time proportional to its
-// length. See Parser for the rules it enforces and Error for how a rejected
-// request is answered.
+// OnMessage receives each *Request: Method, Path and Query, Header, Cookie,
+// Body, PostForm and Form, MultipartForm, JSON, Session, and whether it is
+// an EventSource (AcceptsEventStream) or a protocol switch (IsUpgrade, as
+// for a WebSocket).
+//
+// The callback, or any goroutine later, answers with c.Send:
+//
+//   - a string or []byte: a 200 response with Content-Type text/html, as in
+//     Workerman;
+//   - a *Response (NewResponse): any status, fields and cookies;
+//   - NewChunkedResponse: then each Send is a chunk, and an empty one ends
+//     the body; a Stream response: then whatever is sent, until the
+//     connection closes (protocols/sse starts its streams this way).
+//
+// A request gets one response. The next request on the connection is read
+// only once that response is complete, so pipelined requests are answered
+// in order. ProtocolWith has the details.
+//
+// # Files and sessions
+//
+// ServeFile answers with a file, and a FileServer (NewFileServer,
+// NewFSServer for an embed.FS) with the files of a folder: Content-Type,
+// Last-Modified and 304, a byte Range (206), and large files streamed as
+// the client reads them. Request.Session returns the client's Session,
+// found through a cookie and saved when the response is sent; SessionConfig
+// chooses the store (by default a FileSessionStore, one file per session as
+// in PHP).
+//
+// # For protocol authors
+//
+// Parser is the incremental, strict (RFC 9112) request parser the server
+// uses: Parse consumes bytes as they arrive and returns each complete
+// Request, or an *Error whose Reply is the response to write before
+// closing. Response.AppendTo encodes a response. protocols/websocket reads
+// the opening handshake of a websocket:// connection this way.
 //
 // # Lifetimes
 //
-// A *Request returned by Parse owns its memory: the head is copied once out
-// of the connection's buffer and every string field is a substring of that
-// copy; the body is its own slice. A request stays valid after the callback
-// that received it returns and may be kept or handed to another goroutine (it
-// is not safe for concurrent use by several goroutines).
+// A *Request owns its memory: the head is copied once out of the
+// connection's buffer and every string field is a substring of that copy;
+// the body is its own slice. A request stays valid after the callback that
+// received it returns and may be kept or handed to another goroutine (it is
+// not safe for concurrent use by several goroutines). Only the temporary
+// files of a multipart upload go away, once the response is complete (see
+// Request.MultipartForm).
 //
 // # Header names
 //
@@ -32,4 +63,11 @@
 // compares them ASCII case-insensitively, so iteration shows the original
 // spelling and order, and Get("content-type") finds "Content-Type". Names are
 // never canonicalized.
+//
+// # What it is not
+//
+// It is not net/http and shares no code or types with it: Request, Response
+// and Header are this package's own, shaped after Workerman's. It speaks
+// HTTP/1.0 and HTTP/1.1 only (an HTTP/2 preface is answered 505). It has no
+// TLS yet (terminate TLS at a proxy) and no client side.
 package http

@@ -6,14 +6,19 @@ import (
 	"github.com/workerman-go/workerman/protocols"
 )
 
-// Error is a request the parser rejects, with the status code that answers
-// it: 400 malformed, 413 body too large, 414 request line too long, 417
-// unsupported expectation, 431 header section too large, 501 unsupported
-// transfer coding, 505 unsupported HTTP version; 408 (ErrRequestTimeout) is
-// for the connection layer's header-read timer.
+// Error is a rejected request, with the status code that answers it. Parse
+// returns one for a request it rejects: 400 malformed, 413 body too large,
+// 414 request line too long, 417 unsupported expectation, 431 header section
+// too large, 501 unsupported transfer coding, 505 unsupported HTTP version.
+// The http:// protocol also answers 408 when a head or a body is late (see
+// Config). An application makes one with NewError to refuse a request with
+// a status of its choosing where a protocol takes an error for that (as
+// websocket's OnWebSocketConnect does).
 //
-// Every Error means the connection cannot be used any more: the framing of
-// what follows is unknown. Reply the status with Reply, then close.
+// A request rejected by Parse leaves the connection unusable: the framing
+// of what follows is unknown. Answer with Reply, then close. Error
+// implements protocols.Rejection, so a codec that returns one from Decode
+// has the connection do exactly that.
 type Error struct {
 	Status int    // the response status code
 	Msg    string // what was wrong, starting with "http: "
@@ -48,9 +53,9 @@ func (e *Error) Reply() []byte {
 // NewError returns an Error with the given status and message.
 func NewError(status int, msg string) *Error { return &Error{Status: status, Msg: msg} }
 
-// ErrRequestTimeout is the error for a request whose head or body did not
-// arrive in time (the parser has no clock: the connection layer uses it).
-var ErrRequestTimeout = &Error{408, "http: request not received in time"}
+// errRequestTimeout answers a request whose head or body did not arrive in
+// time (the parser has no clock: the server codec's deadline sweep uses it).
+var errRequestTimeout = &Error{408, "http: request not received in time"}
 
 // The parser's errors. They are shared values: compare Status, or the value
 // itself, never modify them. Messages do not quote the request's bytes, so a

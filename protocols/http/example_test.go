@@ -3,18 +3,25 @@ package http_test
 import (
 	"errors"
 	"fmt"
+	"html"
+	"log/slog"
 	"strings"
+	"time"
 
+	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/protocols/http"
+	"github.com/workerman-go/workerman/worker"
 )
 
+// A protocol author's loop: Parse is given everything buffered and not yet
+// consumed, and says how much it consumed.
 func ExampleParser() {
 	p := http.NewParser(http.Limits{MaxBodyBytes: 1 << 20})
 
 	// Bytes arrive in pieces; the buffer holds everything not yet consumed.
 	reads := []string{
 		"POST /items?draft=1 HTTP/1.1\r\nHost: example.com\r\nContent-Le",
-		"ngth: 5\r\nExpect: 100-continue\r\n\r\n",
+		"ngth: 5\r\n\r\n",
 		"hel",
 		"loGET / HTTP/1.1\r\nHost: example.com\r\n\r\n",
 	}
@@ -31,10 +38,6 @@ func ExampleParser() {
 			}
 			buf = buf[n:] // consumed: the head, body bytes, or a whole request
 			if req == nil {
-				if p.NeedsContinue() {
-					fmt.Printf("send %q\n", http.Continue)
-					p.ContinueSent()
-				}
 				if n == 0 {
 					break // wait for more bytes
 				}
@@ -45,7 +48,6 @@ func ExampleParser() {
 		}
 	}
 	// Output:
-	// send "HTTP/1.1 100 Continue\r\n\r\n"
 	// POST /items query=map[draft:[1]] body="hello" keep-alive=true
 	// GET / query=map[] body="" keep-alive=true
 }
@@ -92,14 +94,62 @@ func ExampleResponse() {
 	// {"ok":true}
 }
 
-func ExampleAppendChunk() {
-	req, _, _ := http.NewParser(http.Limits{}).Parse([]byte("GET /stream HTTP/1.1\r\nHost: h\r\n\r\n"))
-	resp := http.NewChunkedResponse(200).WithHeader("Date", "Sun, 06 Nov 1994 08:49:37 GMT")
-	wire, _ := resp.AppendTo(nil, req)
-	wire = http.AppendChunk(wire, []byte("first"))
-	wire = http.AppendChunk(wire, []byte(", second"))
-	wire, _ = http.AppendLastChunk(wire, nil)
-	fmt.Printf("%q\n", wire)
-	// Output:
-	// "HTTP/1.1 200 OK\r\nServer: workerman-go\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n8\r\n, second\r\n0\r\n\r\n"
+// The http:// protocol: OnMessage gets each request and answers it with
+// c.Send, a string (200, text/html, as in Workerman) or a *Response.
+func ExampleProtocol() {
+	w := worker.New("http://0.0.0.0:8080", http.Protocol())
+	w.OnMessage = func(c *connection.Conn, r *http.Request) {
+		switch r.Path {
+		case "/":
+			c.Send("<h1>Hello, " + html.EscapeString(r.Query().Get("name")) + "</h1>")
+		case "/api/echo":
+			var v map[string]any
+			if err := r.JSON(&v); err != nil {
+				c.Send(http.NewResponse(400, err.Error()).WithHeader("Content-Type", "text/plain"))
+				return
+			}
+			c.Send(http.NewResponse(200, string(r.Body)).WithHeader("Content-Type", "application/json"))
+		default:
+			c.Send(http.NewResponse(404, "not found"))
+		}
+	}
+	_ = w // worker.RunAll() runs it
+}
+
+// A chunked response: the head goes first, then each c.Send is a chunk,
+// and an empty one ends the body. The sends may come later, from a timer or
+// another goroutine; the next request on the connection waits for the end.
+func ExampleNewChunkedResponse() {
+	w := worker.New("http://0.0.0.0:8080", http.Protocol())
+	w.OnMessage = func(c *connection.Conn, r *http.Request) {
+		c.Send(http.NewChunkedResponse(200).WithHeader("Content-Type", "text/plain"))
+		n := 0
+		var tick func()
+		tick = func() {
+			if n++; n > 3 {
+				c.Send("") // the last chunk
+				return
+			}
+			c.Send(fmt.Sprintf("tick %d\n", n))
+			c.After(time.Second, tick)
+		}
+		tick()
+	}
+	_ = w // worker.RunAll() runs it
+}
+
+// Static files from a folder: Content-Type, Last-Modified, 304, Range,
+// index.html, and large files streamed as the client reads them.
+func ExampleFileServer() {
+	files, err := http.NewFileServer("public")
+	if err != nil {
+		panic(err)
+	}
+	w := worker.New("http://0.0.0.0:8080", http.Protocol())
+	w.OnMessage = func(c *connection.Conn, r *http.Request) {
+		if err := files.Serve(c, r); err != nil {
+			slog.Info("not served", "path", r.Path, "err", err) // the client got 404, 403 or 405
+		}
+	}
+	_ = w // worker.RunAll() runs it
 }

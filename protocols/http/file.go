@@ -84,7 +84,7 @@ func serveOpenFile(c *connection.Conn, req *Request, f fs.File, ext string) erro
 	}
 	resp.Header.Add("Content-Type", ctype)
 	if !fi.ModTime().IsZero() {
-		resp.Header.Add("Last-Modified", modified.Format(TimeFormat))
+		resp.Header.Add("Last-Modified", modified.Format(timeFormat))
 	}
 	resp.Header.Add("Accept-Ranges", "bytes")
 
@@ -198,7 +198,7 @@ func notModified(req *Request, modified time.Time) bool {
 	if v == "" || modified.IsZero() {
 		return false
 	}
-	t, err := ParseTime(v)
+	t, err := parseTime(v)
 	return err == nil && !modified.After(t)
 }
 
@@ -209,14 +209,14 @@ func rangeApplies(req *Request, modified time.Time) bool {
 	if !ok {
 		return true
 	}
-	t, err := ParseTime(v)
+	t, err := parseTime(v)
 	return err == nil && t.Equal(modified)
 }
 
-// ParseTime parses an HTTP date in any of the three formats RFC 9110 §5.6.7
+// parseTime parses an HTTP date in any of the three formats RFC 9110 §5.6.7
 // says a recipient must accept: IMF-fixdate, RFC 850 and asctime.
-func ParseTime(v string) (time.Time, error) {
-	for _, layout := range []string{TimeFormat, "Monday, 02-Jan-06 15:04:05 GMT", "Mon Jan _2 15:04:05 2006"} {
+func parseTime(v string) (time.Time, error) {
+	for _, layout := range []string{timeFormat, "Monday, 02-Jan-06 15:04:05 GMT", "Mon Jan _2 15:04:05 2006"} {
 		if t, err := time.Parse(layout, v); err == nil {
 			return t, nil
 		}
@@ -266,12 +266,14 @@ func parseRange(v string, size int64) (start, n int64, ok, satisfiable bool) {
 	return a, b - a + 1, true, true
 }
 
-// FileServer serves the files of one folder: what an example uses for its
-// page, and what Workerman's static file support does.
+// FileServer serves the files of one folder, or of an fs.FS: what an example
+// uses for its page, and what Workerman's static file support does. Each
+// file is answered as ServeFile answers it.
 //
-// Request paths are resolved inside the folder with os.Root, so neither
-// ".." nor a symbolic link can reach a file outside it. Names with a
-// segment starting with '.' (".git", ".env") are not served (404). A folder
+// Request paths are cleaned, so ".." cannot climb out of the folder, and
+// NewFileServer resolves them inside it with os.Root, so a symbolic link
+// cannot lead out of it either (with NewFSServer, the fs.FS decides; an
+// embed.FS has no links). Names with a segment starting with '.' (".git", ".env") are not served (404). A folder
 // is served through its index.html; a folder requested without its final
 // '/' is redirected (301) to it, so that relative links in the page work.
 // Only GET and HEAD are answered; other methods get 405.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	nethttp "net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,10 +83,10 @@ func TestServeFile(t *testing.T) {
 	// Conditional requests.
 	fi, _ := os.Stat(filepath.Join(dir, "large.bin"))
 	mod := fi.ModTime().UTC()
-	if st, h, _ := fetch(t, addr, "GET", "/large.bin", "If-Modified-Since: "+mod.Format(http.TimeFormat)); st != 304 || h["Last-Modified"] == "" {
+	if st, h, _ := fetch(t, addr, "GET", "/large.bin", "If-Modified-Since: "+mod.Format(nethttp.TimeFormat)); st != 304 || h["Last-Modified"] == "" {
 		t.Fatalf("If-Modified-Since now: %d %v", st, h)
 	}
-	if st, _, _ := fetch(t, addr, "GET", "/small.bin", "If-Modified-Since: "+mod.Add(-time.Hour).Format(http.TimeFormat)); st != 200 {
+	if st, _, _ := fetch(t, addr, "GET", "/small.bin", "If-Modified-Since: "+mod.Add(-time.Hour).Format(nethttp.TimeFormat)); st != 200 {
 		t.Fatalf("If-Modified-Since an hour before: %d", st)
 	}
 
@@ -121,7 +122,7 @@ func TestServeFile(t *testing.T) {
 		t.Fatalf("large range: %d, %d bytes", st, len(body))
 	}
 	// If-Range with another date: the whole file.
-	st, _, body = fetch(t, addr, "GET", "/small.bin", "Range: bytes=0-9", "If-Range: "+mod.Add(-time.Hour).Format(http.TimeFormat))
+	st, _, body = fetch(t, addr, "GET", "/small.bin", "Range: bytes=0-9", "If-Range: "+mod.Add(-time.Hour).Format(nethttp.TimeFormat))
 	if st != 200 || len(body) != len(small) {
 		t.Fatalf("stale If-Range: %d, %d bytes", st, len(body))
 	}

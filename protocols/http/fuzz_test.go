@@ -1,4 +1,4 @@
-package http_test
+package http
 
 import (
 	"bytes"
@@ -6,18 +6,16 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
-
-	"github.com/workerman-go/workerman/protocols/http"
 )
 
 // smallLimits make the fuzzer reach every limit with short inputs.
-var smallLimits = http.Limits{MaxHeaderBytes: 200, MaxHeaders: 6, MaxBodyBytes: 64}
+var smallLimits = Limits{MaxHeaderBytes: 200, MaxHeaders: 6, MaxBodyBytes: 64}
 
-func fuzzLimits(small bool) http.Limits {
+func fuzzLimits(small bool) Limits {
 	if small {
 		return smallLimits
 	}
-	return http.Limits{}
+	return Limits{}
 }
 
 // pieces splits data into chunks whose sizes come from cuts (cycled), or
@@ -42,7 +40,7 @@ func addSeeds(f *testing.F) {
 	}
 	for _, tc := range invalidCases {
 		if len(tc.in) < 1024 {
-			f.Add([]byte(tc.in), []byte{1, 200, 7}, tc.lim != (http.Limits{}))
+			f.Add([]byte(tc.in), []byte{1, 200, 7}, tc.lim != (Limits{}))
 		}
 	}
 }
@@ -59,13 +57,13 @@ func FuzzParse(f *testing.F) {
 		if split := run(t, lim, pieces(data, cuts)...); !sameOutcome(split, whole) {
 			t.Fatalf("in pieces: %v\nwhole:     %v", split, whole)
 		}
-		eff := http.NewParser(lim).Limits()
-		lim2 := http.Limits{MaxHeaderBytes: 2*eff.MaxHeaderBytes + 16, MaxHeaders: eff.MaxHeaders, MaxBodyBytes: eff.MaxBodyBytes}
+		eff := lim.withDefaults()
+		lim2 := Limits{MaxHeaderBytes: 2*eff.MaxHeaderBytes + 16, MaxHeaders: eff.MaxHeaders, MaxBodyBytes: eff.MaxBodyBytes}
 		var all []byte
 		for _, req := range reqs {
 			w := writeRequest(req)
 			all = append(all, w...)
-			req2, n, err := http.NewParser(lim2).Parse(w)
+			req2, n, err := NewParser(lim2).Parse(w)
 			if err != nil || n != len(w) {
 				t.Fatalf("canonical form %q of an accepted request: n = %d, err = %v", w, n, err)
 			}
@@ -110,20 +108,20 @@ type refResult struct {
 	status   int // 0 when accepted or incomplete
 	complete bool
 	body     string
-	trailer  []http.Field
+	trailer  []Field
 	n        int // bytes of body consumed (after the head)
 }
 
 // refChunked decodes a chunked body the slow, obvious way, with the
 // parser's limits, from a complete buffer.
-func refChunked(data []byte, lim http.Limits) refResult {
+func refChunked(data []byte, lim Limits) refResult {
 	var body []byte
 	pos := 0
 	var total int64
 	for {
 		idx := bytes.IndexByte(data[pos:], '\n')
-		if idx < 0 || idx >= http.MaxChunkLineBytes {
-			if len(data)-pos >= http.MaxChunkLineBytes {
+		if idx < 0 || idx >= maxChunkLineBytes {
+			if len(data)-pos >= maxChunkLineBytes {
 				return refResult{status: 400}
 			}
 			return refResult{}
@@ -173,7 +171,7 @@ func refChunked(data []byte, lim http.Limits) refResult {
 		pos += 2
 	}
 	limit := pos + lim.MaxHeaderBytes
-	var trailer []http.Field
+	var trailer []Field
 	for {
 		idx := bytes.IndexByte(data[pos:], '\n')
 		if idx < 0 || pos+idx >= limit {
@@ -207,20 +205,20 @@ func refChunked(data []byte, lim http.Limits) refResult {
 				return refResult{status: 400}
 			}
 		}
-		trailer = append(trailer, http.Field{Name: string(line[m[2]:m[3]]), Value: string(value)})
+		trailer = append(trailer, Field{Name: string(line[m[2]:m[3]]), Value: string(value)})
 	}
 }
 
 // firstRequest feeds chunks until the first request or error.
-func firstRequest(lim http.Limits, chunks [][]byte) (req *http.Request, n, status int) {
-	p := http.NewParser(lim)
+func firstRequest(lim Limits, chunks [][]byte) (req *Request, n, status int) {
+	p := NewParser(lim)
 	var buf []byte
 	consumed := 0
 	for _, c := range chunks {
 		buf = append(buf, c...)
 		req, n, err := p.Parse(buf)
 		if err != nil {
-			return nil, 0, err.(*http.Error).Status
+			return nil, 0, err.(*Error).Status
 		}
 		consumed += n
 		buf = buf[n:]
@@ -247,7 +245,7 @@ func FuzzChunked(f *testing.F) {
 		f.Add([]byte(s), []byte{2, 5}, true)
 	}
 	f.Fuzz(func(t *testing.T, body, cuts []byte, small bool) {
-		lim := http.NewParser(fuzzLimits(small)).Limits()
+		lim := fuzzLimits(small).withDefaults()
 		in := append([]byte(chunkedPrefix), body...)
 		want := refChunked(body, lim)
 		for _, chunks := range [][][]byte{{in}, pieces(in, cuts)} {
@@ -259,7 +257,7 @@ func FuzzChunked(f *testing.F) {
 				t.Fatalf("%d pieces: complete %v, reference %v", len(chunks), req != nil, want.complete)
 			case req == nil:
 			case string(req.Body) != want.body || n != len(chunkedPrefix)+want.n ||
-				!reflect.DeepEqual([]http.Field(req.Trailer), want.trailer):
+				!reflect.DeepEqual([]Field(req.Trailer), want.trailer):
 				t.Fatalf("%d pieces: body %q trailer %q n %d; reference %q %q %d",
 					len(chunks), req.Body, req.Trailer, n, want.body, want.trailer, len(chunkedPrefix)+want.n)
 			}

@@ -1,4 +1,4 @@
-package http_test
+package http
 
 import (
 	"errors"
@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
-
-	"github.com/workerman-go/workerman/protocols/http"
 )
 
 // snapshot is everything a Request says about the request it was parsed
@@ -17,24 +15,24 @@ type snapshot struct {
 	Proto                                   string
 	ProtoMinor                              int
 	Host                                    string
-	Header, Trailer                         []http.Field
+	Header, Trailer                         []Field
 	Body                                    string
 	ContentLength                           int64
 	Chunked, KeepAlive, ExpectsContinue     bool
 }
 
-func snap(r *http.Request) snapshot {
+func snap(r *Request) snapshot {
 	s := snapshot{
 		Method: r.Method, Target: r.Target, Path: r.Path, RawPath: r.RawPath, RawQuery: r.RawQuery,
 		Proto: r.Proto, ProtoMinor: r.ProtoMinor, Host: r.Host,
 		Body: string(r.Body), ContentLength: r.ContentLength,
-		Chunked: r.Chunked, KeepAlive: r.KeepAlive(), ExpectsContinue: r.ExpectsContinue(),
+		Chunked: r.Chunked, KeepAlive: r.KeepAlive(), ExpectsContinue: r.expectContinue,
 	}
 	if len(r.Header) > 0 {
-		s.Header = append([]http.Field(nil), r.Header...)
+		s.Header = append([]Field(nil), r.Header...)
 	}
 	if len(r.Trailer) > 0 {
-		s.Trailer = append([]http.Field(nil), r.Trailer...)
+		s.Trailer = append([]Field(nil), r.Trailer...)
 	}
 	return s
 }
@@ -56,19 +54,19 @@ func (o outcome) String() string {
 // appended to the buffer, then Parse is called until it needs more or
 // fails, and each request's bytes are consumed. It checks the contract of
 // every Parse result.
-func run(t testing.TB, lim http.Limits, chunks ...[]byte) outcome {
+func run(t testing.TB, lim Limits, chunks ...[]byte) outcome {
 	t.Helper()
 	o, _ := runRequests(t, lim, chunks...)
 	return o
 }
 
 // runRequests is run that also returns the requests themselves.
-func runRequests(t testing.TB, lim http.Limits, chunks ...[]byte) (outcome, []*http.Request) {
+func runRequests(t testing.TB, lim Limits, chunks ...[]byte) (outcome, []*Request) {
 	t.Helper()
-	p := http.NewParser(lim)
+	p := NewParser(lim)
 	var buf []byte
 	var o outcome
-	var reqs []*http.Request
+	var reqs []*Request
 	for _, c := range chunks {
 		buf = append(buf, c...)
 		for {
@@ -77,9 +75,9 @@ func runRequests(t testing.TB, lim http.Limits, chunks ...[]byte) (outcome, []*h
 				t.Fatalf("Parse(%q) = (%v, %d, %v): broken contract", buf, req != nil, n, err)
 			}
 			if err != nil {
-				var he *http.Error
+				var he *Error
 				if !errors.As(err, &he) {
-					t.Fatalf("error %v is not an *http.Error", err)
+					t.Fatalf("error %v is not an *Error", err)
 				}
 				// The error sticks.
 				if _, n2, err2 := p.Parse(buf); err2 != err || n2 != 0 {
@@ -120,7 +118,7 @@ func sameOutcome(a, b outcome) bool { return reflect.DeepEqual(a, b) }
 // header field as "Name: Value" with CRLF, then the body framed as it was
 // (Content-Length fields are in Header; a chunked body becomes one chunk
 // and its trailer fields).
-func writeRequest(r *http.Request) []byte {
+func writeRequest(r *Request) []byte {
 	b := []byte(r.Method + " " + r.Target + " " + r.Proto + "\r\n")
 	for _, f := range r.Header {
 		b = append(b, f.Name+": "+f.Value+"\r\n"...)
@@ -142,11 +140,11 @@ func writeRequest(r *http.Request) []byte {
 	return append(b, "\r\n"...)
 }
 
-// fields builds a []http.Field from name, value pairs.
-func fields(kv ...string) []http.Field {
-	var fs []http.Field
+// fields builds a []Field from name, value pairs.
+func fields(kv ...string) []Field {
+	var fs []Field
 	for i := 0; i+1 < len(kv); i += 2 {
-		fs = append(fs, http.Field{Name: kv[i], Value: kv[i+1]})
+		fs = append(fs, Field{Name: kv[i], Value: kv[i+1]})
 	}
 	return fs
 }

@@ -1,7 +1,14 @@
 package http
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
+	"io"
+	"mime/multipart"
+	nethttp "net/http"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +125,120 @@ func TestHugeLimits(t *testing.T) {
 	in = []byte("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: v\r\n\r\n")
 	if req, n, err := p.Parse(in); req == nil || n != len(in) || err != nil || req.Trailer.Get("t") != "v" {
 		t.Fatal(req, n, err)
+	}
+}
+
+// parseRequest parses one complete request or fails the test.
+func parseRequest(t *testing.T, in string) *Request {
+	t.Helper()
+	req, n, err := NewParser(Limits{}).Parse([]byte(in))
+	if err != nil || req == nil || n != len(in) {
+		t.Fatalf("Parse(%q) = %v, %d, %v", in, req, n, err)
+	}
+	return req
+}
+
+// TestResponseKeepAlive checks when the connection may carry another
+// request after a response.
+func TestResponseKeepAlive(t *testing.T) {
+	for _, tc := range []struct {
+		req  string
+		keep bool
+	}{
+		{"GET / HTTP/1.1\r\nHost: h\r\n\r\n", true},
+		{"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", false},
+		{"GET / HTTP/1.0\r\n\r\n", false},
+		{"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true},
+	} {
+		req := parseRequest(t, tc.req)
+		if r := NewResponse(200, "ok"); r.keepAlive(req) != tc.keep {
+			t.Errorf("%q: keepAlive = %v", tc.req, r.keepAlive(req))
+		}
+	}
+	// The application's own Connection field decides.
+	get11 := parseRequest(t, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+	if NewResponse(200, "").WithHeader("Connection", "close").keepAlive(get11) {
+		t.Fatal("keepAlive with Connection: close")
+	}
+	if !NewResponse(200, "").keepAlive(nil) {
+		t.Fatal("keepAlive(nil)")
+	}
+	// A stream ends with its connection.
+	r := NewResponse(200, "retry: 1000\n\n").WithHeader("Content-Type", "text/event-stream")
+	r.Stream = true
+	if r.keepAlive(get11) {
+		t.Fatal("keepAlive for a Stream")
+	}
+}
+
+// TestChunkEncoders writes a chunked body after a Chunked response's head
+// and reads it back with net/http.
+func TestChunkEncoders(t *testing.T) {
+	get11 := parseRequest(t, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+	r := NewChunkedResponse(200).WithHeader("Content-Type", "text/plain").WithBody([]byte("first "))
+	wire, err := r.AppendTo(nil, get11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire = appendChunk(wire, []byte("second chunk of 27 bytes..."))
+	wire = appendChunk(wire, []byte(nil)) // nothing: an empty chunk would end the body
+	wire, err = appendLastChunk(wire, Header{{"X-Sum", "abc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(string(wire), "1b\r\nsecond chunk of 27 bytes...\r\n0\r\nX-Sum: abc\r\n\r\n") {
+		t.Fatalf("%q", wire)
+	}
+	resp, err := nethttp.ReadResponse(bufio.NewReader(bytes.NewReader(wire)), &nethttp.Request{Method: "GET"})
+	if err != nil {
+		t.Fatalf("net/http cannot read %q: %v", wire, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || string(body) != "first second chunk of 27 bytes..." || resp.Trailer.Get("X-Sum") != "abc" {
+		t.Fatalf("read back %q (%v) trailer %v", body, err, resp.Trailer)
+	}
+	if got := appendChunk(nil, make([]byte, 4096)); !bytes.HasPrefix(got, []byte("1000\r\n")) || len(got) != 4096+8 {
+		t.Fatalf("appendChunk 4096: %q...", got[:8])
+	}
+	if got, _ := appendLastChunk(nil, nil); string(got) != lastChunk {
+		t.Fatalf("last chunk %q", got)
+	}
+	if got, err := appendLastChunk([]byte("k"), Header{{"X", "a\r\nb"}}); err == nil || string(got) != "k" {
+		t.Fatal("invalid trailer accepted")
+	}
+}
+
+// TestMultipartCleanup checks that cleanup removes the temporary file a
+// large upload spilled to, and is harmless without a form.
+func TestMultipartCleanup(t *testing.T) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("upload", "big.bin")
+	fw.Write(bytes.Repeat([]byte("0123456789"), 10000)) // 100 kB: beyond maxMemory
+	mw.Close()
+	req := parseRequest(t, "POST /u HTTP/1.1\r\nHost: h\r\nContent-Type: "+mw.FormDataContentType()+
+		"\r\nContent-Length: "+strconv.Itoa(body.Len())+"\r\n\r\n"+body.String())
+	form, err := req.MultipartForm(1 << 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := form.File["upload"][0].Open()
+	osf, spilled := f.(*os.File)
+	f.Close()
+	if !spilled {
+		t.Fatal("a file above maxMemory was kept in memory")
+	}
+	tmp := osf.Name()
+	if _, err := os.Stat(tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := req.cleanup(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Fatalf("temporary file %s still exists after cleanup: %v", tmp, err)
+	}
+	if err := parseRequest(t, "GET / HTTP/1.1\r\nHost: h\r\n\r\n").cleanup(); err != nil {
+		t.Fatal(err)
 	}
 }

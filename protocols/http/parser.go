@@ -13,18 +13,24 @@ const (
 	DefaultMaxBodyBytes   = 10 << 20 // decoded body, Workerman's default maxPackageSize
 )
 
-// MaxChunkLineBytes bounds one chunk-size line of a chunked body, chunk
-// extensions and CRLF included. Extensions are accepted and ignored.
-const MaxChunkLineBytes = 4096
+// maxChunkLineBytes bounds one chunk-size line of a chunked body, chunk
+// extensions and CRLF included (see Limits). Extensions are accepted and
+// ignored.
+const maxChunkLineBytes = 4096
 
 // Limits bound what a Parser accepts. A field that is zero or less takes its
-// default; MaxHeaderBytes and MaxHeaders are capped at 1<<30.
+// default; MaxHeaderBytes and MaxHeaders are capped at 1<<30. Besides them,
+// one chunk-size line of a chunked body, chunk extensions and CRLF included,
+// may take 4096 bytes (a longer one is 400).
 //
-// The parser consumes a request only once it is complete, so the connection
-// buffers the whole raw request (head, body and chunk framing) first: the
-// connection's own buffer bound (protocols.Limits.MaxPackageSize) must be at
-// least MaxHeaderBytes plus MaxBodyBytes plus the chunk framing expected, or
-// it, not the parser, rejects large requests, without a status line.
+// Parse consumes a request's bytes as soon as it has parsed them: the head
+// once it is complete, then the body as it arrives (see Parser.Parse). So
+// the raw input waiting in a connection's buffer is at most a head, a
+// chunk-size line or a trailer section, however large the body: the body
+// itself is kept, decoded, only in the Request. The connection's own bound
+// on input it holds (protocols.Limits.MaxPackageSize, 10 MiB by default)
+// therefore need only be at least MaxHeaderBytes; it also bounds the
+// pipelined requests that wait while a response is open.
 type Limits struct {
 	// MaxHeaderBytes bounds the head: any empty lines before the request
 	// line, the request line, the header fields and the empty line that ends
@@ -117,11 +123,13 @@ type fieldSpan struct{ ns, ne, vs, ve int }
 //     several values (lines or a list) must all be equal; overflow is 400.
 //     Without either, the body is empty.
 //   - Chunked body: a hex size (no sign, no "0x"; overflow is 400), optional
-//     extensions (validated, ignored, the line within MaxChunkLineBytes),
-//     CRLF after the data, then trailer fields under the header rules,
+//     extensions (validated, ignored; the whole line within 4096 bytes, else
+//     400), CRLF after the data, then trailer fields under the header rules,
 //     kept in Request.Trailer.
 //   - Expect: only 100-continue is understood (others are 417); it is
-//     ignored in HTTP/1.0 requests. See NeedsContinue.
+//     ignored in HTTP/1.0 requests. Parse writes nothing: the http://
+//     protocol sends "100 Continue" once the head of such a request is
+//     complete and its body is still to come.
 //
 // A rejected request is returned as an *Error, and every later Parse
 // returns the same error: the connection must be answered (Error.Reply) and
@@ -132,9 +140,11 @@ type fieldSpan struct{ ns, ne, vs, ve int }
 // Nothing is allocated while the head is incomplete. When it completes, the
 // Request is built: two allocations (the Request and one string holding the
 // whole head) when it has at most 16 header fields and no percent-encoded
-// path. A Content-Length body is copied once, when all of it has arrived; a
-// chunked body grows as its data arrives. No allocation is sized by a number
-// the client announced.
+// path. A Content-Length body that has all arrived by the time Parse reaches
+// it is copied in one allocation of its size; one that arrives in pieces is
+// appended to a buffer that starts at no more than 64 KiB and grows with
+// what arrives, as a chunked body's does. So no allocation is sized by more
+// than 64 KiB of a length the client announced.
 type Parser struct {
 	lim   Limits
 	ready bool // lim has its defaults
@@ -155,7 +165,7 @@ type Parser struct {
 
 	req       *Request // built when the head is complete
 	expect    bool     // the body awaits a 100 Continue
-	continued bool     // ContinueSent was called
+	continued bool     // continueSent was called
 
 	bodyStart    int
 	remain       int64 // body bytes still to come (Content-Length or chunk)
@@ -174,9 +184,6 @@ type Parser struct {
 func NewParser(limits Limits) *Parser {
 	return &Parser{lim: limits.withDefaults(), ready: true}
 }
-
-// Limits returns the limits in force, defaults applied.
-func (p *Parser) Limits() Limits { return p.lim.withDefaults() }
 
 // Parse parses the request at the front of in and returns the number of
 // bytes it consumed, which the caller drops before the next call (made with
@@ -267,46 +274,30 @@ func (p *Parser) consume() int {
 	return k
 }
 
-// HeadDone reports whether the head of the current request has been parsed
-// and its body is still incomplete (Pending returns it).
-func (p *Parser) HeadDone() bool { return p.req != nil }
+// headDone reports whether the head of the current request has been parsed
+// and its body is still incomplete (p.req holds the request, without its
+// Body).
+func (p *Parser) headDone() bool { return p.req != nil }
 
-// Pending returns the request whose head is complete and whose body is
-// still arriving, or nil. Its Body is not set yet. It lets the connection
-// layer look at the head before the body arrives: to answer an
-// Expect: 100-continue with a final status instead, for example.
-func (p *Parser) Pending() *Request { return p.req }
-
-// InProgress reports whether some of a request has been parsed: bytes other
+// inProgress reports whether some of a request has been parsed: bytes other
 // than empty lines before a request line. A connection that is not
-// InProgress between requests is idle.
-func (p *Parser) InProgress() bool {
+// inProgress between requests is idle.
+func (p *Parser) inProgress() bool {
 	return p.gotLine || p.st != stHead || p.lineStart < p.pos
 }
 
-// NeedsContinue reports whether the client waits for "100 Continue" before
+// needsContinue reports whether the client waits for "100 Continue" before
 // sending the body: the head of an HTTP/1.1 request with
 // "Expect: 100-continue" and a non-empty body is complete, the body is not,
-// and ContinueSent has not been called for it. The connection layer then
-// writes Continue (or a final response, and closes) and calls ContinueSent.
-func (p *Parser) NeedsContinue() bool {
+// and continueSent has not been called for it. The server codec then
+// writes continueResponse and calls continueSent.
+func (p *Parser) needsContinue() bool {
 	return p.req != nil && p.expect && !p.continued
 }
 
-// ContinueSent records that "100 Continue" was written for the pending
-// request, so NeedsContinue returns false until the next request.
-func (p *Parser) ContinueSent() { p.continued = true }
-
-// Continue is the interim response that NeedsContinue asks for.
-const Continue = "HTTP/1.1 100 Continue\r\n\r\n"
-
-// Err returns the error that rejected the input, or nil.
-func (p *Parser) Err() error {
-	if p.err == nil {
-		return nil
-	}
-	return p.err
-}
+// continueSent records that "100 Continue" was written for the pending
+// request, so needsContinue returns false until the next request.
+func (p *Parser) continueSent() { p.continued = true }
 
 // Reset forgets everything about the current input, including an error,
 // and keeps the limits.
@@ -737,7 +728,7 @@ const initialBodyCap = 64 << 10
 
 // parseChunkSize parses a chunk-size line: 1*HEXDIG [ chunk-ext ] CRLF.
 func (p *Parser) parseChunkSize(in []byte) (bool, *Error) {
-	limit := p.lineStart + MaxChunkLineBytes
+	limit := p.lineStart + maxChunkLineBytes
 	end := min(len(in), limit)
 	if p.pos < end {
 		i := bytes.IndexByte(in[p.pos:end], '\n')

@@ -1,4 +1,4 @@
-package http_test
+package http
 
 import (
 	"bytes"
@@ -9,13 +9,12 @@ import (
 	"testing"
 
 	"github.com/workerman-go/workerman/protocols"
-	"github.com/workerman-go/workerman/protocols/http"
 )
 
 type validCase struct {
 	name string
 	in   string
-	lim  http.Limits
+	lim  Limits
 	want []snapshot
 }
 
@@ -226,7 +225,7 @@ var validCases = []validCase{
 	},
 	{
 		name: "limits reached exactly",
-		lim:  http.Limits{MaxHeaderBytes: 64, MaxHeaders: 2, MaxBodyBytes: 5},
+		lim:  Limits{MaxHeaderBytes: 64, MaxHeaders: 2, MaxBodyBytes: 5},
 		// 64 bytes of head, 2 fields, a 5-byte body in two chunks.
 		in: "POST /xxxxxxxx HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" +
 			"2\r\nab\r\n3\r\ncde\r\n0\r\nT1: 1\r\nT2: 2\r\n\r\n",
@@ -272,7 +271,7 @@ type invalidCase struct {
 	in     string
 	status int
 	msg    string // a substring of the message
-	lim    http.Limits
+	lim    Limits
 }
 
 const post = "POST / HTTP/1.1\r\nHost: h\r\n"
@@ -280,140 +279,140 @@ const chunkedHead = post + "Transfer-Encoding: chunked\r\n\r\n"
 
 var invalidCases = []invalidCase{
 	// Request smuggling: framing that two parsers could read differently.
-	{"CL.TE", post + "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX", 400, "Content-Length and Transfer-Encoding both present", http.Limits{}},
-	{"TE.CL", post + "Transfer-Encoding: chunked\r\nContent-Length: 6\r\n\r\n0\r\n\r\nX", 400, "both present", http.Limits{}},
-	{"two different Content-Lengths", post + "Content-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400, "conflicting Content-Length", http.Limits{}},
-	{"Content-Length list 1, 2", post + "Content-Length: 1, 2\r\n\r\nab", 400, "conflicting", http.Limits{}},
-	{"Content-Length +5", post + "Content-Length: +5\r\n\r\nabcde", 400, "invalid Content-Length", http.Limits{}},
-	{"Content-Length -5", post + "Content-Length: -5\r\n\r\n", 400, "invalid Content-Length", http.Limits{}},
-	{"Content-Length 5 5", post + "Content-Length:  5 5\r\n\r\nabcde", 400, "invalid Content-Length", http.Limits{}},
-	{"Content-Length 0x10", post + "Content-Length: 0x10\r\n\r\n", 400, "invalid Content-Length", http.Limits{}},
-	{"Content-Length empty", post + "Content-Length:\r\n\r\n", 400, "invalid Content-Length", http.Limits{}},
-	{"Content-Length empty element", post + "Content-Length: 5,\r\n\r\nabcde", 400, "invalid Content-Length", http.Limits{}},
-	{"Content-Length overflow", post + "Content-Length: 99999999999999999999\r\n\r\n", 400, "invalid Content-Length", http.Limits{}},
-	{"Content-Length decimal", post + "Content-Length: 1.0\r\n\r\n", 400, "invalid Content-Length", http.Limits{}},
-	{"chunked, identity", post + "Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400, "not the final", http.Limits{}},
-	{"chunked then gzip on two lines", post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n", 400, "not the final", http.Limits{}},
-	{"chunked twice", post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "more than once", http.Limits{}},
-	{"gzip, chunked", post + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501, "unsupported transfer coding", http.Limits{}},
-	{"identity", post + "Transfer-Encoding: identity\r\n\r\n", 501, "unsupported transfer coding", http.Limits{}},
-	{"empty Transfer-Encoding", post + "Transfer-Encoding: ,\r\n\r\n", 400, "empty Transfer-Encoding", http.Limits{}},
-	{"chunked with a parameter", post + "Transfer-Encoding: chunked;x=1\r\n\r\n", 400, "malformed Transfer-Encoding", http.Limits{}},
-	{"Transfer-Encoding not a token", post + "Transfer-Encoding: \"chunked\"\r\n\r\n", 400, "malformed Transfer-Encoding", http.Limits{}},
-	{"chunked in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, "HTTP/1.0", http.Limits{}},
-	{"Transfer-Encoding with obs-fold", post + "Transfer-Encoding:\r\n chunked\r\n\r\n", 400, "obsolete line folding", http.Limits{}},
-	{"space before colon", post + "Transfer-Encoding : chunked\r\n\r\n", 400, "whitespace between header field name and colon", http.Limits{}},
-	{"tab before colon", "GET / HTTP/1.1\r\nHost\t: h\r\n\r\n", 400, "whitespace between", http.Limits{}},
+	{"CL.TE", post + "Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX", 400, "Content-Length and Transfer-Encoding both present", Limits{}},
+	{"TE.CL", post + "Transfer-Encoding: chunked\r\nContent-Length: 6\r\n\r\n0\r\n\r\nX", 400, "both present", Limits{}},
+	{"two different Content-Lengths", post + "Content-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400, "conflicting Content-Length", Limits{}},
+	{"Content-Length list 1, 2", post + "Content-Length: 1, 2\r\n\r\nab", 400, "conflicting", Limits{}},
+	{"Content-Length +5", post + "Content-Length: +5\r\n\r\nabcde", 400, "invalid Content-Length", Limits{}},
+	{"Content-Length -5", post + "Content-Length: -5\r\n\r\n", 400, "invalid Content-Length", Limits{}},
+	{"Content-Length 5 5", post + "Content-Length:  5 5\r\n\r\nabcde", 400, "invalid Content-Length", Limits{}},
+	{"Content-Length 0x10", post + "Content-Length: 0x10\r\n\r\n", 400, "invalid Content-Length", Limits{}},
+	{"Content-Length empty", post + "Content-Length:\r\n\r\n", 400, "invalid Content-Length", Limits{}},
+	{"Content-Length empty element", post + "Content-Length: 5,\r\n\r\nabcde", 400, "invalid Content-Length", Limits{}},
+	{"Content-Length overflow", post + "Content-Length: 99999999999999999999\r\n\r\n", 400, "invalid Content-Length", Limits{}},
+	{"Content-Length decimal", post + "Content-Length: 1.0\r\n\r\n", 400, "invalid Content-Length", Limits{}},
+	{"chunked, identity", post + "Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400, "not the final", Limits{}},
+	{"chunked then gzip on two lines", post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n", 400, "not the final", Limits{}},
+	{"chunked twice", post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "more than once", Limits{}},
+	{"gzip, chunked", post + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501, "unsupported transfer coding", Limits{}},
+	{"identity", post + "Transfer-Encoding: identity\r\n\r\n", 501, "unsupported transfer coding", Limits{}},
+	{"empty Transfer-Encoding", post + "Transfer-Encoding: ,\r\n\r\n", 400, "empty Transfer-Encoding", Limits{}},
+	{"chunked with a parameter", post + "Transfer-Encoding: chunked;x=1\r\n\r\n", 400, "malformed Transfer-Encoding", Limits{}},
+	{"Transfer-Encoding not a token", post + "Transfer-Encoding: \"chunked\"\r\n\r\n", 400, "malformed Transfer-Encoding", Limits{}},
+	{"chunked in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, "HTTP/1.0", Limits{}},
+	{"Transfer-Encoding with obs-fold", post + "Transfer-Encoding:\r\n chunked\r\n\r\n", 400, "obsolete line folding", Limits{}},
+	{"space before colon", post + "Transfer-Encoding : chunked\r\n\r\n", 400, "whitespace between header field name and colon", Limits{}},
+	{"tab before colon", "GET / HTTP/1.1\r\nHost\t: h\r\n\r\n", 400, "whitespace between", Limits{}},
 
 	// Chunked bodies.
-	{"chunk size 0x10", chunkedHead + "0x10\r\n", 400, "invalid chunk size", http.Limits{}},
-	{"chunk size -1", chunkedHead + "-1\r\n", 400, "invalid chunk size", http.Limits{}},
-	{"chunk size +1", chunkedHead + "+1\r\nx\r\n0\r\n\r\n", 400, "invalid chunk size", http.Limits{}},
-	{"chunk size empty", chunkedHead + "\r\n", 400, "invalid chunk size", http.Limits{}},
-	{"chunk size leading space", chunkedHead + " 1\r\nx\r\n", 400, "invalid chunk size", http.Limits{}},
-	{"chunk size trailing space", chunkedHead + "1 \r\nx\r\n", 400, "invalid chunk extension", http.Limits{}},
-	{"chunk size overflow", chunkedHead + "fffffffffffffffffff\r\n", 400, "overflows", http.Limits{}},
-	{"chunk size 2^63", chunkedHead + "8000000000000000\r\n", 400, "overflows", http.Limits{}},
-	{"chunk size above the body limit", chunkedHead + "7fffffffffffffff\r\n", 413, "body exceeds", http.Limits{}},
-	{"missing CRLF after chunk data", chunkedHead + "5\r\nhelloX\r\n0\r\n\r\n", 400, "not followed by CRLF", http.Limits{}},
-	{"LF only after chunk data", chunkedHead + "5\r\nhello\n0\r\n\r\n", 400, "not followed by CRLF", http.Limits{}},
-	{"CR only after chunk data", chunkedHead + "5\r\nhello\rX", 400, "not followed by CRLF", http.Limits{}},
-	{"chunk line with LF only", chunkedHead + "5\nhello\r\n0\r\n\r\n", 400, "CRLF", http.Limits{}},
-	{"last chunk with LF only", chunkedHead + "0\n\r\n", 400, "CRLF", http.Limits{}},
-	{"final line with LF only", chunkedHead + "0\r\n\n", 400, "CRLF", http.Limits{}},
-	{"extension without name", chunkedHead + "5;\r\nhello\r\n", 400, "invalid chunk extension", http.Limits{}},
-	{"extension without value", chunkedHead + "5;a=\r\nhello\r\n", 400, "invalid chunk extension", http.Limits{}},
-	{"extension with open quote", chunkedHead + "5;a=\"x\r\nhello\r\n", 400, "invalid chunk extension", http.Limits{}},
-	{"extension with bare CR", chunkedHead + "5;a\rb\r\nhello\r\n", 400, "invalid chunk extension", http.Limits{}},
-	{"chunk line too long", chunkedHead + "5;a=" + strings.Repeat("b", http.MaxChunkLineBytes), 400, "chunk size line too long", http.Limits{}},
-	{"trailer with obs-fold", chunkedHead + "0\r\nA: b\r\n c\r\n\r\n", 400, "obsolete line folding", http.Limits{}},
-	{"trailer without colon", chunkedHead + "0\r\nAb\r\n\r\n", 400, "without a colon", http.Limits{}},
-	{"trailer with LF only", chunkedHead + "0\r\nA: b\n\r\n", 400, "CRLF", http.Limits{}},
-	{"trailer with control character", chunkedHead + "0\r\nA: b\x00\r\n\r\n", 400, "control character", http.Limits{}},
-	{"too many trailers", chunkedHead + "0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", 431, "too many trailer fields", http.Limits{MaxHeaders: 2}},
-	{"trailer section too large", chunkedHead + "0\r\nA: " + strings.Repeat("a", 100) + "\r\n\r\n", 431, "trailer section exceeds", http.Limits{MaxHeaderBytes: 100}},
+	{"chunk size 0x10", chunkedHead + "0x10\r\n", 400, "invalid chunk size", Limits{}},
+	{"chunk size -1", chunkedHead + "-1\r\n", 400, "invalid chunk size", Limits{}},
+	{"chunk size +1", chunkedHead + "+1\r\nx\r\n0\r\n\r\n", 400, "invalid chunk size", Limits{}},
+	{"chunk size empty", chunkedHead + "\r\n", 400, "invalid chunk size", Limits{}},
+	{"chunk size leading space", chunkedHead + " 1\r\nx\r\n", 400, "invalid chunk size", Limits{}},
+	{"chunk size trailing space", chunkedHead + "1 \r\nx\r\n", 400, "invalid chunk extension", Limits{}},
+	{"chunk size overflow", chunkedHead + "fffffffffffffffffff\r\n", 400, "overflows", Limits{}},
+	{"chunk size 2^63", chunkedHead + "8000000000000000\r\n", 400, "overflows", Limits{}},
+	{"chunk size above the body limit", chunkedHead + "7fffffffffffffff\r\n", 413, "body exceeds", Limits{}},
+	{"missing CRLF after chunk data", chunkedHead + "5\r\nhelloX\r\n0\r\n\r\n", 400, "not followed by CRLF", Limits{}},
+	{"LF only after chunk data", chunkedHead + "5\r\nhello\n0\r\n\r\n", 400, "not followed by CRLF", Limits{}},
+	{"CR only after chunk data", chunkedHead + "5\r\nhello\rX", 400, "not followed by CRLF", Limits{}},
+	{"chunk line with LF only", chunkedHead + "5\nhello\r\n0\r\n\r\n", 400, "CRLF", Limits{}},
+	{"last chunk with LF only", chunkedHead + "0\n\r\n", 400, "CRLF", Limits{}},
+	{"final line with LF only", chunkedHead + "0\r\n\n", 400, "CRLF", Limits{}},
+	{"extension without name", chunkedHead + "5;\r\nhello\r\n", 400, "invalid chunk extension", Limits{}},
+	{"extension without value", chunkedHead + "5;a=\r\nhello\r\n", 400, "invalid chunk extension", Limits{}},
+	{"extension with open quote", chunkedHead + "5;a=\"x\r\nhello\r\n", 400, "invalid chunk extension", Limits{}},
+	{"extension with bare CR", chunkedHead + "5;a\rb\r\nhello\r\n", 400, "invalid chunk extension", Limits{}},
+	{"chunk line too long", chunkedHead + "5;a=" + strings.Repeat("b", maxChunkLineBytes), 400, "chunk size line too long", Limits{}},
+	{"trailer with obs-fold", chunkedHead + "0\r\nA: b\r\n c\r\n\r\n", 400, "obsolete line folding", Limits{}},
+	{"trailer without colon", chunkedHead + "0\r\nAb\r\n\r\n", 400, "without a colon", Limits{}},
+	{"trailer with LF only", chunkedHead + "0\r\nA: b\n\r\n", 400, "CRLF", Limits{}},
+	{"trailer with control character", chunkedHead + "0\r\nA: b\x00\r\n\r\n", 400, "control character", Limits{}},
+	{"too many trailers", chunkedHead + "0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", 431, "too many trailer fields", Limits{MaxHeaders: 2}},
+	{"trailer section too large", chunkedHead + "0\r\nA: " + strings.Repeat("a", 100) + "\r\n\r\n", 431, "trailer section exceeds", Limits{MaxHeaderBytes: 100}},
 
 	// Limits.
-	{"header section too large", "GET / HTTP/1.1\r\nHost: h\r\nX: " + strings.Repeat("a", 17<<10) + "\r\n\r\n", 431, "header section exceeds", http.Limits{}},
-	{"header section too large by one byte", "GET / HTTP/1.1\r\nHost: h\r\nX: yyy\r\n\r\n", 431, "header section exceeds", http.Limits{MaxHeaderBytes: 34}},
-	{"too many headers", "GET / HTTP/1.1\r\nHost: h\r\n" + strings.Repeat("X: y\r\n", 100) + "\r\n", 431, "too many header fields", http.Limits{}},
-	{"request line too long", "GET /" + strings.Repeat("a", 17<<10) + " HTTP/1.1\r\n", 414, "request line exceeds", http.Limits{}},
-	{"body too large by Content-Length", post + "Content-Length: 10485761\r\n\r\n", 413, "body exceeds", http.Limits{}},
-	{"body of 9 GB announced", post + "Content-Length: 9000000000\r\n\r\n", 413, "body exceeds", http.Limits{}},
-	{"body too large by chunks", chunkedHead + "3\r\nabc\r\n3\r\n", 413, "body exceeds", http.Limits{MaxBodyBytes: 5}},
+	{"header section too large", "GET / HTTP/1.1\r\nHost: h\r\nX: " + strings.Repeat("a", 17<<10) + "\r\n\r\n", 431, "header section exceeds", Limits{}},
+	{"header section too large by one byte", "GET / HTTP/1.1\r\nHost: h\r\nX: yyy\r\n\r\n", 431, "header section exceeds", Limits{MaxHeaderBytes: 34}},
+	{"too many headers", "GET / HTTP/1.1\r\nHost: h\r\n" + strings.Repeat("X: y\r\n", 100) + "\r\n", 431, "too many header fields", Limits{}},
+	{"request line too long", "GET /" + strings.Repeat("a", 17<<10) + " HTTP/1.1\r\n", 414, "request line exceeds", Limits{}},
+	{"body too large by Content-Length", post + "Content-Length: 10485761\r\n\r\n", 413, "body exceeds", Limits{}},
+	{"body of 9 GB announced", post + "Content-Length: 9000000000\r\n\r\n", 413, "body exceeds", Limits{}},
+	{"body too large by chunks", chunkedHead + "3\r\nabc\r\n3\r\n", 413, "body exceeds", Limits{MaxBodyBytes: 5}},
 
 	// Host.
-	{"missing Host", "GET / HTTP/1.1\r\nX: y\r\n\r\n", 400, "missing Host", http.Limits{}},
-	{"missing Host with absolute-form", "GET http://h/ HTTP/1.1\r\n\r\n", 400, "missing Host", http.Limits{}},
-	{"duplicate Host", "GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n", 400, "more than one Host", http.Limits{}},
-	{"duplicate Host in HTTP/1.0", "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400, "more than one Host", http.Limits{}},
-	{"Host with a space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "invalid Host", http.Limits{}},
-	{"Host with a path", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400, "invalid Host", http.Limits{}},
-	{"Host with userinfo", "GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", 400, "invalid Host", http.Limits{}},
-	{"Host with a bad port", "GET / HTTP/1.1\r\nHost: a:8o\r\n\r\n", 400, "invalid Host", http.Limits{}},
-	{"Host with an open bracket", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400, "invalid Host", http.Limits{}},
-	{"Host with only a port", "GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400, "invalid Host", http.Limits{}},
+	{"missing Host", "GET / HTTP/1.1\r\nX: y\r\n\r\n", 400, "missing Host", Limits{}},
+	{"missing Host with absolute-form", "GET http://h/ HTTP/1.1\r\n\r\n", 400, "missing Host", Limits{}},
+	{"duplicate Host", "GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n", 400, "more than one Host", Limits{}},
+	{"duplicate Host in HTTP/1.0", "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400, "more than one Host", Limits{}},
+	{"Host with a space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "invalid Host", Limits{}},
+	{"Host with a path", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400, "invalid Host", Limits{}},
+	{"Host with userinfo", "GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", 400, "invalid Host", Limits{}},
+	{"Host with a bad port", "GET / HTTP/1.1\r\nHost: a:8o\r\n\r\n", 400, "invalid Host", Limits{}},
+	{"Host with an open bracket", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400, "invalid Host", Limits{}},
+	{"Host with only a port", "GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400, "invalid Host", Limits{}},
 
-	{"Host with a bad percent-encoding", "GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n", 400, "invalid Host", http.Limits{}},
-	{"Host with a truncated percent-encoding", "GET / HTTP/1.1\r\nHost: a%4\r\n\r\n", 400, "invalid Host", http.Limits{}},
-	{"Host with junk after the IP literal", "GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", 400, "invalid Host", http.Limits{}},
-	{"Host with an empty IP literal", "GET / HTTP/1.1\r\nHost: []\r\n\r\n", 400, "invalid Host", http.Limits{}},
-	{"Host IPv6 with a non-hex digit", "GET / HTTP/1.1\r\nHost: [::g]\r\n\r\n", 400, "invalid Host", http.Limits{}},
-	{"Host IPv6 with one colon", "GET / HTTP/1.1\r\nHost: [1:2]\r\n\r\n", 400, "invalid Host", http.Limits{}},
-	{"Host IPvFuture without a dot", "GET / HTTP/1.1\r\nHost: [v1]\r\n\r\n", 400, "invalid Host", http.Limits{}},
-	{"Host IPvFuture without a version", "GET / HTTP/1.1\r\nHost: [v.x]\r\n\r\n", 400, "invalid Host", http.Limits{}},
-	{"Host IPvFuture with a slash", "GET / HTTP/1.1\r\nHost: [v1.x/]\r\n\r\n", 400, "invalid Host", http.Limits{}},
-	{"scheme starting with a digit", "GET 1http://h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid request-target", http.Limits{}},
-	{"scheme with an underscore", "GET h_ttp://h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid request-target", http.Limits{}},
-	{"authority with a bad port", "GET http://h:8x/ HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid authority", http.Limits{}},
+	{"Host with a bad percent-encoding", "GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n", 400, "invalid Host", Limits{}},
+	{"Host with a truncated percent-encoding", "GET / HTTP/1.1\r\nHost: a%4\r\n\r\n", 400, "invalid Host", Limits{}},
+	{"Host with junk after the IP literal", "GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", 400, "invalid Host", Limits{}},
+	{"Host with an empty IP literal", "GET / HTTP/1.1\r\nHost: []\r\n\r\n", 400, "invalid Host", Limits{}},
+	{"Host IPv6 with a non-hex digit", "GET / HTTP/1.1\r\nHost: [::g]\r\n\r\n", 400, "invalid Host", Limits{}},
+	{"Host IPv6 with one colon", "GET / HTTP/1.1\r\nHost: [1:2]\r\n\r\n", 400, "invalid Host", Limits{}},
+	{"Host IPvFuture without a dot", "GET / HTTP/1.1\r\nHost: [v1]\r\n\r\n", 400, "invalid Host", Limits{}},
+	{"Host IPvFuture without a version", "GET / HTTP/1.1\r\nHost: [v.x]\r\n\r\n", 400, "invalid Host", Limits{}},
+	{"Host IPvFuture with a slash", "GET / HTTP/1.1\r\nHost: [v1.x/]\r\n\r\n", 400, "invalid Host", Limits{}},
+	{"scheme starting with a digit", "GET 1http://h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid request-target", Limits{}},
+	{"scheme with an underscore", "GET h_ttp://h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid request-target", Limits{}},
+	{"authority with a bad port", "GET http://h:8x/ HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid authority", Limits{}},
 
 	// Versions and the request line.
-	{"HTTP/2.0", "GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505, "unsupported HTTP version", http.Limits{}},
-	{"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, "unsupported HTTP version", http.Limits{}},
-	{"HTTP/1.2", "GET / HTTP/1.2\r\nHost: h\r\n\r\n", 505, "unsupported", http.Limits{}},
-	{"HTTP/0.9 version", "GET / HTTP/0.9\r\n\r\n", 505, "unsupported", http.Limits{}},
-	{"HTTP/1.10", "GET / HTTP/1.10\r\nHost: h\r\n\r\n", 400, "malformed HTTP version", http.Limits{}},
-	{"lowercase http", "GET / http/1.1\r\nHost: h\r\n\r\n", 400, "malformed HTTP version", http.Limits{}},
-	{"HTTP/0.9 request", "GET /\r\n\r\n", 400, "malformed request line", http.Limits{}},
-	{"garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n", 400, "", http.Limits{}},
-	{"two spaces", "GET  / HTTP/1.1\r\nHost: h\r\n\r\n", 400, "malformed request line", http.Limits{}},
-	{"trailing space", "GET / HTTP/1.1 \r\nHost: h\r\n\r\n", 400, "malformed HTTP version", http.Limits{}},
-	{"leading space", " GET / HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid method", http.Limits{}},
-	{"tab separator", "GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid method", http.Limits{}},
-	{"method not a token", "G(T / HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid method", http.Limits{}},
-	{"asterisk without OPTIONS", "GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400, "only allowed with OPTIONS", http.Limits{}},
-	{"authority-form without CONNECT", "GET example.com:80 HTTP/1.1\r\nHost: h\r\n\r\n", 400, "scheme other than http", http.Limits{}},
-	{"CONNECT origin-form", "CONNECT / HTTP/1.1\r\nHost: h\r\n\r\n", 400, "CONNECT needs", http.Limits{}},
-	{"CONNECT without port", "CONNECT example.com HTTP/1.1\r\nHost: h\r\n\r\n", 400, "CONNECT needs", http.Limits{}},
-	{"CONNECT absolute-form", "CONNECT http://example.com:80 HTTP/1.1\r\nHost: h\r\n\r\n", 400, "CONNECT needs", http.Limits{}},
-	{"ftp scheme", "GET ftp://h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400, "scheme other than http", http.Limits{}},
-	{"userinfo", "GET http://u:p@h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400, "userinfo", http.Limits{}},
-	{"http without //", "GET http:/h HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid request-target", http.Limits{}},
-	{"empty authority", "GET http:///p HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid authority", http.Limits{}},
-	{"fragment", "GET /a#b HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid request-target", http.Limits{}},
-	{"bad percent-encoding", "GET /%zz HTTP/1.1\r\nHost: h\r\n\r\n", 400, "percent-encoding", http.Limits{}},
-	{"truncated percent-encoding", "GET /a?b=%4 HTTP/1.1\r\nHost: h\r\n\r\n", 400, "percent-encoding", http.Limits{}},
-	{"DEL in target", "GET /\x7f HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid request-target", http.Limits{}},
-	{"UTF-8 in target", "GET /é HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid request-target", http.Limits{}},
+	{"HTTP/2.0", "GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505, "unsupported HTTP version", Limits{}},
+	{"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505, "unsupported HTTP version", Limits{}},
+	{"HTTP/1.2", "GET / HTTP/1.2\r\nHost: h\r\n\r\n", 505, "unsupported", Limits{}},
+	{"HTTP/0.9 version", "GET / HTTP/0.9\r\n\r\n", 505, "unsupported", Limits{}},
+	{"HTTP/1.10", "GET / HTTP/1.10\r\nHost: h\r\n\r\n", 400, "malformed HTTP version", Limits{}},
+	{"lowercase http", "GET / http/1.1\r\nHost: h\r\n\r\n", 400, "malformed HTTP version", Limits{}},
+	{"HTTP/0.9 request", "GET /\r\n\r\n", 400, "malformed request line", Limits{}},
+	{"garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n", 400, "", Limits{}},
+	{"two spaces", "GET  / HTTP/1.1\r\nHost: h\r\n\r\n", 400, "malformed request line", Limits{}},
+	{"trailing space", "GET / HTTP/1.1 \r\nHost: h\r\n\r\n", 400, "malformed HTTP version", Limits{}},
+	{"leading space", " GET / HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid method", Limits{}},
+	{"tab separator", "GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid method", Limits{}},
+	{"method not a token", "G(T / HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid method", Limits{}},
+	{"asterisk without OPTIONS", "GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400, "only allowed with OPTIONS", Limits{}},
+	{"authority-form without CONNECT", "GET example.com:80 HTTP/1.1\r\nHost: h\r\n\r\n", 400, "scheme other than http", Limits{}},
+	{"CONNECT origin-form", "CONNECT / HTTP/1.1\r\nHost: h\r\n\r\n", 400, "CONNECT needs", Limits{}},
+	{"CONNECT without port", "CONNECT example.com HTTP/1.1\r\nHost: h\r\n\r\n", 400, "CONNECT needs", Limits{}},
+	{"CONNECT absolute-form", "CONNECT http://example.com:80 HTTP/1.1\r\nHost: h\r\n\r\n", 400, "CONNECT needs", Limits{}},
+	{"ftp scheme", "GET ftp://h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400, "scheme other than http", Limits{}},
+	{"userinfo", "GET http://u:p@h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400, "userinfo", Limits{}},
+	{"http without //", "GET http:/h HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid request-target", Limits{}},
+	{"empty authority", "GET http:///p HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid authority", Limits{}},
+	{"fragment", "GET /a#b HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid request-target", Limits{}},
+	{"bad percent-encoding", "GET /%zz HTTP/1.1\r\nHost: h\r\n\r\n", 400, "percent-encoding", Limits{}},
+	{"truncated percent-encoding", "GET /a?b=%4 HTTP/1.1\r\nHost: h\r\n\r\n", 400, "percent-encoding", Limits{}},
+	{"DEL in target", "GET /\x7f HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid request-target", Limits{}},
+	{"UTF-8 in target", "GET /é HTTP/1.1\r\nHost: h\r\n\r\n", 400, "invalid request-target", Limits{}},
 
 	// Line endings and field syntax.
-	{"bare CR in a field", "GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n", 400, "CR not followed by LF", http.Limits{}},
-	{"bare CR in the request line", "GET /\r HTTP/1.1\r\nHost: h\r\n\r\n", 400, "CR not followed by LF", http.Limits{}},
-	{"CR CR LF", "GET / HTTP/1.1\r\r\nHost: h\r\n\r\n", 400, "CR not followed by LF", http.Limits{}},
-	{"bare CR as the end of the head", "GET / HTTP/1.1\r\nHost: h\r\n\r\r\n", 400, "", http.Limits{}},
-	{"control character in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\n", 400, "control character", http.Limits{}},
-	{"NUL in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\x00\r\n\r\n", 400, "control character", http.Limits{}},
-	{"DEL in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: \x7f\r\n\r\n", 400, "control character", http.Limits{}},
-	{"obs-fold", "GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n\tb\r\n\r\n", 400, "obsolete line folding", http.Limits{}},
-	{"obs-fold as first field", "GET / HTTP/1.1\r\n Host: h\r\n\r\n", 400, "obsolete line folding", http.Limits{}},
-	{"field name not a token", "GET / HTTP/1.1\r\nHost: h\r\nX(: y\r\n\r\n", 400, "invalid header field name", http.Limits{}},
-	{"empty field name", "GET / HTTP/1.1\r\nHost: h\r\n: y\r\n\r\n", 400, "invalid header field name", http.Limits{}},
-	{"field without colon", "GET / HTTP/1.1\r\nHost: h\r\nXy\r\n\r\n", 400, "without a colon", http.Limits{}},
-	{"UTF-8 in a field name", "GET / HTTP/1.1\r\nHost: h\r\nÄ: y\r\n\r\n", 400, "invalid header field name", http.Limits{}},
+	{"bare CR in a field", "GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n", 400, "CR not followed by LF", Limits{}},
+	{"bare CR in the request line", "GET /\r HTTP/1.1\r\nHost: h\r\n\r\n", 400, "CR not followed by LF", Limits{}},
+	{"CR CR LF", "GET / HTTP/1.1\r\r\nHost: h\r\n\r\n", 400, "CR not followed by LF", Limits{}},
+	{"bare CR as the end of the head", "GET / HTTP/1.1\r\nHost: h\r\n\r\r\n", 400, "", Limits{}},
+	{"control character in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\n", 400, "control character", Limits{}},
+	{"NUL in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\x00\r\n\r\n", 400, "control character", Limits{}},
+	{"DEL in a value", "GET / HTTP/1.1\r\nHost: h\r\nX: \x7f\r\n\r\n", 400, "control character", Limits{}},
+	{"obs-fold", "GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n\tb\r\n\r\n", 400, "obsolete line folding", Limits{}},
+	{"obs-fold as first field", "GET / HTTP/1.1\r\n Host: h\r\n\r\n", 400, "obsolete line folding", Limits{}},
+	{"field name not a token", "GET / HTTP/1.1\r\nHost: h\r\nX(: y\r\n\r\n", 400, "invalid header field name", Limits{}},
+	{"empty field name", "GET / HTTP/1.1\r\nHost: h\r\n: y\r\n\r\n", 400, "invalid header field name", Limits{}},
+	{"field without colon", "GET / HTTP/1.1\r\nHost: h\r\nXy\r\n\r\n", 400, "without a colon", Limits{}},
+	{"UTF-8 in a field name", "GET / HTTP/1.1\r\nHost: h\r\nÄ: y\r\n\r\n", 400, "invalid header field name", Limits{}},
 
 	// Expect.
-	{"Expect other than 100-continue", post + "Expect: 200-ok\r\nContent-Length: 1\r\n\r\nx", 417, "unsupported expectation", http.Limits{}},
-	{"Expect list with an unknown member", "GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue, x\r\n\r\n", 417, "expectation", http.Limits{}},
+	{"Expect other than 100-continue", post + "Expect: 200-ok\r\nContent-Length: 1\r\n\r\nx", 417, "unsupported expectation", Limits{}},
+	{"Expect list with an unknown member", "GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue, x\r\n\r\n", 417, "expectation", Limits{}},
 }
 
 func TestParseInvalid(t *testing.T) {
@@ -436,7 +435,7 @@ func TestSplit(t *testing.T) {
 	type c struct {
 		name string
 		in   string
-		lim  http.Limits
+		lim  Limits
 	}
 	var cases []c
 	for _, tc := range validCases {
@@ -469,7 +468,7 @@ func TestSplit(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	for _, tc := range validCases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := http.NewParser(tc.lim)
+			p := NewParser(tc.lim)
 			in := []byte(tc.in)
 			for {
 				req, n, err := p.Parse(in)
@@ -478,7 +477,7 @@ func TestRoundTrip(t *testing.T) {
 				}
 				in = in[n:]
 				w := writeRequest(req)
-				req2, n2, err := http.NewParser(http.Limits{MaxHeaderBytes: 1 << 20, MaxHeaders: tc.lim.MaxHeaders, MaxBodyBytes: tc.lim.MaxBodyBytes}).Parse(w)
+				req2, n2, err := NewParser(Limits{MaxHeaderBytes: 1 << 20, MaxHeaders: tc.lim.MaxHeaders, MaxBodyBytes: tc.lim.MaxBodyBytes}).Parse(w)
 				if err != nil || n2 != len(w) || !reflect.DeepEqual(snap(req2), snap(req)) {
 					t.Fatalf("%q parsed as (%+v, %d, %v), want %+v", w, req2, n2, err, snap(req))
 				}
@@ -488,8 +487,8 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestErrorReply(t *testing.T) {
-	_, _, err := http.NewParser(http.Limits{}).Parse([]byte(post + "Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"))
-	var he *http.Error
+	_, _, err := NewParser(Limits{}).Parse([]byte(post + "Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"))
+	var he *Error
 	if !errors.As(err, &he) || he.Status != 400 || err.Error() != he.Msg {
 		t.Fatalf("err = %v", err)
 	}
@@ -501,20 +500,20 @@ func TestErrorReply(t *testing.T) {
 	// The reply is itself a response this package's parser rules accept:
 	// one status line, fields, and a body of the announced length.
 	for _, st := range []int{400, 408, 413, 414, 417, 431, 501, 505} {
-		r := http.NewError(st, "m").Reply()
-		if !bytes.HasPrefix(r, fmt.Appendf(nil, "HTTP/1.1 %d %s\r\n", st, http.StatusText(st))) || !bytes.HasSuffix(r, []byte("\r\n\r\nm")) {
+		r := NewError(st, "m").Reply()
+		if !bytes.HasPrefix(r, fmt.Appendf(nil, "HTTP/1.1 %d %s\r\n", st, StatusText(st))) || !bytes.HasSuffix(r, []byte("\r\n\r\nm")) {
 			t.Errorf("Reply for %d = %q", st, r)
 		}
 	}
-	if string(http.ErrRequestTimeout.Reply()[:26]) != "HTTP/1.1 408 Request Timeo" {
-		t.Errorf("408 reply %q", http.ErrRequestTimeout.Reply())
+	if string(errRequestTimeout.Reply()[:26]) != "HTTP/1.1 408 Request Timeo" {
+		t.Errorf("408 reply %q", errRequestTimeout.Reply())
 	}
 	// Size errors wrap the codec contract's sentinel.
 	for _, tc := range []struct {
 		st   int
 		wrap bool
 	}{{413, true}, {414, true}, {431, true}, {400, false}, {501, false}} {
-		if got := errors.Is(http.NewError(tc.st, ""), protocols.ErrPackageTooLarge); got != tc.wrap {
+		if got := errors.Is(NewError(tc.st, ""), protocols.ErrPackageTooLarge); got != tc.wrap {
 			t.Errorf("errors.Is(%d, ErrPackageTooLarge) = %v", tc.st, got)
 		}
 	}
@@ -523,26 +522,26 @@ func TestErrorReply(t *testing.T) {
 // TestExpectContinue walks a request with Expect: 100-continue through the
 // states the connection layer sees.
 func TestExpectContinue(t *testing.T) {
-	p := http.NewParser(http.Limits{})
+	p := NewParser(Limits{})
 	head := "PUT /f HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"
 	in := []byte(head[:len(head)-1])
-	if req, n, err := p.Parse(in); req != nil || n != 0 || err != nil || p.HeadDone() || p.NeedsContinue() || !p.InProgress() {
-		t.Fatalf("partial head: %v %d %v head=%v continue=%v", req, n, err, p.HeadDone(), p.NeedsContinue())
+	if req, n, err := p.Parse(in); req != nil || n != 0 || err != nil || p.headDone() || p.needsContinue() || !p.inProgress() {
+		t.Fatalf("partial head: %v %d %v head=%v continue=%v", req, n, err, p.headDone(), p.needsContinue())
 	}
 	in = append(in, '\n')
 	if req, n, err := p.Parse(in); req != nil || n != len(head) || err != nil {
 		t.Fatalf("head: %v %d %v", req, n, err) // the head is consumed once complete
 	}
 	in = in[len(head):]
-	if !p.HeadDone() || !p.NeedsContinue() || p.Pending() == nil || p.Pending().Path != "/f" || !p.Pending().ExpectsContinue() {
-		t.Fatalf("after head: HeadDone %v NeedsContinue %v Pending %v", p.HeadDone(), p.NeedsContinue(), p.Pending())
+	if !p.headDone() || !p.needsContinue() || p.req == nil || p.req.Path != "/f" || !p.req.expectContinue {
+		t.Fatalf("after head: headDone %v needsContinue %v req %v", p.headDone(), p.needsContinue(), p.req)
 	}
-	p.ContinueSent()
-	if p.NeedsContinue() {
-		t.Fatal("NeedsContinue after ContinueSent")
+	p.continueSent()
+	if p.needsContinue() {
+		t.Fatal("needsContinue after continueSent")
 	}
 	in = append(in, "hel"...)
-	if req, n, _ := p.Parse(in); req != nil || n != 3 || p.NeedsContinue() {
+	if req, n, _ := p.Parse(in); req != nil || n != 3 || p.needsContinue() {
 		t.Fatal("partial body")
 	}
 	in = append(in[3:], "loGET"...)
@@ -550,11 +549,11 @@ func TestExpectContinue(t *testing.T) {
 	if err != nil || n != 2 || string(req.Body) != "hello" {
 		t.Fatalf("body: %v %d %v", req, n, err)
 	}
-	if p.HeadDone() || p.NeedsContinue() || p.Pending() != nil {
+	if p.headDone() || p.needsContinue() || p.req != nil {
 		t.Fatal("state not reset after the request")
 	}
-	if http.Continue != "HTTP/1.1 100 Continue\r\n\r\n" {
-		t.Fatal(http.Continue)
+	if continueResponse != "HTTP/1.1 100 Continue\r\n\r\n" {
+		t.Fatal(continueResponse)
 	}
 
 	// No continue when the body is empty or already there, or for HTTP/1.0.
@@ -563,17 +562,17 @@ func TestExpectContinue(t *testing.T) {
 		"PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n",
 		"PUT / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
 	} {
-		p := http.NewParser(http.Limits{})
+		p := NewParser(Limits{})
 		req, _, err := p.Parse([]byte(in))
-		if err != nil || p.NeedsContinue() || req != nil && req.ExpectsContinue() && req.ContentLength > 0 {
-			t.Errorf("%q: req %v err %v NeedsContinue %v", in, req, err, p.NeedsContinue())
+		if err != nil || p.needsContinue() || req != nil && req.expectContinue && req.ContentLength > 0 {
+			t.Errorf("%q: req %v err %v needsContinue %v", in, req, err, p.needsContinue())
 		}
 	}
 	// A chunked body waits for continue too.
-	p = http.NewParser(http.Limits{})
+	p = NewParser(Limits{})
 	p.Parse([]byte("POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n"))
-	if !p.NeedsContinue() {
-		t.Fatal("chunked: no NeedsContinue")
+	if !p.needsContinue() {
+		t.Fatal("chunked: no needsContinue")
 	}
 }
 
@@ -582,7 +581,7 @@ func TestExpectContinue(t *testing.T) {
 func TestRequestOwnsMemory(t *testing.T) {
 	in := []byte("POST /a?b=c HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi" +
 		"POST /d HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nyo\r\n0\r\nT: v\r\n\r\n")
-	p := http.NewParser(http.Limits{})
+	p := NewParser(Limits{})
 	r1, n, err := p.Parse(in)
 	if err != nil {
 		t.Fatal(err)
@@ -603,7 +602,7 @@ func TestRequestOwnsMemory(t *testing.T) {
 // TestParserRestart gives the parser a shorter buffer than it has scanned:
 // it starts over instead of reading out of range.
 func TestParserRestart(t *testing.T) {
-	p := http.NewParser(http.Limits{})
+	p := NewParser(Limits{})
 	p.Parse([]byte("GET /long/path HTTP/1.1\r\nHost: h\r\n"))
 	req, n, err := p.Parse([]byte("GET / HTTP/1.1\r\nHost: h\r\n\r\n"))
 	if err != nil || req == nil || req.Path != "/" || n != 27 {
@@ -611,12 +610,12 @@ func TestParserRestart(t *testing.T) {
 	}
 	// Reset clears an error.
 	_, _, err = p.Parse([]byte("BAD\r\n"))
-	if err == nil || p.Err() == nil {
+	if err == nil || p.err == nil {
 		t.Fatal("no error")
 	}
 	p.Reset()
-	if p.Err() != nil {
-		t.Fatal("Err after Reset")
+	if p.err != nil {
+		t.Fatal("error kept after Reset")
 	}
 	if req, _, err := p.Parse([]byte("GET / HTTP/1.0\r\n\r\n")); err != nil || req == nil {
 		t.Fatalf("after Reset: %v %v", req, err)
@@ -625,12 +624,12 @@ func TestParserRestart(t *testing.T) {
 
 // TestZeroParser checks that the zero Parser uses the default limits.
 func TestZeroParser(t *testing.T) {
-	var p http.Parser
-	if got := p.Limits(); got.MaxHeaderBytes != http.DefaultMaxHeaderBytes || got.MaxHeaders != 100 || got.MaxBodyBytes != 10<<20 {
-		t.Fatalf("Limits() = %+v", got)
+	var p Parser
+	if got := p.lim.withDefaults(); got.MaxHeaderBytes != DefaultMaxHeaderBytes || got.MaxHeaders != 100 || got.MaxBodyBytes != 10<<20 {
+		t.Fatalf("limits of the zero Parser = %+v", got)
 	}
 	_, _, err := p.Parse([]byte(post + "Content-Length: 10485761\r\n\r\n"))
-	var he *http.Error
+	var he *Error
 	if !errors.As(err, &he) || he.Status != 413 {
 		t.Fatalf("err = %v", err)
 	}
@@ -638,13 +637,13 @@ func TestZeroParser(t *testing.T) {
 
 // TestInProgress checks what the connection layer uses for idle timers.
 func TestInProgress(t *testing.T) {
-	p := http.NewParser(http.Limits{})
+	p := NewParser(Limits{})
 	p.Parse([]byte("\r\n\r\n"))
-	if p.InProgress() {
+	if p.inProgress() {
 		t.Fatal("empty lines make a request in progress")
 	}
 	p.Parse([]byte("\r\n\r\nG"))
-	if !p.InProgress() {
+	if !p.inProgress() {
 		t.Fatal("a partial request line is not in progress")
 	}
 }
@@ -657,7 +656,7 @@ func TestLargeBody(t *testing.T) {
 	for i := 0; i < len(in); i += 64 << 10 {
 		chunks = append(chunks, in[i:min(i+64<<10, len(in))])
 	}
-	got := run(t, http.Limits{}, chunks...)
+	got := run(t, Limits{}, chunks...)
 	if got.status != 0 || len(got.reqs) != 1 || got.reqs[0].Body != string(body) {
 		t.Fatalf("status %d, %d requests", got.status, len(got.reqs))
 	}
@@ -666,15 +665,15 @@ func TestLargeBody(t *testing.T) {
 // TestChunkedLimitsExact checks the bounds of a chunked body at and one
 // byte past each limit.
 func TestChunkedLimitsExact(t *testing.T) {
-	lineAt := "1;" + strings.Repeat("a", http.MaxChunkLineBytes-4) + "\r\n" // exactly MaxChunkLineBytes
-	trailerAt := "T: " + strings.Repeat("v", 100-3-2-2) + "\r\n"            // with the final CRLF: 100 bytes
-	lim := http.Limits{MaxHeaderBytes: 100, MaxBodyBytes: 4}
+	lineAt := "1;" + strings.Repeat("a", maxChunkLineBytes-4) + "\r\n" // exactly maxChunkLineBytes
+	trailerAt := "T: " + strings.Repeat("v", 100-3-2-2) + "\r\n"       // with the final CRLF: 100 bytes
+	lim := Limits{MaxHeaderBytes: 100, MaxBodyBytes: 4}
 	for _, tc := range []struct {
 		name, body string
 		status     int
 	}{
 		{"chunk line at the limit", lineAt + "x\r\n0\r\n\r\n", 0},
-		{"chunk line one over", "1;" + strings.Repeat("a", http.MaxChunkLineBytes-3) + "\r\nx\r\n0\r\n\r\n", 400},
+		{"chunk line one over", "1;" + strings.Repeat("a", maxChunkLineBytes-3) + "\r\nx\r\n0\r\n\r\n", 400},
 		{"trailer section at the limit", "0\r\n" + trailerAt + "\r\n", 0},
 		{"trailer section one over", "0\r\n" + trailerAt[:len(trailerAt)-2] + "v\r\n\r\n", 431},
 		{"body at the limit", "2\r\nab\r\n2\r\ncd\r\n0\r\n\r\n", 0},

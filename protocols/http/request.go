@@ -82,10 +82,6 @@ func (r *Request) lazyState() *requestLazy {
 // when Connection lists "keep-alive" (tokens compared case-insensitively).
 func (r *Request) KeepAlive() bool { return r.keepAlive }
 
-// ExpectsContinue reports whether the request is HTTP/1.1 with
-// "Expect: 100-continue".
-func (r *Request) ExpectsContinue() bool { return r.expectContinue }
-
 // Query returns the parsed query string. It is parsed on first use and the
 // same map is returned afterwards. Malformed pairs are skipped.
 func (r *Request) Query() url.Values {
@@ -184,7 +180,9 @@ var ErrNotMultipart = errors.New("http: request is not multipart/form-data")
 // MultipartForm parses a multipart/form-data body with mime/multipart: the
 // fields are in Value, the files in File. Files (and, beyond 10 MiB, fields)
 // that do not fit in maxMemory bytes are written to temporary files, which
-// Cleanup removes. The form is parsed on first use; later calls return the
+// the http:// protocol removes once the response to the request is complete
+// (or is a stream, or the connection closes): read the files before sending
+// the response. The form is parsed on first use; later calls return the
 // same form and error whatever their maxMemory.
 func (r *Request) MultipartForm(maxMemory int64) (*multipart.Form, error) {
 	l := r.lazyState()
@@ -202,9 +200,9 @@ func (r *Request) MultipartForm(maxMemory int64) (*multipart.Form, error) {
 	return l.multipart, l.multipartErr
 }
 
-// Cleanup removes the temporary files MultipartForm created, if any. Call it
-// when the request is done with (the connection layer may do it for you).
-func (r *Request) Cleanup() error {
+// cleanup removes the temporary files MultipartForm created, if any. The
+// server codec calls it when the response to r ends.
+func (r *Request) cleanup() error {
 	if r.lazy == nil || r.lazy.multipart == nil {
 		return nil
 	}

@@ -10,14 +10,16 @@ import (
 	"time"
 )
 
-// Response is an HTTP response to encode with AppendTo.
+// Response is an HTTP response. An application sends it with c.Send on an
+// http:// connection (see ProtocolWith); a protocol built on this package
+// encodes it with AppendTo.
 //
 // The encoder writes the status line (always HTTP/1.1, as RFC 9110 §2.5
 // asks of an HTTP/1.1 server, whatever the request's minor version), then
 // Server and Date unless Header has them (not for 1xx), then Header in
-// order, then the fields it owns: Connection, when the request or the
-// response needs one, and the framing (Content-Length or
-// Transfer-Encoding), then the body.
+// order (then, on an http:// connection, a session's Set-Cookie), then the
+// fields it owns: Connection, when the request or the response needs one,
+// and the framing (Content-Length or Transfer-Encoding), then the body.
 type Response struct {
 	Status int    // 100-999
 	Reason string // reason phrase; "" uses StatusText(Status)
@@ -25,9 +27,10 @@ type Response struct {
 	Body   []byte
 
 	// Chunked makes AppendTo write "Transfer-Encoding: chunked" and the body
-	// (if any) as the first chunk; the application then sends more chunks
-	// with AppendChunk and ends with AppendLastChunk. It is an error for an
-	// HTTP/1.0 request, which cannot read chunks (use Stream).
+	// (if any) as the first chunk. On an http:// connection, each later
+	// c.Send of a string or []byte is one more chunk, and an empty one ends
+	// the body (see ProtocolWith). It is an error for an HTTP/1.0 request,
+	// which cannot read chunks (use Stream).
 	Chunked bool
 	// Stream makes AppendTo write neither Content-Length nor
 	// Transfer-Encoding: the body is whatever is sent until the connection
@@ -48,11 +51,11 @@ type Response struct {
 	bodyCloser io.Closer
 }
 
-// A Response made by NewResponse keeps its first fields inside itself; a
-// copy of the struct (r2 := *r) shares that storage, so give the copy
-// r.Header.Clone() before adding fields to either.
-
 // NewResponse returns a response with the given status and body.
+//
+// The response keeps its first header fields inside itself: a copy of the
+// struct (r2 := *r) shares that storage, so give the copy r.Header.Clone()
+// before adding fields to either.
 func NewResponse(status int, body string) *Response {
 	r := &Response{Status: status}
 	r.Header = r.hdr[:0]
@@ -71,7 +74,8 @@ func NewChunkedResponse(status int) *Response {
 }
 
 // WithHeader sets the field name to value (replacing any field of that
-// name) and returns r. Invalid names and values are reported by AppendTo.
+// name) and returns r. Invalid names and values are reported by AppendTo,
+// or by the c.Send that sends r.
 func (r *Response) WithHeader(name, value string) *Response {
 	r.Header.Set(name, value)
 	return r
@@ -97,10 +101,10 @@ func (r *Response) SetCookie(c Cookie) error {
 	return nil
 }
 
-// KeepAlive reports whether the connection may be reused after r is sent in
+// keepAlive reports whether the connection may be reused after r is sent in
 // answer to req (which may be nil): req allows it, r is not a Stream, and r
 // has no "Connection: close".
-func (r *Response) KeepAlive(req *Request) bool {
+func (r *Response) keepAlive(req *Request) bool {
 	if r.Stream || hasToken(r.Header, "connection", "close") {
 		return false
 	}
@@ -254,14 +258,14 @@ func (r *Response) encode(dst []byte, req *Request, extra []Field) ([]byte, fram
 		dst = append(dst, "\r\n"...)
 	}
 	dst = append(dst, "\r\n"...)
-	fr.keepAlive = !stream && r.KeepAlive(req)
+	fr.keepAlive = !stream && r.keepAlive(req)
 	if head || noBody {
 		return dst, fr, nil
 	}
 	switch {
 	case r.Chunked:
 		fr.kind = bodyChunked
-		return AppendChunk(dst, r.Body), fr, nil
+		return appendChunk(dst, r.Body), fr, nil
 	case stream:
 		fr.kind = bodyStream
 	case hasCL && declared > int64(len(r.Body)):
@@ -310,11 +314,9 @@ func (r *Response) checkContentLength(v string, head, again bool) (int64, error)
 	return n, nil
 }
 
-// AppendChunk appends data as one chunk of a chunked body:
+// appendChunk appends data as one chunk of a chunked body:
 // its size in hex, CRLF, data, CRLF. Empty data appends nothing, since an
 // empty chunk would end the body.
-func AppendChunk(dst, data []byte) []byte { return appendChunk(dst, data) }
-
 func appendChunk[B string | []byte](dst []byte, data B) []byte {
 	if len(data) == 0 {
 		return dst
@@ -325,13 +327,13 @@ func appendChunk[B string | []byte](dst []byte, data B) []byte {
 	return append(dst, "\r\n"...)
 }
 
-// LastChunk ends a chunked body that has no trailer fields.
-const LastChunk = "0\r\n\r\n"
+// lastChunk ends a chunked body that has no trailer fields.
+const lastChunk = "0\r\n\r\n"
 
-// AppendLastChunk appends the last chunk, the trailer fields (if any) and
+// appendLastChunk appends the last chunk, the trailer fields (if any) and
 // the CRLF that end a chunked body. An invalid trailer name or value is an
 // error, and nothing is appended.
-func AppendLastChunk(dst []byte, trailer Header) ([]byte, error) {
+func appendLastChunk(dst []byte, trailer Header) ([]byte, error) {
 	for _, f := range trailer {
 		if !isToken(f.Name) || !validValue(f.Value) {
 			return dst, fmt.Errorf("http: invalid trailer field %q", f.Name)
@@ -347,9 +349,9 @@ func AppendLastChunk(dst []byte, trailer Header) ([]byte, error) {
 	return append(dst, "\r\n"...), nil
 }
 
-// TimeFormat is the IMF-fixdate format of RFC 9110 §5.6.7, for Date,
+// timeFormat is the IMF-fixdate format of RFC 9110 §5.6.7, for Date,
 // Expires, Last-Modified. Times must be in UTC.
-const TimeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
+const timeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
 
 // dateEntry is the Date value of one second, formatted once.
 type dateEntry struct {
@@ -369,7 +371,7 @@ func appendDate(dst []byte) []byte {
 	sec := now.Unix()
 	e := dateCache.Load()
 	if e == nil || e.sec != sec {
-		e = &dateEntry{sec: sec, b: now.UTC().AppendFormat(make([]byte, 0, len(TimeFormat)), TimeFormat)}
+		e = &dateEntry{sec: sec, b: now.UTC().AppendFormat(make([]byte, 0, len(timeFormat)), timeFormat)}
 		dateCache.Store(e)
 	}
 	return append(dst, e.b...)

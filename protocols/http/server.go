@@ -70,10 +70,11 @@ func Protocol() protocols.Protocol[*Request] { return ProtocolWith(Config{}) }
 // time: a pipelined request is delivered only once the response to the one
 // before it is complete, so responses always go out in request order, even
 // when a response is streamed for a long time. "100 Continue" is written
-// when a request expects it. A request the parser rejects is answered with
-// its status (400, 413, 414, 431, 501, 505) and "Connection: close", and
-// the connection closed; so is a head that takes longer than HeaderTimeout
-// (408).
+// when a request expects it, once its head is complete. A request the parser
+// rejects is answered with its status (400, 413, 414, 417, 431, 501, 505)
+// and "Connection: close", and the connection closed; so is a head that
+// takes longer than HeaderTimeout, or a body that stops arriving for
+// IdleTimeout (408).
 //
 // # Responses
 //
@@ -169,6 +170,10 @@ func (s *serverCodec) Closed() {
 	s.mu.Unlock()
 }
 
+// continueResponse is the interim response that tells a client waiting
+// after "Expect: 100-continue" to send the body.
+const continueResponse = "HTTP/1.1 100 Continue\r\n\r\n"
+
 // Decode implements protocols.Codec.
 func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 	s.mu.Lock()
@@ -183,11 +188,11 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 		return nil, 0, false, err
 	}
 	if req == nil {
-		if p.NeedsContinue() {
-			p.ContinueSent()
-			_ = s.conn.SendRaw([]byte(Continue))
+		if p.needsContinue() {
+			p.continueSent()
+			_ = s.conn.SendRaw([]byte(continueResponse))
 		}
-		if s.headStart == 0 && p.InProgress() && !p.HeadDone() {
+		if s.headStart == 0 && p.inProgress() && !p.headDone() {
 			s.headStart = time.Now().UnixNano() // the sweep answers 408 if it takes too long
 		}
 		if n > 0 {
@@ -248,7 +253,7 @@ func (s *serverCodec) check(now int64) (keep bool) {
 	case busy || activity != s.seen:
 		s.seen, s.quietFrom = activity, now
 	case cfg.IdleTimeout > 0 && time.Duration(now-s.quietFrom) >= cfg.IdleTimeout:
-		if p != nil && p.HeadDone() {
+		if p != nil && p.headDone() {
 			s.timeout() // the body stopped arriving
 		} else {
 			s.conn.Close() // idle keep-alive connection
@@ -260,7 +265,7 @@ func (s *serverCodec) check(now int64) (keep bool) {
 // timeout answers 408 and closes the connection.
 func (s *serverCodec) timeout() {
 	s.headStart = 0
-	_ = s.conn.SendRaw(ErrRequestTimeout.Reply())
+	_ = s.conn.SendRaw(errRequestTimeout.Reply())
 	s.conn.Close()
 }
 
@@ -316,7 +321,7 @@ func (s *serverCodec) Encode(dst []byte, msg any) ([]byte, error) {
 	case bodyStream:
 		// A stream lasts as long as the connection, which may be long (an
 		// event stream): let go of the request, and keep only the state.
-		_ = s.cur.Cleanup()
+		_ = s.cur.cleanup()
 		s.cur, s.streaming, s.parser = nil, true, nil
 	}
 	return dst, nil
@@ -351,7 +356,7 @@ func continueBody[B string | []byte](s *serverCodec, dst []byte, part B) ([]byte
 	case bodyChunked:
 		if len(part) == 0 {
 			s.completeLocked()
-			return append(dst, LastChunk...), nil
+			return append(dst, lastChunk...), nil
 		}
 		return appendChunk(dst, part), nil
 	case bodyLength:
@@ -407,7 +412,7 @@ func (s *serverCodec) completeLocked() {
 // response held.
 func (s *serverCodec) endResponseLocked() {
 	if s.cur != nil {
-		_ = s.cur.Cleanup()
+		_ = s.cur.cleanup()
 	}
 	if s.closer != nil {
 		_ = s.closer.Close()

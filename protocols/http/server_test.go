@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net"
 	nethttp "net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -399,5 +401,46 @@ func TestSwitchProtocols(t *testing.T) {
 	io.WriteString(c, "second\n")
 	if line, err := br.ReadString('\n'); err != nil || line != "echo: second\n" {
 		t.Fatalf("later: %q %v", line, err)
+	}
+}
+
+// The temporary files of a multipart upload are removed once the response
+// to it has been sent.
+func TestMultipartFilesRemoved(t *testing.T) {
+	spilled := make(chan string, 1)
+	addr := serve(t, http.Config{}, func(c *connection.Conn, r *http.Request) {
+		form, err := r.MultipartForm(1 << 10)
+		if err != nil {
+			spilled <- ""
+			c.Send(http.NewResponse(400, err.Error()))
+			return
+		}
+		name := ""
+		if f, err := form.File["upload"][0].Open(); err == nil {
+			if osf, ok := f.(*os.File); ok {
+				name = osf.Name()
+			}
+			f.Close()
+		}
+		spilled <- name
+		c.Send("ok")
+	})
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("upload", "big.bin")
+	fw.Write(bytes.Repeat([]byte("0123456789"), 10000)) // 100 kB: beyond maxMemory
+	mw.Close()
+	c := dialRaw(t, addr)
+	fmt.Fprintf(c, "POST /u HTTP/1.1\r\nHost: h\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s",
+		mw.FormDataContentType(), body.Len(), body.Bytes())
+	if resp, got := readResponse(t, bufio.NewReader(c), "POST"); resp.StatusCode != 200 || got != "ok" {
+		t.Fatalf("%d %q", resp.StatusCode, got)
+	}
+	name := <-spilled
+	if name == "" {
+		t.Fatal("the upload was not spilled to a temporary file")
+	}
+	if _, err := os.Stat(name); !os.IsNotExist(err) {
+		t.Fatalf("temporary file %s still exists after the response: %v", name, err)
 	}
 }

@@ -79,9 +79,10 @@ func (s *Session) Flush() {
 }
 
 // SessionStore keeps session data. Implementations must be safe for
-// concurrent use: every event loop uses the same store. Load and Save run
-// on an event loop, so they should be quick (a local file, an in-memory
-// map; a network store should cache).
+// concurrent use: every event loop uses the same store. Load runs in
+// Request.Session and Save in the c.Send of the response, usually on an
+// event loop, so they should be quick (a local file, an in-memory map; a
+// network store should cache).
 type SessionStore interface {
 	// Load returns the data of session id, or nil and no error when there
 	// is none (never saved, expired, deleted).

@@ -1,23 +1,96 @@
-// Package sse is the wire format of Server-Sent Events (the text/event-stream
-// media type, WHATWG HTML §9.2): an encoder for the server side and a
-// streaming parser for the client side.
-//
-// It also runs the server side of a stream on an HTTP connection: Start
-// answers a request of the http protocol with the text/event-stream head,
-// keeps the stream alive with heartbeat comments on a timer owned by the
-// connection, and writes the events encoded here (Handler gives the
-// open / resume / close shape of Jetty's EventSource servlet). The parser is
-// for Go clients of such a stream (tests, load generators, an SSE client
-// type); it follows "interpreting an event stream" as a browser's
-// EventSource does.
-//
-// Workerman's way works too, word for word: send an http.Response with
-// Content-Type text/event-stream and the body "\r\n", then send Events on
-// the connection.
+// Package sse is Server-Sent Events (the text/event-stream media type,
+// WHATWG HTML §9.2) for workerman-go: the events and their encoding, the
+// server side of a stream on an http:// connection, and a parser for the
+// client side.
 //
 // # Encoding
 //
-// An [Event] is encoded as one block of lines ending with a blank line, so
+// An [Event] (ID, Event type, Data, Retry, Comment) is encoded by AppendText
+// as one block of "name: value" lines ending with a blank line, so blocks
+// can be written back to back. Every "\r\n", "\r" and "\n" in Data or a
+// Comment starts a new data or comment line, so no value can end a block
+// early or add a field of its own; an ID with CR, LF or NUL (see [ValidID]),
+// an Event type with CR or LF, and a Retry below a millisecond cannot be
+// written faithfully and are errors. [Heartbeat] is the smallest comment
+// block. The details, and what a browser does with each field, are on Event.
+//
+// # Starting a stream
+//
+// [Start] answers a request of the http:// protocol with the head of an
+// event stream and returns its [Stream]: Send writes events, Comment
+// comments and Close ends it. On any error Start returns no stream, a HEAD
+// request included ([ErrHead]). Resumed and LastEventID tell a client that
+// reconnects from a new one, and c.WhenClosed runs code when the stream
+// ends (see the Start examples):
+//
+//	s, err := sse.Start(c, r, sse.Options{})
+//	if err != nil {
+//		return // no stream (ErrHead: a HEAD request got the head alone)
+//	}
+//	if s.Resumed() {
+//		// the client reconnects: send what came after s.LastEventID()
+//	} else {
+//		// a new client
+//	}
+//	c.WhenClosed(func() { /* the stream has ended */ })
+//
+// [Options] set the heartbeat, the Retry advice, CORS and more header
+// fields.
+//
+// Heartbeats ([Heartbeat] comments, every Options.Heartbeat) keep an idle
+// stream alive through proxies and reveal a client that has gone. They do
+// not cost a timer per stream: one timer per event loop and interval sends
+// them for all of that loop's streams, and a stream leaves it when its
+// connection closes.
+//
+// [NoContent] answers 204 instead, which stops a browser's EventSource from
+// reconnecting.
+//
+// # Workerman's way
+//
+// Code ported from Workerman works as it is: send an http.Response with
+// Content-Type text/event-stream and the body "\r\n", then send Events on
+// the connection. That is the compatibility path. It has none of what Start
+// adds: no heartbeat, no Last-Event-ID handling (read the header yourself),
+// no Retry advice, and neither Cache-Control: no-cache nor
+// X-Accel-Buffering: no.
+//
+// # Parsing
+//
+// A [Parser] interprets a stream as a browser's EventSource does, from
+// chunks split anywhere, and returns its events; a [Decoder] does the same
+// for an io.Reader. Both bound the memory they keep with Parser.MaxSize. They
+// are for Go programs that read a stream: tests, load generators, clients.
+package sse
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ContentType is the media type of an event stream, for the Content-Type
+// header of the HTTP response that carries it. An event stream is always
+// UTF-8: browsers ignore any charset parameter.
+const ContentType = "text/event-stream"
+
+// Heartbeat is the smallest comment block, for keeping an idle stream alive:
+// a browser ignores it, and a Parser passes "" to OnComment. It can be
+// written between any two encoded events.
+const Heartbeat = ":\n\n"
+
+// Errors returned by Event.AppendText and Event.MarshalText.
+var (
+	ErrInvalidID    = errors.New("sse: id contains CR, LF or NUL")
+	ErrInvalidType  = errors.New("sse: event type contains CR or LF")
+	ErrInvalidRetry = errors.New("sse: retry is negative or shorter than a millisecond")
+)
+
+// Event is one event of a stream. The zero value of each field means "not
+// set".
+//
+// An Event is encoded as one block of lines ending with a blank line, so
 // blocks can be written back to back and a browser never sees half of one
 // merged with the next. Lines end with "\n" and every field is written as
 // "name: value", with one space after the colon, so a value that starts with
@@ -54,41 +127,6 @@
 // are). An ID that contains "\r", "\n" or NUL, an Event that contains "\r" or
 // "\n", and a Retry that is negative or shorter than a millisecond cannot be
 // written faithfully and are errors.
-//
-// # Parsing
-//
-// A [Parser] takes a stream in chunks split anywhere and returns its events;
-// a [Decoder] does the same for an io.Reader. Both bound the memory they keep
-// with Parser.MaxSize.
-package sse
-
-import (
-	"errors"
-	"strconv"
-	"strings"
-	"time"
-)
-
-// ContentType is the media type of an event stream, for the Content-Type
-// header of the HTTP response that carries it. An event stream is always
-// UTF-8: browsers ignore any charset parameter.
-const ContentType = "text/event-stream"
-
-// Heartbeat is the smallest comment block, for keeping an idle stream alive:
-// a browser ignores it, and a Parser passes "" to OnComment. It can be
-// written between any two encoded events.
-const Heartbeat = ":\n\n"
-
-// Errors returned by Event.AppendText and Event.MarshalText.
-var (
-	ErrInvalidID    = errors.New("sse: id contains CR, LF or NUL")
-	ErrInvalidType  = errors.New("sse: event type contains CR or LF")
-	ErrInvalidRetry = errors.New("sse: retry is negative or shorter than a millisecond")
-)
-
-// Event is one event of a stream. The zero value of each field means "not
-// set": see the package documentation for how each field is encoded and what
-// a browser does with it.
 //
 // The Parser returns events in the same form: ID is the last event ID at the
 // time of the dispatch (it persists from one event to the next until the

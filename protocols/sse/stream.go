@@ -50,17 +50,22 @@ type Stream struct {
 // response has been sent, and there is no stream.
 var ErrHead = errors.New("sse: HEAD request answered with the headers only")
 
-// Start answers req with the head of an event stream, hands the connection
-// to it and returns it:
+// Start answers req with the head of an event stream and returns the
+// stream. On any error the stream is nil, ErrHead included: a HEAD request
+// is answered with the head alone and there is no stream. Check the error
+// before using the stream.
+//
+// The head is
 //
 //	200, Content-Type: text/event-stream, Cache-Control: no-cache,
 //	X-Accel-Buffering: no (nginx must not buffer it), Connection: keep-alive,
 //	and neither Content-Length nor chunked framing: the body is the stream.
 //
-// then the Retry advice if any, and starts the heartbeat. The request's
-// Last-Event-ID, if it has one, is the client's position when it
-// reconnected: see LastEventID. The stream ends when the connection closes
-// (Close, or the client going away); c.WhenClosed runs code then.
+// followed by the Retry advice if any; then the heartbeat starts. The
+// request's Last-Event-ID, if it has one, is the client's position when it
+// reconnected: see Resumed and LastEventID. The stream ends when the
+// connection closes (Close, or the client going away); c.WhenClosed runs
+// code then.
 //
 // Call Start once per request, instead of answering it in another way.
 func Start(c *connection.Conn, req *http.Request, opts Options) (*Stream, error) {
@@ -176,33 +181,4 @@ func (s *Stream) Resumed() bool { return s.resumed }
 // simply nothing more).
 func NoContent(c *connection.Conn, req *http.Request) error {
 	return c.Send(http.NewResponse(204, ""))
-}
-
-// Handler runs streams in the shape of Jetty's EventSource servlet, which
-// the source documents describe: OnOpen for a new client, OnResume for one
-// that reconnects with a Last-Event-ID, OnClose when the stream ends.
-type Handler struct {
-	Options
-	OnOpen   func(s *Stream)
-	OnResume func(s *Stream, lastEventID string)
-	OnClose  func(s *Stream)
-}
-
-// Serve starts a stream for req and runs the callbacks. The callbacks run
-// on the connection's event loop and must not block.
-func (h *Handler) Serve(c *connection.Conn, req *http.Request) (*Stream, error) {
-	s, err := Start(c, req, h.Options)
-	if err != nil {
-		return nil, err
-	}
-	if h.OnClose != nil {
-		c.WhenClosed(func() { h.OnClose(s) })
-	}
-	switch {
-	case s.resumed && h.OnResume != nil:
-		h.OnResume(s, s.lastEventID)
-	case h.OnOpen != nil:
-		h.OnOpen(s)
-	}
-	return s, nil
 }

@@ -204,15 +204,26 @@ func TestNoContentAndHead(t *testing.T) {
 	}
 }
 
-func TestHandlerOpenResumeClose(t *testing.T) {
+// A new client, one that reconnects, and the end of each stream, told
+// apart with Start's stream and c.WhenClosed.
+func TestStartOpenResumeClose(t *testing.T) {
 	var mu sync.Mutex
 	var calls []string
-	h := &sse.Handler{
-		OnOpen:   func(s *sse.Stream) { mu.Lock(); calls = append(calls, "open"); mu.Unlock(); s.Close() },
-		OnResume: func(s *sse.Stream, id string) { mu.Lock(); calls = append(calls, "resume "+id); mu.Unlock(); s.Close() },
-		OnClose:  func(s *sse.Stream) { mu.Lock(); calls = append(calls, "close"); mu.Unlock() },
-	}
-	w := serve(t, func(c *connection.Conn, r *http.Request) { h.Serve(c, r) })
+	call := func(what string) { mu.Lock(); calls = append(calls, what); mu.Unlock() }
+	w := serve(t, func(c *connection.Conn, r *http.Request) {
+		s, err := sse.Start(c, r, sse.Options{})
+		if err != nil {
+			t.Errorf("Start: %v", err)
+			return
+		}
+		c.WhenClosed(func() { call("close") })
+		if s.Resumed() {
+			call("resume " + s.LastEventID())
+		} else {
+			call("open")
+		}
+		s.Close()
+	})
 	for _, lastID := range []string{"", "42"} {
 		req, _ := nethttp.NewRequest("GET", "http://"+w.Addr()+"/", nil)
 		req.Header.Set("Accept", "text/event-stream")
