@@ -1,6 +1,6 @@
 module github.com/workerman-go/workerman
 
-go 1.26
+go 1.25
 
 require (
 	github.com/panjf2000/gnet/v2 v2.10.0

@@ -1,6 +1,6 @@
 module github.com/workerman-go/workerman/bench
 
-go 1.26
+go 1.25
 
 require (
 	github.com/gorilla/websocket v1.5.3

@@ -3,7 +3,6 @@ package connection_test
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/frame"
 	"github.com/workerman-go/workerman/worker"
 )
@@ -207,21 +207,8 @@ func TestAsyncConnFrameEcho(t *testing.T) {
 	}
 }
 
-// closedPort returns a loopback address on which nothing listens (a port
-// that was just free; nothing else is expected to take it within a test).
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 func TestAsyncConnConnectFailure(t *testing.T) {
-	addr := closedPort(t)
+	addr := testutil.RefusingAddr(t)
 	e := newAsyncEvents()
 	ac := newAsync(t, addr, e, false)
 	var closeErr atomic.Value

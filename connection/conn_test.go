@@ -3,7 +3,6 @@ package connection_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -12,11 +11,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/frame"
 	"github.com/workerman-go/workerman/protocols/tcp"
 	"github.com/workerman-go/workerman/protocols/text"
@@ -25,73 +24,13 @@ import (
 
 // testTimeout bounds every wait in these tests: generous, because the
 // machines are shared, and never a measure of speed.
-const testTimeout = 20 * time.Second
+const testTimeout = testutil.Timeout
 
-type starter interface {
-	Start(ctx context.Context) error
-	Stop(ctx context.Context) error
-	Addr() string
-}
+func start(t *testing.T, w testutil.Server) string { return testutil.Start(t, w) }
 
-// start runs w on a loopback port of its own and stops it when the test ends.
-func start(t *testing.T, w starter) string {
-	t.Helper()
-	if err := w.Start(context.Background()); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		if err := w.Stop(ctx); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
-	return w.Addr()
-}
+func dial(t *testing.T, addr string) net.Conn { return testutil.Dial(t, nil, addr) }
 
-// dialSmallReceiveBuffer dials with a fixed, small receive buffer, so that a
-// client that does not read closes its window soon and for good (a
-// default socket's buffer grows as the kernel tunes it).
-func dialSmallReceiveBuffer(t *testing.T, addr string) net.Conn {
-	t.Helper()
-	d := net.Dialer{Timeout: testTimeout, Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10)
-		})
-		return errors.Join(err, serr)
-	}}
-	c, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	_ = c.SetDeadline(time.Now().Add(testTimeout))
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-func dial(t *testing.T, addr string) net.Conn {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, testTimeout)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	_ = c.SetDeadline(time.Now().Add(testTimeout))
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// eventually polls cond until it holds or the test times out.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+var eventually = testutil.Eventually
 
 func TestEchoManyConcurrentClients(t *testing.T) {
 	w := worker.New("tcp://127.0.0.1:0", tcp.Protocol())
@@ -312,7 +251,7 @@ func TestBufferFullDropDrain(t *testing.T) {
 		}
 	}
 	addr := start(t, w)
-	c := dialSmallReceiveBuffer(t, addr)
+	c := testutil.Dial(t, testutil.SmallWindowDialer, addr)
 	eventually(t, "connection", func() bool { return conn.Load() != nil })
 	sc := conn.Load()
 

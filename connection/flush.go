@@ -2,8 +2,6 @@ package connection
 
 import (
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // flush does on the loop the work handed to it: timer changes, queued bytes,
@@ -120,7 +118,7 @@ func (c *Conn) checkWatched(now int64) {
 		// answer with a reset, and a peer still sending could lose the
 		// reply it was being sent (an HTTP error, a WebSocket close frame).
 		c.linger = 2
-		if err := unix.Shutdown(c.gc.Fd(), unix.SHUT_WR); err != nil {
+		if err := shutdownWrite(c.gc.Fd()); err != nil {
 			c.closeNow()
 			return
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/tcp"
 	"github.com/workerman-go/workerman/worker"
 )
@@ -249,7 +250,7 @@ func TestPipeQueueStaysWithinMaxSendBufferSize(t *testing.T) {
 // (it waits for the server to speak first, as with SSH or SMTP), so nothing
 // but the failed connect can close it.
 func TestPipeToFailedConnectClosesSource(t *testing.T) {
-	p := startProxy(t, refusingAddr(t), 64<<10)
+	p := startProxy(t, testutil.RefusingAddr(t), 64<<10)
 	c := dial(t, p.addr)
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second)) // a refused connect is immediate
 	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
@@ -263,25 +264,4 @@ func TestPipeToFailedConnectClosesSource(t *testing.T) {
 	default:
 		t.Fatal("no OnError for the failed connect")
 	}
-}
-
-// refusingAddr returns a loopback address that refuses connections for the
-// whole test: a socket bound to it that does not listen holds the port, so
-// that no listener started meanwhile (the proxy's own, for one) can take it,
-// as could happen with a port merely found free.
-func refusingAddr(t *testing.T) string {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
 }

@@ -13,9 +13,9 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -181,11 +181,6 @@ func (inv *invocation) runningPid() (int, bool) {
 	return pid, processAlive(pid)
 }
 
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
 // start runs the workers in the foreground until SIGINT or SIGTERM.
 func (inv *invocation) start() int {
 	if pid, ok := inv.runningPid(); ok && pid != os.Getpid() {
@@ -200,7 +195,7 @@ func (inv *invocation) start() int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR2)
+	signal.Notify(sigs, append(stopSignals, statusSignal...)...)
 	defer signal.Stop(sigs)
 
 	started := make([]runner, 0, len(ws))
@@ -245,7 +240,7 @@ wait:
 	for {
 		select {
 		case sig := <-sigs:
-			if sig == syscall.SIGUSR2 {
+			if slices.Contains(statusSignal, sig) {
 				if err := writeFileAtomic(inv.pidFile+".status", []byte(statusReport(started))); err != nil {
 					slog.Error("writing status", "err", err)
 				}
@@ -304,7 +299,7 @@ func (inv *invocation) startDetached() int {
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), daemonEnv+"=1")
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = detached()
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(inv.stderr, "%s: starting detached: %v\n", programName(), err)
 		return 1
@@ -340,7 +335,7 @@ func (inv *invocation) stop() int {
 		return 1
 	}
 	fmt.Fprintf(inv.stdout, "%s: stopping (pid %d) ...\n", programName(), pid)
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+	if err := askToStop(pid); err != nil {
 		fmt.Fprintf(inv.stderr, "%s: stop failed: %v\n", programName(), err)
 		return 1
 	}
@@ -369,7 +364,7 @@ func (inv *invocation) status() int {
 	}
 	statusFile := inv.pidFile + ".status"
 	_ = os.Remove(statusFile)
-	if err := syscall.Kill(pid, syscall.SIGUSR2); err != nil {
+	if err := askForStatus(pid); err != nil {
 		fmt.Fprintf(inv.stderr, "%s: status failed: %v\n", programName(), err)
 		return 1
 	}

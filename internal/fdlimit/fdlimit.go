@@ -3,24 +3,6 @@
 // makes gnet shut its whole engine down).
 package fdlimit
 
-import (
-	"fmt"
-
-	"golang.org/x/sys/unix"
-)
-
-// Limit returns the soft RLIMIT_NOFILE of the process.
-func Limit() (int, error) {
-	var rl unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
-		return 0, fmt.Errorf("fdlimit: getrlimit(RLIMIT_NOFILE): %w", err)
-	}
-	if rl.Cur > 1<<30 {
-		return 1 << 30, nil
-	}
-	return int(rl.Cur), nil
-}
-
 // Headroom is how many descriptors below the limit are kept free for
 // everything that is not an accepted connection (listeners, epoll and event
 // descriptors, log and pid files, client connections, files a callback

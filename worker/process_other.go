@@ -1,0 +1,34 @@
+//go:build !unix
+
+package worker
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// Without Unix signals, a running instance stops on Ctrl+C (os.Interrupt)
+// and cannot be asked for its status or to stop by another process.
+var (
+	stopSignals  = []os.Signal{os.Interrupt}
+	statusSignal []os.Signal
+)
+
+var errNoSignals = errors.New("this command needs Unix signals (stop the instance with Ctrl+C)")
+
+// processAlive reports whether process pid exists.
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	_ = p.Release()
+	return true
+}
+
+func askToStop(int) error { return errNoSignals }
+
+func askForStatus(int) error { return errNoSignals }
+
+func detached() *syscall.SysProcAttr { return nil }

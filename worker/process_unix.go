@@ -1,0 +1,32 @@
+//go:build unix
+
+package worker
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// The signals a running instance handles: stopSignals stop it gracefully,
+// statusSignal makes it write its status table next to its pid file.
+var (
+	stopSignals  = []os.Signal{syscall.SIGINT, syscall.SIGTERM}
+	statusSignal = []os.Signal{syscall.SIGUSR2}
+)
+
+// processAlive reports whether process pid exists.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// askToStop asks the instance pid to stop gracefully (stop).
+func askToStop(pid int) error { return syscall.Kill(pid, syscall.SIGTERM) }
+
+// askForStatus asks the instance pid for its status table (status).
+func askForStatus(pid int) error { return syscall.Kill(pid, syscall.SIGUSR2) }
+
+// detached is the process attribute of a detached instance (start -d): a
+// session of its own, so that the terminal's signals do not reach it.
+func detached() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: true} }
