@@ -21,12 +21,13 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/tcp"
 	"github.com/workerman-go/workerman/protocols/text"
 	"github.com/workerman-go/workerman/worker"
 )
 
-const testTimeout = 30 * time.Second
+const testTimeout = testutil.Timeout
 
 // The test binary doubles as the server program of the subprocess tests:
 // with WM_TEST_SERVER set it builds that server and hands its arguments to

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/text"
 	"github.com/workerman-go/workerman/worker"
 )
@@ -26,7 +27,7 @@ func TestStartContextOfAnEarlierRunDoesNotStopALaterOne(t *testing.T) {
 	if err := w.Start(first); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
 	defer cancel()
 	if err := w.Stop(ctx); err != nil {
 		t.Fatal(err)
@@ -51,12 +52,12 @@ func TestStartContextOfAnEarlierRunDoesNotStopALaterOne(t *testing.T) {
 }
 
 func roundTrip(addr, line string) error {
-	c, err := net.DialTimeout("tcp", addr, testTimeout)
+	c, err := net.DialTimeout("tcp", addr, testutil.Timeout)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(testTimeout))
+	_ = c.SetDeadline(time.Now().Add(testutil.Timeout))
 	if _, err := fmt.Fprintln(c, line); err != nil {
 		return err
 	}
