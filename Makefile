@@ -1,9 +1,11 @@
 # The project's checks. `make test` is what CI runs (through .ci/run).
+# bench/ is a module of its own: every check covers it too.
 GO ?= go
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test vet fmt race allocs fuzz bench-echo bench-http bench-sse bench-ws
+.PHONY: test vet fmt staticcheck cross race allocs fuzz bench-echo bench-http bench-sse bench-ws
 
-test: fmt vet race allocs
+test: fmt vet staticcheck cross race allocs
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -11,9 +13,22 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+	cd bench && $(GO) vet ./...
+
+staticcheck:
+	$(STATICCHECK) ./...
+	cd bench && $(STATICCHECK) ./...
+
+# The engine runs on Linux and the other systems gnet supports: the code
+# must build for macOS and vet for Windows (where the command line's stop
+# and status, which need Unix signals, answer an error).
+cross:
+	GOOS=darwin $(GO) build ./...
+	GOOS=windows $(GO) vet ./...
 
 race:
 	$(GO) test -race -count=1 -timeout 15m ./...
+	cd bench && $(GO) test -race -count=1 -timeout 15m ./...
 
 # Allocation counts, without the race detector (under it sync.Pool drops
 # items on purpose, so the counts mean nothing).

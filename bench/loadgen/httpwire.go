@@ -130,9 +130,9 @@ func (h respHead) checkWebSocket(key string) error {
 	case h.Status != 101:
 		return fmt.Errorf("status %d, not 101", h.Status)
 	case !strings.EqualFold(h.Upgrade, "websocket"):
-		return fmt.Errorf("Upgrade %q, not websocket", h.Upgrade)
+		return fmt.Errorf("header Upgrade %q, not websocket", h.Upgrade)
 	case !hasToken(h.Connection, "upgrade"):
-		return fmt.Errorf("Connection %q without upgrade", h.Connection)
+		return fmt.Errorf("header Connection %q without upgrade", h.Connection)
 	case h.Accept != wsframe.AcceptKey(key):
 		return fmt.Errorf("Sec-WebSocket-Accept %q does not match the key", h.Accept)
 	}

@@ -5,7 +5,8 @@ package websocket_test
 // websocket:// worker, and an http worker with Upgrade), and our client
 // (websocket.Dial) against a ws server. The node scripts live in
 // testdata/interop; the test installs ws there (npm ci) when node_modules
-// is missing, and is skipped only when node is not on PATH.
+// is missing, and is skipped only when node is not on PATH or when
+// WM_SKIP_INTEROP is set (a machine without access to the npm registry).
 
 import (
 	"bytes"
@@ -40,9 +41,13 @@ var (
 )
 
 // interopNode returns the node binary and the scripts' folder, with ws
-// installed; it skips the test when node is not on PATH.
+// installed; it skips the test when node is not on PATH, or when
+// WM_SKIP_INTEROP is set.
 func interopNode(t *testing.T) (node, dir string) {
 	t.Helper()
+	if v := os.Getenv("WM_SKIP_INTEROP"); v != "" {
+		t.Skipf("WM_SKIP_INTEROP=%s: the interoperability tests with Node's ws package are skipped", v)
+	}
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node is not on PATH: the interoperability tests with the ws package need Node.js and npm (Debian: apt-get install nodejs npm)")

@@ -18,13 +18,13 @@ type summary struct {
 
 // echoSummary holds the medians of one server's successful echo rounds.
 type echoSummary struct {
-	echoOK             int
-	hasEcho            bool
-	msgs, p50, p99     float64
-	cpu                float64 // server µs per message (0: not measured)
-	sys                float64 // its system (kernel) part
-	srvPct, lgPct      float64
-	lgCPU, otherCPUPct float64 // load generator µs per message; other load
+	echoOK         int
+	hasEcho        bool
+	msgs, p50, p99 float64
+	cpu            float64 // server µs per message (0: not measured)
+	sys            float64 // its system (kernel) part
+	srvPct, lgPct  float64
+	lgCPU          float64 // load generator µs per message
 }
 
 // summarizeEcho returns the medians of server's successful echo rounds.
