@@ -32,6 +32,24 @@ func dial(t *testing.T, addr string) net.Conn { return testutil.Dial(t, nil, add
 
 var eventually = testutil.Eventually
 
+// onLoop runs fn on loop l and waits until it has run. The loop runs a task
+// after flushing every connection that had work for it, and after the
+// callbacks of the reads it is handling: a point after which whatever the
+// loop was asked to do before has been done.
+func onLoop(t *testing.T, l *connection.Loop, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	l.Run(func() {
+		fn()
+		close(done)
+	})
+	select {
+	case <-done:
+	case <-time.After(testTimeout):
+		t.Fatal("a loop task did not run")
+	}
+}
+
 func TestEchoManyConcurrentClients(t *testing.T) {
 	w := worker.New("tcp://127.0.0.1:0", tcp.Protocol())
 	w.Count = 2
@@ -201,6 +219,7 @@ func TestCloseDeliversEverythingQueued(t *testing.T) {
 	w := worker.New("tcp://127.0.0.1:0", tcp.Protocol())
 	w.Count = 1
 	w.MaxSendBufferSize = 64 << 20
+	queued := make(chan struct{})
 	w.OnConnect = func(c *connection.Conn) {
 		chunk := make([]byte, 1<<20)
 		for i := range size / len(chunk) {
@@ -212,10 +231,11 @@ func TestCloseDeliversEverythingQueued(t *testing.T) {
 			}
 		}
 		c.Close()
+		close(queued)
 	}
 	addr := start(t, w)
 	c := dial(t, addr)
-	time.Sleep(100 * time.Millisecond) // let the server queue far more than the socket holds
+	<-queued // the server has queued far more than the socket holds, and closed
 	got, err := io.ReadAll(c)
 	if err != nil {
 		t.Fatal(err)
@@ -277,7 +297,7 @@ func TestBufferFullDropDrain(t *testing.T) {
 			}
 			sent += len(chunk)
 			if sent%(256<<10) == 0 {
-				time.Sleep(5 * time.Millisecond) // let the loop flush into the socket
+				onLoop(t, sc.Loop(), func() {}) // the loop has flushed into the socket
 			}
 		}
 	}
@@ -307,7 +327,7 @@ func TestBufferFullDropDrain(t *testing.T) {
 		sendErrs.Add(1)
 	}
 	eventually(t, "OnError for each dropped send", func() bool { return dropErrs.Load() == sendErrs.Load() })
-	time.Sleep(50 * time.Millisecond)
+	onLoop(t, sc.Loop(), func() {}) // every flush of those sends is done
 	if fulls.Load() != full0 || drains.Load() != drain0 {
 		t.Fatalf("buffer events while the client was not reading: full %d→%d, drain %d→%d",
 			full0, fulls.Load(), drain0, drains.Load())
@@ -356,7 +376,10 @@ func TestPauseAndResumeRecv(t *testing.T) {
 	_, _ = c.Write([]byte("one\npause\ntwo\nthree\n"))
 	eventually(t, "first two lines", func() bool { return count() == 2 })
 	_, _ = c.Write([]byte("four\n"))
-	time.Sleep(100 * time.Millisecond)
+	sc := conn.Load()
+	const total = len("one\npause\ntwo\nthree\nfour\n")
+	eventually(t, "the server to read every byte", func() bool { return sc.BytesRead() == uint64(total) })
+	onLoop(t, sc.Loop(), func() {}) // the read that brought them is handled
 	if n := count(); n != 2 {
 		t.Fatalf("%d messages delivered while paused", n-2)
 	}
@@ -376,9 +399,14 @@ func TestConnectionTimersDieWithTheirConnections(t *testing.T) {
 	var fired atomic.Int64
 	w := worker.New("tcp://127.0.0.1:0", tcp.Protocol())
 	w.Count = 2
+	var loopsMu sync.Mutex
+	loops := map[*connection.Loop]bool{}
 	w.OnConnect = func(c *connection.Conn) {
 		c.Every(20*time.Millisecond, func() { fired.Add(1) })
 		c.After(time.Hour, func() { t.Error("a one-hour timer ran") })
+		loopsMu.Lock()
+		loops[c.Loop()] = true
+		loopsMu.Unlock()
 	}
 	addr := start(t, w)
 
@@ -396,7 +424,18 @@ func TestConnectionTimersDieWithTheirConnections(t *testing.T) {
 	eventually(t, "all connections closed", func() bool { return w.Stats().Connections == 0 })
 	eventually(t, "no timer left", func() bool { return timers() == 0 })
 	before := fired.Load()
-	time.Sleep(100 * time.Millisecond)
+	// A loop runs its timers in the order they are due: once a 20 ms timer
+	// of each loop, added now, has run three times, any 20 ms connection
+	// timer left behind would have run too.
+	loopsMu.Lock()
+	defer loopsMu.Unlock()
+	for l := range loops {
+		var runs atomic.Int32
+		var stop func()
+		onLoop(t, l, func() { stop = l.Every(20*time.Millisecond, func() { runs.Add(1) }) })
+		eventually(t, "a loop timer to run three times", func() bool { return runs.Load() >= 3 })
+		onLoop(t, l, stop)
+	}
 	if after := fired.Load(); after != before {
 		t.Fatalf("%d timer runs after every connection closed", after-before)
 	}

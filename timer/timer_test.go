@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/workerman-go/workerman/internal/testutil"
 )
 
 // These tests share the process-wide timer set, so none of them is
@@ -16,15 +18,20 @@ import (
 
 const deadline = 10 * time.Second
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
+var waitFor = testutil.Eventually
+
+// passed waits until the timer goroutine has run a timer due d from now.
+// The goroutine runs timers in the order they are due, so every timer due
+// earlier has had its turn by then: the way to show that a deleted timer
+// did not run, without guessing how long to sleep.
+func passed(t *testing.T, d time.Duration) {
 	t.Helper()
-	end := time.Now().Add(deadline)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
+	done := make(chan struct{})
+	After(d, func() { close(done) })
+	select {
+	case <-done:
+	case <-time.After(deadline):
+		t.Fatalf("a timer due in %v did not run", d)
 	}
 }
 
@@ -71,7 +78,7 @@ func TestDelStops(t *testing.T) {
 	if Del(id) {
 		t.Fatal("second Del returned true")
 	}
-	time.Sleep(30 * time.Millisecond)
+	passed(t, 30*time.Millisecond)
 	// At most one run may have been in progress when Del returned.
 	if got := started.Load(); got > atDel+1 {
 		t.Fatalf("%d runs started after Del returned", got-atDel)
@@ -81,7 +88,7 @@ func TestDelStops(t *testing.T) {
 	var ran atomic.Bool
 	id = After(50*time.Millisecond, func() { ran.Store(true) })
 	if Del(id) {
-		time.Sleep(100 * time.Millisecond)
+		passed(t, 100*time.Millisecond)
 		if ran.Load() {
 			t.Fatal("deleted one-shot ran")
 		}
@@ -107,7 +114,7 @@ func TestDelAllStopsAll(t *testing.T) {
 	if Len() != 0 {
 		t.Fatalf("Len() after DelAll = %d", Len())
 	}
-	time.Sleep(30 * time.Millisecond)
+	passed(t, 30*time.Millisecond)
 	if got := started.Load(); got > atDelAll+1 { // one callback runs at a time
 		t.Fatalf("%d runs started after DelAll returned", got-atDelAll)
 	}
@@ -233,7 +240,21 @@ func TestIdleThenAddAgain(t *testing.T) {
 		t.Fatal("an earlier Add did not wake the timer goroutine")
 	}
 	DelAll()
-	time.Sleep(5 * time.Millisecond) // let it park
+	// The goroutine still sleeps towards the deleted timer's time. A timer
+	// due sooner wakes it; once that one has run nothing is left, and it
+	// parks.
+	done1 := make(chan struct{})
+	After(time.Millisecond, func() { close(done1) })
+	select {
+	case <-done1:
+	case <-time.After(deadline):
+		t.Fatal("a timer added after DelAll did not run")
+	}
+	waitFor(t, "the timer goroutine to park", func() bool {
+		std.mu.Lock()
+		defer std.mu.Unlock()
+		return !std.armed
+	})
 	done2 := make(chan struct{})
 	After(time.Millisecond, func() { close(done2) })
 	select {

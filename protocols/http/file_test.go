@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/http"
 )
 
@@ -187,13 +188,7 @@ func TestServeFileClosedMidwayReleasesTheFile(t *testing.T) {
 		io.ReadFull(c, make([]byte, 100<<10))
 		c.Close()
 	}
-	deadline := time.Now().Add(testTimeout)
-	for open() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d descriptors of the file still open", open())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, "every descriptor of the file closed", func() bool { return open() == 0 })
 }
 
 func TestFileServer(t *testing.T) {

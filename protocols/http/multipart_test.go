@@ -10,9 +10,9 @@ import (
 	"os"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/http"
 )
 
@@ -62,15 +62,8 @@ func TestMultipartUpload(t *testing.T) {
 	if resp.StatusCode != 200 || string(got) != want {
 		t.Fatalf("got %d %q\nwant %q", resp.StatusCode, got, want)
 	}
-	deadline := time.Now().Add(testTimeout)
-	for {
+	testutil.Eventually(t, "no temporary file left after the response", func() bool {
 		left, _ := os.ReadDir(tmp)
-		if len(left) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("temporary files left after the response: %v", left)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return len(left) == 0
+	})
 }

@@ -126,11 +126,14 @@ func TestPipelinedRequestsAnsweredInOrder(t *testing.T) {
 // answer to the second, which is only delivered once the first is done.
 func TestPipelinedAsyncResponsesKeepOrder(t *testing.T) {
 	var delivered atomic.Int32
+	slow := make(chan *connection.Conn, 1)
+	release := make(chan struct{})
 	addr := serve(t, http.Config{}, func(c *connection.Conn, r *http.Request) {
 		delivered.Add(1)
 		if r.Path == "/slow" {
+			slow <- c
 			go func() {
-				time.Sleep(50 * time.Millisecond)
+				<-release
 				c.Send("slow")
 			}()
 			return
@@ -138,9 +141,20 @@ func TestPipelinedAsyncResponsesKeepOrder(t *testing.T) {
 		c.Send("fast")
 	})
 	c := dialRaw(t, addr)
-	if _, err := io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\nGET /fast HTTP/1.1\r\nHost: h\r\n\r\n"); err != nil {
+	const requests = "GET /slow HTTP/1.1\r\nHost: h\r\n\r\nGET /fast HTTP/1.1\r\nHost: h\r\n\r\n"
+	if _, err := io.WriteString(c, requests); err != nil {
 		t.Fatal(err)
 	}
+	sc := <-slow
+	// Both requests were written at once; once the server has read every
+	// byte and its loop has handled that read, /fast would have been
+	// delivered by now unless it is held for the open /slow response.
+	testutil.Eventually(t, "the server to read both requests", func() bool { return sc.BytesRead() == uint64(len(requests)) })
+	onLoop(t, sc.Loop())
+	if n := delivered.Load(); n != 1 {
+		t.Fatalf("%d requests delivered while the first response is open, want 1", n)
+	}
+	close(release)
 	br := bufio.NewReader(c)
 	if _, body := readResponse(t, br, "GET"); body != "slow" {
 		t.Fatalf("first response %q", body)
@@ -150,6 +164,19 @@ func TestPipelinedAsyncResponsesKeepOrder(t *testing.T) {
 	}
 	if n := delivered.Load(); n != 2 {
 		t.Fatalf("%d requests delivered", n)
+	}
+}
+
+// onLoop waits until loop l has run a task: the reads and flushes it was
+// handling before are done.
+func onLoop(t *testing.T, l *connection.Loop) {
+	t.Helper()
+	done := make(chan struct{})
+	l.Run(func() { close(done) })
+	select {
+	case <-done:
+	case <-time.After(testTimeout):
+		t.Fatal("a loop task did not run")
 	}
 }
 
@@ -397,7 +424,16 @@ func TestSwitchProtocols(t *testing.T) {
 			t.Fatalf("after the switch: %q %v", line, err)
 		}
 	}
-	time.Sleep(300 * time.Millisecond) // past the HTTP idle timeout: the connection stays
+	// An idle HTTP connection of the same loop, quiet since after the
+	// switched one's request: when the idle check closes it, the switched
+	// connection would be closed in the same pass if it were still checked.
+	idle := dialRaw(t, addr)
+	io.WriteString(idle, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+	ibr := bufio.NewReader(idle)
+	if _, body := readResponse(t, ibr, "GET"); body != "plain" {
+		t.Fatalf("idle connection's response %q", body)
+	}
+	expectEOF(t, ibr) // closed by the idle timeout
 	io.WriteString(c, "second\n")
 	if line, err := br.ReadString('\n'); err != nil || line != "echo: second\n" {
 		t.Fatalf("later: %q %v", line, err)
