@@ -243,7 +243,6 @@ func (s *Subscription) Cancel() {
 	// The connection keeps the closure that cancels s until it closes: let
 	// go of what s no longer needs.
 	s.fn, s.onGap, s.held, s.liveGap, s.stopHistory = nil, nil, nil, nil, nil
-	s.hub.subscribers.Add(-1)
 
 	t := s.t
 	t.mu.Lock()
@@ -252,6 +251,7 @@ func (s *Subscription) Cancel() {
 	}
 	t.mu.Unlock()
 	s.hub.release(t)
+	s.hub.subscribers.Add(-1) // last: once Stats shows it, the topic is released
 }
 
 // write sends encoded bytes through the connection's codec (as
