@@ -21,6 +21,16 @@ func RingLen(b *MemoryBroker, topic string) int {
 	return 0
 }
 
+// Kept is the number of messages b keeps of topic.
+func Kept(b *MemoryBroker, topic string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if t := b.topics[topic]; t != nil {
+		return t.n
+	}
+	return 0
+}
+
 // Sweep runs b's periodic sweep now.
 func Sweep(b *MemoryBroker) { b.sweep() }
 

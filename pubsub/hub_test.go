@@ -377,6 +377,43 @@ func TestLiveGap(t *testing.T) {
 	}
 }
 
+// After OnGap, the live messages start after the newest one the Hub had
+// when it was called, which the snapshot sent in OnGap covers: a message
+// that arrived after the gap but before OnGap ran is not written again.
+func TestLiveGapSkipsWhatTheSnapshotCovers(t *testing.T) {
+	b := newFakeBroker(t, pubsub.MemoryBrokerOptions{})
+	hub := newHub(t, pubsub.Options{Broker: b})
+	conns := make(chan *connection.Conn, 1)
+	w := serve(t, 1, 0, func(c *connection.Conn, r *http.Request) {
+		s, err := sse.Start(c, r, sse.Options{Heartbeat: -1})
+		if err != nil {
+			return
+		}
+		_, err = hub.Subscribe(c, "news", pubsub.SSE, pubsub.SubscribeOptions{
+			OnGap: func(error) { s.Send(sse.Event{Event: "snapshot"}) },
+		})
+		if err != nil {
+			t.Errorf("subscribe: %v", err)
+		}
+		conns <- c
+	})
+	cl := dialPath(t, w.Addr(), "/news", "")
+	loop := recv(t, conns, "the subscription").Loop()
+	// Hold the loop while the gap and a message queue up behind it.
+	unblock, blocked := make(chan struct{}), make(chan struct{})
+	loop.Run(func() {
+		close(blocked)
+		<-unblock
+	})
+	recv(t, blocked, "the loop")
+	b.fault("news", fmt.Errorf("stream trimmed: %w", pubsub.ErrGap))
+	pub(t, hub, "news", "m1") // after the gap, before OnGap runs
+	close(unblock)
+	cl.expect(t, "!snapshot")
+	pub(t, hub, "news", "m2")
+	cl.expect(t, "m2")
+}
+
 // A live gap while the replay is read replaces it: OnGap, then the
 // messages after it.
 func TestLiveGapWhileCatchingUp(t *testing.T) {
@@ -513,6 +550,9 @@ func TestCancelWhileCatchingUp(t *testing.T) {
 	loop := s.c.Loop()
 	loop.Run(s.sub.Cancel)
 	recv(t, historyCtx.Done(), "the replay's context to end")
+	if err := historyCtx.Err(); err != context.Canceled {
+		t.Fatalf("the replay's context ended with %v, want it cancelled", err)
+	}
 	// However late the replay comes back, it is dropped; a second Cancel
 	// does nothing.
 	done := make(chan struct{})
@@ -596,6 +636,9 @@ func TestHubsShareABroker(t *testing.T) {
 	pub(t, b, "news", "from b")
 	cl.expect(t, "from b")
 	a.Close()
+	if _, err := a.Publish(ctx, "news", pubsub.Message{}); !errors.Is(err, pubsub.ErrClosed) {
+		t.Fatalf("Publish on a closed hub: %v", err)
+	}
 	if ms, err := b.History(ctx, "news", "", 0); err != nil || datas(ms) != "from b" {
 		t.Fatalf("history after closing the other hub: %q %v", datas(ms), err)
 	}

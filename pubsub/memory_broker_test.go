@@ -168,6 +168,9 @@ func TestMemoryBrokerHistoryAge(t *testing.T) {
 	for k, m := range publishTo(t, b, "t", 3, 3) {
 		ms[k] = m
 	}
+	if n := pubsub.Kept(b, "t"); n != 2 {
+		t.Fatalf("a publish kept %d messages, want 2: the expired one goes", n)
+	}
 	if got, err := history(t, b, "t", "", 0); got != "2,3" || err != nil {
 		t.Fatalf("after 2 min: %q %v", got, err)
 	}
