@@ -39,7 +39,7 @@ type Stats struct {
 	Gaps         uint64 // times a subscriber was told (OnGap), or it was logged, that messages were lost to it
 	Subscribers  int    // current subscriptions
 	Topics       int    // topics with subscribers
-	BrokerErrors uint64 // faults of the broker itself (Handler.Error without a topic)
+	BrokerErrors uint64 // faults of the broker itself (Handler.Error without a topic, or without ErrGap)
 }
 
 // historyTimeout bounds a replay's call to Broker.History.
@@ -56,8 +56,10 @@ type Hub struct {
 
 	// mu orders the changes of the topic set (a topic's first subscriber,
 	// its last one leaving) with the Watch and Unwatch calls that go with
-	// them; it guards topic.subscribers. The broker may deliver while it
-	// is held: receive does not take it.
+	// them; it guards topic.subscribers. Lock order: mu, then the
+	// broker's own lock (in Watch); the broker's, then topicsMu or a
+	// topic's mu (in receive, which runs under the MemoryBroker's lock and
+	// so must not take mu).
 	mu sync.Mutex
 	// topicsMu guards topics; nothing is taken while it is held.
 	topicsMu sync.Mutex
@@ -82,8 +84,8 @@ func NewHub(opts Options) *Hub {
 }
 
 // Close detaches the Hub from its broker (and closes the broker if the Hub
-// made it): its subscribers receive nothing more, and Publish and Subscribe
-// fail. It does not close the subscribers' connections.
+// made it): its subscribers receive nothing more, and Publish, History and
+// Subscribe fail. It does not close the subscribers' connections.
 func (h *Hub) Close() error {
 	h.mu.Lock()
 	if h.closed.Load() {

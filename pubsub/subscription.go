@@ -137,8 +137,8 @@ func (h *Hub) subscribe(c *connection.Conn, name string, f *Format, fn func([]Me
 }
 
 // caughtUp runs on the loop with the replay read from the broker: it
-// delivers it, then the live messages held meanwhile that it does not
-// hold, and makes the subscription live; or it reports the gap.
+// delivers it, then the live messages held meanwhile that come after it,
+// and makes the subscription live; or it reports the gap.
 func (s *Subscription) caughtUp(history []Message, err error) {
 	if s.index < 0 {
 		return // cancelled meanwhile
