@@ -415,8 +415,35 @@ func TestLiveGapSkipsWhatTheSnapshotCovers(t *testing.T) {
 }
 
 // A live gap while the replay is read replaces it: OnGap, then the
-// messages after it.
+// messages after it. Without OnGap it is logged, and the client gets what
+// there is.
 func TestLiveGapWhileCatchingUp(t *testing.T) {
+	t.Run("OnGap", testLiveGapWhileCatchingUp)
+	t.Run("logged", func(t *testing.T) {
+		b := newFakeBroker(t, pubsub.MemoryBrokerOptions{})
+		var log logBuffer
+		hub := newHub(t, pubsub.Options{Broker: b, Logger: log.logger()})
+		w := topicServer(t, hub, 1, nil)
+		calls, release := b.holdHistory(true, nil)
+		defer release()
+		ms := pub(t, hub, "news", "m1", "m2")
+		cl := dialPath(t, w.Addr(), "/news", ms[0].ID)
+		recv(t, calls, "the replay's History")
+		pub(t, hub, "news", "m3")
+		b.fault("news", fmt.Errorf("stream trimmed: %w", pubsub.ErrGap))
+		release()
+		pub(t, hub, "news", "m4")
+		cl.expect(t, "m2", "m3", "m4")
+		if n := hub.Stats().Gaps; n != 1 {
+			t.Fatalf("%d gaps counted", n)
+		}
+		if l := log.String(); !strings.Contains(l, "level=WARN") || !strings.Contains(l, "stream trimmed") {
+			t.Fatalf("log: %s", l)
+		}
+	})
+}
+
+func testLiveGapWhileCatchingUp(t *testing.T) {
 	b := newFakeBroker(t, pubsub.MemoryBrokerOptions{})
 	hub := newHub(t, pubsub.Options{Broker: b})
 	gaps := make(chan error, 1)
@@ -431,7 +458,7 @@ func TestLiveGapWhileCatchingUp(t *testing.T) {
 	b.fault("news", lost)
 	release()
 	cl.expect(t, "!snapshot")
-	if err := recv(t, gaps, "OnGap"); err != lost {
+	if err := recv(t, gaps, "OnGap"); !errors.Is(err, lost) {
 		t.Fatalf("OnGap(%v), want the broker's error", err)
 	}
 	pub(t, hub, "news", "m4")

@@ -27,9 +27,10 @@ type SubscribeOptions struct {
 	// receives after the newest one it had when OnGap was called, so a
 	// snapshot made in OnGap stands for everything before. Without OnGap
 	// the gap is logged (Warn), never silent, and the subscription goes on
-	// with the live messages it has; either way Stats.Gaps counts it. It
-	// also runs when the broker reports a live gap on the topic
-	// (Handler.Error with the topic).
+	// with the messages there are (what could be replayed, the live ones);
+	// either way Stats.Gaps counts it. It also runs when the broker reports
+	// a live gap on the topic (Handler.Error with the topic), in order with
+	// the topic's messages.
 	OnGap func(err error)
 }
 
@@ -144,23 +145,24 @@ func (s *Subscription) caughtUp(history []Message, err error) {
 		return // cancelled meanwhile
 	}
 	held := s.held
-	gap := s.liveGap
+	gap := s.liveGap // a gap on the live topic meanwhile
 	s.catching, s.held, s.liveGap, s.stopHistory = false, nil, nil, nil
-	if gap == nil && err != nil {
-		if errors.Is(err, ErrGap) {
-			gap = fmt.Errorf("pubsub: replaying %q after %q: %w", s.t.name, s.after, err)
-		} else {
-			gap = fmt.Errorf("pubsub: replaying %q after %q: %w: %w", s.t.name, s.after, ErrGap, err)
+	if err != nil {
+		if !errors.Is(err, ErrGap) {
+			err = fmt.Errorf("%w: %w", ErrGap, err)
 		}
+		err = fmt.Errorf("pubsub: replaying %q after %q: %w", s.t.name, s.after, err)
+		gap = errors.Join(err, gap)
+		history = nil
 	}
 	if gap != nil {
 		s.t.mu.Lock()
 		lastSeq := s.t.lastSeq
 		s.t.mu.Unlock()
 		if s.gap(gap, lastSeq) {
-			return // OnGap stands for what was held
+			return // the snapshot OnGap sends stands for what was held
 		}
-		history = nil
+		// Logged: the client gets what there is.
 	}
 	msgs := history // the broker's copy: ours
 	if len(msgs) > 0 {

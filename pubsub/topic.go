@@ -57,46 +57,55 @@ func (t *topic) queue(p pending) {
 }
 
 // drain runs on the set's loop: it delivers the pending messages, up to
-// maxBatchBytes of them or up to a gap, and queues itself again for the
-// rest.
+// maxBatchBytes of them, and queues itself again for the rest, so that the
+// loop flushes in between. The gaps in the queue are handled as they come,
+// in the same task.
 func (set *loopSet) drain() {
 	t := set.t
-	t.mu.Lock()
-	var gap error
-	n, size := 0, 0
-	if len(set.pending) > 0 && set.pending[0].gap != nil {
-		gap, n = set.pending[0].gap, 1
-	}
-	for gap == nil && n < len(set.pending) {
-		p := set.pending[n]
-		if p.gap != nil || n > 0 && size+len(p.m.Data) > maxBatchBytes {
-			break
+	for delivered := false; ; {
+		t.mu.Lock()
+		if len(set.pending) == 0 {
+			set.scheduled = false
+			t.mu.Unlock()
+			return
 		}
-		size += len(p.m.Data)
-		n++
-	}
-	var batch []*Message
-	if gap == nil {
-		batch = make([]*Message, n)
+		if gap := set.pending[0].gap; gap != nil {
+			lastSeq := t.lastSeq
+			set.shift(1)
+			t.mu.Unlock()
+			set.gapAll(gap, lastSeq)
+			continue
+		}
+		if delivered {
+			set.loop.Run(set.drain) // the rest, after a flush
+			t.mu.Unlock()
+			return
+		}
+		n, size := 0, 0
+		for n < len(set.pending) {
+			p := set.pending[n]
+			if p.gap != nil || n > 0 && size+len(p.m.Data) > maxBatchBytes {
+				break
+			}
+			size += len(p.m.Data)
+			n++
+		}
+		batch := make([]*Message, n)
 		for i := range batch {
 			batch[i] = set.pending[i].m
 		}
+		set.shift(n)
+		t.mu.Unlock()
+		set.deliverAll(batch)
+		delivered = true
 	}
-	lastSeq := t.lastSeq
+}
+
+// shift drops the first n pending entries. t.mu is held.
+func (set *loopSet) shift(n int) {
 	rest := copy(set.pending, set.pending[n:])
 	clear(set.pending[rest:])
 	set.pending = set.pending[:rest]
-	if rest > 0 {
-		set.loop.Run(set.drain)
-	} else {
-		set.scheduled = false
-	}
-	t.mu.Unlock()
-	if gap != nil {
-		set.gapAll(gap, lastSeq)
-		return
-	}
-	set.deliverAll(batch)
 }
 
 // gapAll runs on the set's loop: it tells every subscriber that the broker
@@ -109,9 +118,8 @@ func (set *loopSet) gapAll(err error, lastSeq uint64) {
 		}
 		s := set.subs[i]
 		if s.catching {
-			// The messages held so far come before the gap: the catch-up
-			// reports it instead of replaying.
-			s.held = s.held[:0]
+			// Reported when the replay is read, before anything is
+			// written.
 			if s.liveGap == nil {
 				s.liveGap = err
 			}
