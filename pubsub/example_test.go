@@ -1,6 +1,7 @@
 package pubsub_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -13,7 +14,7 @@ import (
 )
 
 // A news feed over server-sent events: every stream subscribes to the
-// topic, resuming from the browser's Last-Event-ID, and a POST publishes.
+// topic, resuming after the browser's Last-Event-ID, and a POST publishes.
 func ExampleHub() {
 	hub := pubsub.NewHub(pubsub.Options{ReplayCount: 500, ReplayAge: 10 * time.Minute})
 
@@ -25,18 +26,78 @@ func ExampleHub() {
 			if err != nil {
 				return
 			}
-			_, err = hub.Subscribe(c, "news", s.LastEventID(), pubsub.SSE)
-			if errors.Is(err, pubsub.ErrGap) {
-				s.Send(sse.Event{Event: "reload"}) // it missed too much: start over
+			_, err = hub.Subscribe(c, "news", pubsub.SSE, pubsub.SubscribeOptions{
+				After: s.LastEventID(), // what it missed is written first, then the live messages
+				OnGap: func(err error) {
+					s.Send(sse.Event{Event: "reload"}) // it missed too much: start over
+				},
+			})
+			if err != nil {
+				c.Close() // the connection is closing
 			}
 		case r.Method == "POST":
-			m, _ := hub.Publish("news", pubsub.Message{Event: "news", Data: string(r.Body)})
+			m, err := hub.Publish(context.Background(), "news", pubsub.Message{Event: "news", Data: string(r.Body)})
+			if err != nil {
+				c.Send(http.NewResponse(500, err.Error()))
+				return
+			}
 			c.Send(fmt.Sprintf("published as %s", m.ID))
 		default:
 			c.Send("<script>new EventSource('/').addEventListener('news', e => console.log(e.data))</script>")
 		}
 	}
 	_ = w // worker.RunAll() runs it
+}
+
+// A function instead of a Format: a WebSocket client that wants JSON, say.
+// The replayed messages come in one call, then each live batch.
+func ExampleHub_SubscribeFunc() {
+	hub := pubsub.NewHub(pubsub.Options{})
+	onConnect := func(c *connection.Conn, lastID string) {
+		_, err := hub.SubscribeFunc(c, "prices", func(ms []pubsub.Message) {
+			for _, m := range ms { // read-only, valid during the call
+				c.Send(m.Data)
+			}
+		}, pubsub.SubscribeOptions{After: lastID})
+		if err != nil {
+			c.Close()
+		}
+	}
+	_ = onConnect
+}
+
+// Two Hubs (say, one per worker of a process) share a broker: what one
+// publishes, the other's subscribers receive, and both read the same
+// history.
+func ExampleMemoryBroker() {
+	broker := pubsub.NewMemoryBroker(pubsub.MemoryBrokerOptions{ReplayCount: 2})
+	defer broker.Close()
+	a := pubsub.NewHub(pubsub.Options{Broker: broker})
+	defer a.Close()
+	b := pubsub.NewHub(pubsub.Options{Broker: broker})
+	defer b.Close()
+
+	ctx := context.Background()
+	first, _ := a.Publish(ctx, "t", pubsub.Message{Data: "one"})
+	b.Publish(ctx, "t", pubsub.Message{Data: "two"})
+	b.Publish(ctx, "t", pubsub.Message{Data: "three"})
+
+	ms, _ := a.History(ctx, "t", "", 0) // the two kept
+	for _, m := range ms {
+		fmt.Println(m.Seq, m.Data)
+	}
+	// The message just before the oldest kept one is placed without being
+	// kept: nothing is missing after it.
+	ms, err := b.History(ctx, "t", first.ID, 0)
+	fmt.Println(len(ms), err)
+	// An id of another broker (an earlier run) cannot be placed.
+	_, err = b.History(ctx, "t", "0-1", 0)
+	fmt.Println(errors.Is(err, pubsub.ErrGap))
+	// Output:
+	// 2 two
+	// 3 three
+	// 2 <nil>
+	// true
 }
 
 // Long polling on the same hub: GET /subscribe?cursor=... is answered as
@@ -47,11 +108,16 @@ func ExampleLongPoll() {
 	w := worker.New("http://0.0.0.0:8080", http.Protocol())
 	w.OnMessage = func(c *connection.Conn, r *http.Request) {
 		if r.Path == "/subscribe" {
-			lp.Serve(c, r, "chat")
+			if err := lp.Serve(c, r, "chat"); err != nil {
+				c.Close()
+			}
 			return
 		}
 		if r.Path == "/publish" && r.Method == "POST" {
-			hub.Publish("chat", pubsub.Message{Data: string(r.Body)})
+			if _, err := hub.Publish(context.Background(), "chat", pubsub.Message{Data: string(r.Body)}); err != nil {
+				c.Send(http.NewResponse(500, err.Error()))
+				return
+			}
 		}
 		c.Send("ok")
 	}

@@ -1,6 +1,7 @@
 package pubsub
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 
@@ -26,12 +27,14 @@ const DefaultPollTimeout = 25 * time.Second
 //     up to Batch), X-Cursor the id to send next, X-Event the event name
 //     when it has one;
 //   - 204 after Timeout: nothing new, poll again with the same cursor;
-//   - 410 when the cursor is older than the replay buffer: some messages
-//     are lost to this client, which should reload its state; X-Cursor
-//     is then the newest id (or empty), to continue from.
+//   - 410 when the messages after the cursor cannot all be replayed (it is
+//     older than the history the broker keeps, or from an earlier run, or
+//     the broker lost messages): some messages are lost to this client,
+//     which should reload its state; X-Cursor is then the newest id (or
+//     empty), to continue from.
 //
-// The parked request's subscription ends with its answer, or when its
-// connection closes.
+// Every answer has Cache-Control: no-store. The parked request's
+// subscription ends with its answer, or when its connection closes.
 type LongPoll struct {
 	Hub *Hub
 	// Timeout is how long a request waits (default DefaultPollTimeout).
@@ -44,7 +47,8 @@ type LongPoll struct {
 }
 
 // Serve answers req, a poll on topic. Call it from the connection's
-// callbacks (OnMessage).
+// callbacks (OnMessage). It returns an error when it could not subscribe
+// (the connection is closing, the Hub is closed); it answered nothing then.
 func (lp *LongPoll) Serve(c *connection.Conn, req *http.Request, topic string) error {
 	param := lp.CursorParam
 	if param == "" {
@@ -54,45 +58,72 @@ func (lp *LongPoll) Serve(c *connection.Conn, req *http.Request, topic string) e
 	if timeout <= 0 {
 		timeout = DefaultPollTimeout
 	}
-	batch := max(lp.Batch, 1)
-
-	p := &poll{c: c, batch: batch}
-	sub, err := lp.Hub.SubscribeFunc(c, topic, req.Query().Get(param), p.add)
-	if err != nil && sub == nil {
+	p := &poll{hub: lp.Hub, c: c, topic: topic, batch: max(lp.Batch, 1)}
+	sub, err := lp.Hub.SubscribeFunc(c, topic, p.messages, SubscribeOptions{After: req.Query().Get(param), OnGap: p.gap})
+	if err != nil {
 		return err
 	}
+	// The replay, if any, and the live messages come in later loop tasks:
+	// after these two are set.
 	p.sub = sub
-	if err != nil { // a gap
-		p.answer(gone(lp.Hub, topic))
-		return nil
-	}
-	if len(p.msgs) > 0 { // replayed: answer at once
-		p.answer(p.response())
-		return nil
-	}
 	p.timer = c.After(timeout, func() { p.answer(http.NewResponse(204, "")) })
 	return nil
 }
 
 // poll is one parked request. Everything runs on its connection's loop.
 type poll struct {
+	hub   *Hub
 	c     *connection.Conn
+	topic string
 	sub   *Subscription
 	timer *connection.Timer
 	batch int
-	msgs  []Message
 	done  bool
 }
 
-// add takes a message for the request: while subscribing (replay) it
-// collects up to batch of them; live, it answers at once.
-func (p *poll) add(m *Message) {
-	if p.done || len(p.msgs) >= p.batch {
+// messages answers with the first messages the subscription delivers:
+// those replayed after the cursor, or the first live ones.
+func (p *poll) messages(ms []Message) {
+	if p.done {
 		return
 	}
-	p.msgs = append(p.msgs, *m)
-	if p.sub != nil { // live
-		p.answer(p.response())
+	p.answer(p.response(ms[:min(len(ms), p.batch)]))
+}
+
+// gap answers 410: the messages after the cursor are lost to the client.
+func (p *poll) gap(error) {
+	if p.done {
+		return
+	}
+	if id := p.hub.newestID(p.topic); id != "" {
+		p.answer(gone(id))
+		return
+	}
+	// The Hub has received nothing on the topic since it had subscribers:
+	// the broker knows the newest id. Reading its history may block, so not
+	// here on the loop; the request answers when it is read.
+	p.finish()
+	hub, c, topic := p.hub, p.c, p.topic
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
+		defer cancel()
+		newest := ""
+		ms, err := hub.History(ctx, topic, "", 0)
+		if err != nil {
+			hub.log.Warn("pubsub: long poll: the newest id for a 410 is unknown", "topic", topic, "err", err)
+		} else if len(ms) > 0 {
+			newest = ms[len(ms)-1].ID
+		}
+		_ = c.Send(gone(newest)) // safe from any goroutine; an error: the client went away
+	}()
+}
+
+// finish ends the request's subscription and timer.
+func (p *poll) finish() {
+	p.done = true
+	p.sub.Cancel()
+	if p.timer != nil {
+		p.timer.Stop()
 	}
 }
 
@@ -100,19 +131,13 @@ func (p *poll) answer(resp *http.Response) {
 	if p.done {
 		return
 	}
-	p.done = true
-	if p.sub != nil {
-		p.sub.Cancel()
-	}
-	if p.timer != nil {
-		p.timer.Stop()
-	}
+	p.finish()
 	resp.Header.Set("Cache-Control", "no-store")
 	_ = p.c.Send(resp)
 }
 
-func (p *poll) response() *http.Response {
-	last := p.msgs[len(p.msgs)-1]
+func (p *poll) response(ms []Message) *http.Response {
+	last := ms[len(ms)-1]
 	var resp *http.Response
 	if p.batch == 1 {
 		resp = http.NewResponse(200, last.Data).WithHeader("Content-Type", "text/plain; charset=utf-8")
@@ -125,23 +150,21 @@ func (p *poll) response() *http.Response {
 			Event string `json:"event,omitempty"`
 			Data  string `json:"data"`
 		}
-		items := make([]item, len(p.msgs))
-		for i, m := range p.msgs {
+		items := make([]item, len(ms))
+		for i, m := range ms {
 			items[i] = item{m.ID, m.Event, m.Data}
 		}
-		body, _ := json.Marshal(items)
+		body, _ := json.Marshal(items) // strings only: it cannot fail
 		resp = http.NewResponse(200, "").WithBody(body).WithHeader("Content-Type", "application/json")
 	}
 	return resp.WithHeader("X-Cursor", last.ID)
 }
 
-// gone is the answer to a cursor older than the replay buffer.
-func gone(h *Hub, topic string) *http.Response {
-	t := h.topic(topic)
-	t.mu.Lock()
-	newest := t.lastID
-	t.mu.Unlock()
+// gone is the answer to a cursor whose messages are lost: newest is the
+// cursor to go on from.
+func gone(newest string) *http.Response {
 	return http.NewResponse(410, "messages were lost: reload\n").
 		WithHeader("Content-Type", "text/plain; charset=utf-8").
+		WithHeader("Cache-Control", "no-store").
 		WithHeader("X-Cursor", newest)
 }

@@ -45,24 +45,27 @@ func sseServer(t *testing.T, hub *pubsub.Hub, loops, maxSend int) *worker.Worker
 		if err != nil {
 			return
 		}
-		_, err = hub.Subscribe(c, "news", s.LastEventID(), pubsub.SSE)
-		if errors.Is(err, pubsub.ErrGap) {
-			s.Send(sse.Event{Event: "snapshot", Data: "state"})
+		_, err = hub.Subscribe(c, "news", pubsub.SSE, pubsub.SubscribeOptions{
+			After: s.LastEventID(),
+			OnGap: func(err error) { s.Send(sse.Event{Event: "snapshot", Data: "state"}) },
+		})
+		if err != nil {
+			t.Errorf("subscribe: %v", err)
 		}
-		s.Comment("subscribed") // tells the test the subscription is live
 	})
 }
 
-// sseClient connects, optionally with a Last-Event-ID, and returns a
-// decoder positioned after the "subscribed" comment.
+// sseClient is a client of an event stream.
 type sseClient struct {
 	conn net.Conn
 	dec  *sse.Decoder
 }
 
+// dialSSE opens the stream GET /news, with a Last-Event-ID unless lastID
+// is "".
 func dialSSE(t *testing.T, addr, lastID string) *sseClient {
 	t.Helper()
-	return dialSSEWith(t, &net.Dialer{Timeout: testTimeout}, addr, lastID)
+	return dialSSEWith(t, &net.Dialer{Timeout: testTimeout}, addr, "/news", lastID)
 }
 
 // smallWindow is a dialer whose sockets have a small, fixed receive buffer,
@@ -75,7 +78,7 @@ var smallWindow = &net.Dialer{Timeout: testTimeout, Control: func(_, _ string, r
 	return errors.Join(err, serr)
 }}
 
-func dialSSEWith(t *testing.T, d *net.Dialer, addr, lastID string) *sseClient {
+func dialSSEWith(t *testing.T, d *net.Dialer, addr, path, lastID string) *sseClient {
 	t.Helper()
 	c, err := d.Dial("tcp", addr)
 	if err != nil {
@@ -83,7 +86,7 @@ func dialSSEWith(t *testing.T, d *net.Dialer, addr, lastID string) *sseClient {
 	}
 	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(testTimeout))
-	req := "GET /news HTTP/1.1\r\nHost: h\r\nAccept: text/event-stream\r\n"
+	req := "GET " + path + " HTTP/1.1\r\nHost: h\r\nAccept: text/event-stream\r\n"
 	if lastID != "" {
 		req += "Last-Event-ID: " + lastID + "\r\n"
 	}
@@ -93,14 +96,7 @@ func dialSSEWith(t *testing.T, d *net.Dialer, addr, lastID string) *sseClient {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("stream: %v %v", resp, err)
 	}
-	subscribed := make(chan struct{}, 1)
-	p := &sse.Parser{OnComment: func(text string) {
-		if text == "subscribed" {
-			subscribed <- struct{}{}
-		}
-	}}
-	cl := &sseClient{conn: c, dec: sse.NewDecoder(resp.Body, p)}
-	return cl
+	return &sseClient{conn: c, dec: sse.NewDecoder(resp.Body, &sse.Parser{})}
 }
 
 func (cl *sseClient) next(t *testing.T) sse.Event {
@@ -118,7 +114,7 @@ var idOf = map[string]string{}
 func publishN(t *testing.T, hub *pubsub.Hub, from, to int) {
 	t.Helper()
 	for i := from; i <= to; i++ {
-		m, err := hub.Publish("news", pubsub.Message{Data: "m" + strconv.Itoa(i)})
+		m, err := hub.Publish(ctx, "news", pubsub.Message{Data: "m" + strconv.Itoa(i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,9 +123,9 @@ func publishN(t *testing.T, hub *pubsub.Hub, from, to int) {
 }
 
 // waitSubscribers waits until the hub has n subscriptions.
-func waitSubscribers(t *testing.T, hub *pubsub.Hub, n int64) {
+func waitSubscribers(t *testing.T, hub *pubsub.Hub, n int) {
 	t.Helper()
-	eventually(t, fmt.Sprintf("%d subscribers", n), func() bool { return hub.Stats().Subscribers.Load() == n })
+	eventually(t, fmt.Sprintf("%d subscribers", n), func() bool { return hub.Stats().Subscribers == n })
 }
 
 // Disconnect, publish 5, reconnect with Last-Event-ID: exactly those 5,
@@ -199,8 +195,8 @@ func TestGapIsReported(t *testing.T) {
 			t.Fatalf("live after resuming: %+v", e)
 		}
 	}
-	if hub.Stats().Gaps.Load() != 1 {
-		t.Fatalf("gaps counted: %d", hub.Stats().Gaps.Load())
+	if n := hub.Stats().Gaps; n != 1 {
+		t.Fatalf("gaps counted: %d", n)
 	}
 }
 
@@ -217,7 +213,7 @@ func TestFanOut(t *testing.T) {
 	waitSubscribers(t, hub, clients)
 	go func() {
 		for i := 1; i <= msgs; i++ {
-			hub.Publish("news", pubsub.Message{Data: "m" + strconv.Itoa(i)})
+			hub.Publish(ctx, "news", pubsub.Message{Data: "m" + strconv.Itoa(i)})
 		}
 	}()
 	var wg sync.WaitGroup
@@ -240,7 +236,7 @@ func TestFanOut(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if d := hub.Stats().Delivered.Load(); d != clients*msgs {
+	if d := hub.Stats().Delivered; d != clients*msgs {
 		t.Fatalf("delivered %d, want %d", d, clients*msgs)
 	}
 }
@@ -251,7 +247,7 @@ func TestSlowSubscriberEvicted(t *testing.T) {
 	hub := pubsub.NewHub(pubsub.Options{})
 	defer hub.Close()
 	w := sseServer(t, hub, 1, 64<<10)
-	dialSSEWith(t, smallWindow, w.Addr(), "") // reads nothing after the head
+	dialSSEWith(t, smallWindow, w.Addr(), "/news", "") // reads nothing after the head
 	fast := dialSSE(t, w.Addr(), "")
 	waitSubscribers(t, hub, 2)
 	big := strings.Repeat("x", 8<<10)
@@ -271,21 +267,21 @@ func TestSlowSubscriberEvicted(t *testing.T) {
 	}()
 	// Publish until the kernel's buffers for the slow client (a few MiB on
 	// loopback) and its 64 KiB send buffer are full and it is evicted.
-	for i := 1; hub.Stats().Evicted.Load() == 0; i++ {
+	for i := 1; hub.Stats().Evicted == 0; i++ {
 		if i > 64<<20/len(big) {
 			t.Fatal("no eviction after 64 MiB")
 		}
-		hub.Publish("news", pubsub.Message{Data: big})
+		hub.Publish(ctx, "news", pubsub.Message{Data: big})
 		if i%16 == 0 {
 			time.Sleep(time.Millisecond) // let the fast one keep up
 		}
 	}
-	hub.Publish("news", pubsub.Message{Event: "end", Data: "end"})
+	hub.Publish(ctx, "news", pubsub.Message{Event: "end", Data: "end"})
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	waitSubscribers(t, hub, 1)
-	if n := hub.Stats().Evicted.Load(); n != 1 {
+	if n := hub.Stats().Evicted; n != 1 {
 		t.Fatalf("%d subscribers evicted, want 1", n)
 	}
 }
@@ -296,10 +292,14 @@ func TestLongPollHighRate(t *testing.T) {
 	hub := pubsub.NewHub(pubsub.Options{ReplayCount: 5000})
 	defer hub.Close()
 	lp := &pubsub.LongPoll{Hub: hub, Batch: 100, Timeout: 5 * time.Second}
-	w := serve(t, 2, 0, func(c *connection.Conn, r *http.Request) { lp.Serve(c, r, "chat") })
+	w := serve(t, 2, 0, func(c *connection.Conn, r *http.Request) {
+		if err := lp.Serve(c, r, "chat"); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
 	const clients, msgs = 50, 1000
 	// Everyone starts from the same cursor: publish a first message.
-	first, _ := hub.Publish("chat", pubsub.Message{Data: "start"})
+	first, _ := hub.Publish(ctx, "chat", pubsub.Message{Data: "start"})
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
 	for k := range clients {
@@ -337,7 +337,7 @@ func TestLongPollHighRate(t *testing.T) {
 		}()
 	}
 	for i := 1; i <= msgs; i++ {
-		hub.Publish("chat", pubsub.Message{Data: "m" + strconv.Itoa(i)})
+		hub.Publish(ctx, "chat", pubsub.Message{Data: "m" + strconv.Itoa(i)})
 	}
 	wg.Wait()
 	close(errs)
@@ -351,7 +351,11 @@ func TestLongPollAnswers(t *testing.T) {
 	hub := pubsub.NewHub(pubsub.Options{ReplayCount: 2})
 	defer hub.Close()
 	lp := &pubsub.LongPoll{Hub: hub, Timeout: 100 * time.Millisecond}
-	w := serve(t, 1, 0, func(c *connection.Conn, r *http.Request) { lp.Serve(c, r, "t") })
+	w := serve(t, 1, 0, func(c *connection.Conn, r *http.Request) {
+		if err := lp.Serve(c, r, "t"); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
 	client := &nethttp.Client{Timeout: testTimeout}
 	defer client.CloseIdleConnections()
 	get := func(cursor string) (*nethttp.Response, string) {
@@ -370,7 +374,7 @@ func TestLongPollAnswers(t *testing.T) {
 	first := make(chan pubsub.Message, 1)
 	go func() {
 		waitSubscribers(t, hub, 1)
-		m, _ := hub.Publish("t", pubsub.Message{Data: "hello", Event: "greeting"})
+		m, _ := hub.Publish(ctx, "t", pubsub.Message{Data: "hello", Event: "greeting"})
 		first <- m
 	}()
 	resp, body := get("")
@@ -378,12 +382,12 @@ func TestLongPollAnswers(t *testing.T) {
 	if resp.StatusCode != 200 || body != "hello" || resp.Header.Get("X-Cursor") != m1.ID || resp.Header.Get("X-Event") != "greeting" {
 		t.Fatalf("parked: %d %q %v", resp.StatusCode, body, resp.Header)
 	}
-	m2, _ := hub.Publish("t", pubsub.Message{Data: "two"})
-	hub.Publish("t", pubsub.Message{Data: "three"})
+	m2, _ := hub.Publish(ctx, "t", pubsub.Message{Data: "two"})
+	hub.Publish(ctx, "t", pubsub.Message{Data: "three"})
 	if resp, body := get(m1.ID); body != "two" || resp.Header.Get("X-Cursor") != m2.ID {
 		t.Fatalf("from cursor 1: %q", body)
 	}
-	m4, _ := hub.Publish("t", pubsub.Message{Data: "four"}) // the buffer keeps 3 and 4
+	m4, _ := hub.Publish(ctx, "t", pubsub.Message{Data: "four"}) // the history keeps 3 and 4
 	if resp, _ := get(m1.ID); resp.StatusCode != 410 || resp.Header.Get("X-Cursor") != m4.ID {
 		t.Fatalf("lost cursor: %d %v", resp.StatusCode, resp.Header)
 	}

@@ -20,6 +20,7 @@
 package main
 
 import (
+	"context"
 	"embed"
 	"io/fs"
 	"time"
@@ -65,10 +66,12 @@ func newChat(hostport string, hub *pubsub.Hub, timeout time.Duration) *worker.Wo
 			// there is one after its cursor (at once if there already is).
 			// Its subscription ends with the answer, or when the connection
 			// closes.
-			poll.Serve(c, r, topic)
+			if err := poll.Serve(c, r, topic); err != nil {
+				c.Close() // the connection is closing
+			}
 		case r.Path == "/publish" && r.Method == "POST":
 			// Publish to everyone: each parked request is answered with it.
-			if _, err := hub.Publish(topic, pubsub.Message{Data: string(r.Body)}); err != nil {
+			if _, err := hub.Publish(context.Background(), topic, pubsub.Message{Data: string(r.Body)}); err != nil {
 				c.Send(http.NewResponse(500, err.Error()))
 				return
 			}

@@ -63,9 +63,9 @@ func publish(t *testing.T, s *ssetest.Server, message string) {
 }
 
 // parked waits until n requests are parked.
-func parked(t *testing.T, hub *pubsub.Hub, n int64) {
+func parked(t *testing.T, hub *pubsub.Hub, n int) {
 	t.Helper()
-	ssetest.Eventually(t, "parked requests", func() bool { return hub.Stats().Subscribers.Load() == n })
+	ssetest.Eventually(t, "parked requests", func() bool { return hub.Stats().Subscribers == n })
 }
 
 func TestLongPollChat(t *testing.T) {
@@ -136,7 +136,7 @@ func TestLongPollTimeout(t *testing.T) {
 	if a := <-poll(context.Background(), s, ""); a.err != nil || a.status != 204 || a.body != "" {
 		t.Fatalf("poll: %+v, want 204", a)
 	}
-	if n := hub.Stats().Subscribers.Load(); n != 0 {
+	if n := hub.Stats().Subscribers; n != 0 {
 		t.Fatalf("%d subscribers after the timeout", n)
 	}
 }

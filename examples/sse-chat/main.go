@@ -29,9 +29,9 @@
 package main
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html"
 	"io/fs"
@@ -40,7 +40,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -106,27 +105,14 @@ type message struct {
 	Content string `json:"content"` // HTML-escaped
 }
 
-// chat is the chat room: its pubsub topic, and the history a new page gets.
+// chat is the chat room: its pubsub topic, whose history (the last keep
+// messages) a new page gets.
 type chat struct {
 	hub *pubsub.Hub
-	// run makes message ids unique across runs of the server: a browser
-	// that reconnects with an id from an earlier run gets the history,
-	// rather than the messages after whichever message now has that id.
-	run string
-
-	// mu orders publishing (a message and its place in history) with a
-	// stream's subscribing (its snapshot of history), so that a new page
-	// gets every message once: either in the history or live.
-	mu      sync.Mutex
-	n       int
-	history []pubsub.Message // the last keep messages, oldest first
 }
 
 func newChat() *chat {
-	return &chat{
-		hub: pubsub.NewHub(pubsub.Options{ReplayCount: keep, ReplayAge: 24 * time.Hour}),
-		run: strconv.FormatInt(time.Now().UnixNano(), 36),
-	}
+	return &chat{hub: pubsub.NewHub(pubsub.Options{ReplayCount: keep, ReplayAge: 24 * time.Hour})}
 }
 
 // stream starts the event stream of a page.
@@ -135,25 +121,31 @@ func (ch *chat) stream(c *connection.Conn, r *http.Request) {
 	if err != nil {
 		return
 	}
-	ch.mu.Lock()
-	defer ch.mu.Unlock()
-	last := s.LastEventID()
-	// Subscribe replays the messages after last (if last is still kept), then
-	// the subscription writes each new message to the stream.
-	_, err = ch.hub.Subscribe(c, topic, last, pubsub.SSE)
-	switch {
-	case err == nil && last != "":
-		return // the page had missed nothing more than was replayed
-	case err != nil && !errors.Is(err, pubsub.ErrGap):
-		c.Close() // the connection is closing
-		return
+	ch.subscribe(c, s, s.LastEventID())
+}
+
+// subscribe writes the topic's messages to the stream: those after the id
+// last (the last message the page has), or, for a new page (last == ""),
+// the whole history after a "reset". Either way the hub writes the replayed
+// messages, then the live ones, with none lost or repeated in between.
+func (ch *chat) subscribe(c *connection.Conn, s *sse.Stream, last string) {
+	opts := pubsub.SubscribeOptions{After: last, ReplayAll: last == ""}
+	if last == "" {
+		s.Send(sse.Event{Event: "reset"}) // the history follows
 	}
-	// A new page, or one whose last message is no longer kept: the history.
-	// With mu held nothing is published between the subscription and this
-	// snapshot, so every message reaches the page once, in one or the other.
-	s.Send(sse.Event{Event: "reset"})
-	for _, m := range ch.history {
-		s.Send(sse.Event{ID: m.ID, Data: m.Data})
+	var sub *pubsub.Subscription
+	if last != "" {
+		// The messages after last are no longer kept (or last comes from an
+		// earlier run of the server): the page starts over with the
+		// history, on a subscription that replays it.
+		opts.OnGap = func(error) {
+			sub.Cancel()
+			ch.subscribe(c, s, "")
+		}
+	}
+	var err error
+	if sub, err = ch.hub.Subscribe(c, topic, pubsub.SSE, opts); err != nil {
+		c.Close() // the connection is closing
 	}
 }
 
@@ -188,7 +180,7 @@ func (ch *chat) send(c *connection.Conn, r *http.Request) {
 	c.Send(resp)
 }
 
-// publish publishes m on the topic and keeps it in the history.
+// publish publishes m on the topic, which keeps it in its history.
 func (ch *chat) publish(m message) error {
 	// The content is escaped already: JSON need not escape it again
 	// (\u0026lt; for &lt;), so the stream stays readable.
@@ -198,18 +190,12 @@ func (ch *chat) publish(m message) error {
 	if err := enc.Encode(m); err != nil {
 		return err
 	}
-	ch.mu.Lock()
-	defer ch.mu.Unlock()
-	ch.n++
-	msg, err := ch.hub.Publish(topic, pubsub.Message{ID: ch.run + "-" + strconv.Itoa(ch.n), Data: strings.TrimSuffix(data.String(), "\n")})
-	if err != nil {
-		return err
-	}
-	ch.history = append(ch.history, msg)
-	if len(ch.history) > keep {
-		ch.history = append(ch.history[:0], ch.history[1:]...)
-	}
-	return nil
+	// The hub's broker gives the message its id, "<run>-<n>": the run
+	// tells this run of the server from earlier ones, so a page that
+	// reconnects with an id from an earlier run gets the history rather
+	// than the messages after whichever message now has that number.
+	_, err := ch.hub.Publish(context.Background(), topic, pubsub.Message{Data: strings.TrimSuffix(data.String(), "\n")})
+	return err
 }
 
 // colorPattern is the only form of colour accepted from a cookie.

@@ -36,6 +36,7 @@
 package main
 
 import (
+	"context"
 	"embed"
 	"io/fs"
 	"log/slog"
@@ -62,9 +63,9 @@ func main() {
 
 // newServer returns the worker, listening on hostport once started.
 func newServer(hostport string) *worker.Worker[*http.Request] {
-	// No replay buffer: as in the tutorial, a client gets the messages sent
-	// while it is connected.
-	return newChat(hostport, pubsub.NewHub(pubsub.Options{ReplayCount: -1}))
+	// No history: as in the tutorial, a client gets the messages sent while
+	// it is connected.
+	return newChat(hostport, pubsub.NewHub(pubsub.Options{NoReplay: true}))
 }
 
 // newChat is newServer with its hub (for the test).
@@ -78,7 +79,7 @@ func newChat(hostport string, hub *pubsub.Hub) *worker.Worker[*http.Request] {
 	opts := websocket.Options{
 		// clients.add(ws)
 		OnWebSocketConnected: func(c *connection.Conn, req *http.Request) {
-			if _, err := hub.Subscribe(c, topic, "", websocket.TextFrames); err != nil {
+			if _, err := hub.Subscribe(c, topic, websocket.TextFrames, pubsub.SubscribeOptions{}); err != nil {
 				c.Close() // the connection is already closing
 			}
 		},
@@ -91,7 +92,7 @@ func newChat(hostport string, hub *pubsub.Hub) *worker.Worker[*http.Request] {
 		}
 		// for (let client of clients) client.send(message), through the hub.
 		// m.Payload is only valid during the callback: cut copies it.
-		if _, err := hub.Publish(topic, pubsub.Message{Data: cut(m.Payload, maxChars)}); err != nil {
+		if _, err := hub.Publish(context.Background(), topic, pubsub.Message{Data: cut(m.Payload, maxChars)}); err != nil {
 			slog.Error("ws-chat: publish", "err", err)
 		}
 	}

@@ -10,8 +10,8 @@ import (
 )
 
 func TestChat(t *testing.T) {
-	hub := pubsub.NewHub(pubsub.Options{ReplayCount: -1})
-	t.Cleanup(hub.Close) // after the server stops (cleanups run last first)
+	hub := pubsub.NewHub(pubsub.Options{NoReplay: true})
+	t.Cleanup(func() { hub.Close() }) // after the server stops (cleanups run last first)
 	w := newChat("127.0.0.1:0", hub)
 	w.Count = 2 // clients on both loops: the broadcast crosses loops
 	addr := wstest.Start(t, w)
@@ -20,7 +20,7 @@ func TestChat(t *testing.T) {
 	wstest.Page(t, "http://"+addr+"/", "new WebSocket(")
 	url := "ws://" + addr + "/"
 	clients := []*wstest.Client{wstest.Dial(t, url), wstest.Dial(t, url), wstest.Dial(t, url)}
-	wstest.Eventually(t, "3 subscribers", func() bool { return hub.Stats().Subscribers.Load() == 3 })
+	wstest.Eventually(t, "3 subscribers", func() bool { return hub.Stats().Subscribers == 3 })
 
 	// Every client receives every message, its sender included; a message
 	// is cut to 50 characters, whatever their UTF-8 length.
@@ -48,7 +48,7 @@ func TestChat(t *testing.T) {
 	if e := gone.ExpectClose(); e.Code != websocket.CloseNormal {
 		t.Fatalf("closing: %+v, want 1000 echoed", e)
 	}
-	wstest.Eventually(t, "the closed client removed", func() bool { return hub.Stats().Subscribers.Load() == 2 })
+	wstest.Eventually(t, "the closed client removed", func() bool { return hub.Stats().Subscribers == 2 })
 	clients[0].Send("after a close")
 	for _, c := range clients[:2] {
 		if got := c.Text(); got != "after a close" {
@@ -58,7 +58,7 @@ func TestChat(t *testing.T) {
 
 	// So is one whose TCP connection just ends.
 	clients[1].Conn().Destroy()
-	wstest.Eventually(t, "the dropped client removed", func() bool { return hub.Stats().Subscribers.Load() == 1 })
+	wstest.Eventually(t, "the dropped client removed", func() bool { return hub.Stats().Subscribers == 1 })
 	clients[0].Send("alone")
 	if got := clients[0].Text(); got != "alone" {
 		t.Fatalf("got %q", got)
@@ -69,7 +69,7 @@ func TestChat(t *testing.T) {
 	if e := clients[0].ExpectClose(); e.Code != websocket.CloseUnsupportedData {
 		t.Fatalf("after a binary message: %+v, want close 1003", e)
 	}
-	wstest.Eventually(t, "no subscriber left", func() bool { return hub.Stats().Subscribers.Load() == 0 })
+	wstest.Eventually(t, "no subscriber left", func() bool { return hub.Stats().Subscribers == 0 })
 }
 
 func TestCut(t *testing.T) {

@@ -3,6 +3,7 @@ package websocket_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -395,7 +396,9 @@ func TestBroadcastThroughPubSub(t *testing.T) {
 	hub := pubsub.NewHub(pubsub.Options{})
 	defer hub.Close()
 	opts := websocket.Options{OnWebSocketConnected: func(c *connection.Conn, req *http.Request) {
-		hub.Subscribe(c, "room", "", websocket.TextFrames)
+		if _, err := hub.Subscribe(c, "room", websocket.TextFrames, pubsub.SubscribeOptions{}); err != nil {
+			t.Errorf("subscribe: %v", err)
+		}
 	}}
 	w := worker.New("websocket://127.0.0.1:0", websocket.Protocol(opts))
 	w.Count = 2
@@ -407,9 +410,11 @@ func TestBroadcastThroughPubSub(t *testing.T) {
 		r, _ := dialRaw(t, addr, "/")
 		rs = append(rs, r)
 	}
-	eventually(t, "every client subscribed", func() bool { return hub.Stats().Subscribers.Load() == clients })
+	eventually(t, "every client subscribed", func() bool { return hub.Stats().Subscribers == clients })
 	for i := range msgs {
-		hub.Publish("room", pubsub.Message{Data: fmt.Sprint("msg ", i)})
+		if _, err := hub.Publish(context.Background(), "room", pubsub.Message{Data: fmt.Sprint("msg ", i)}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for k, r := range rs {
 		for i := range msgs {

@@ -21,6 +21,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -66,7 +67,7 @@ func main() {
 				return
 			}
 			now := time.Now().UnixNano()
-			if _, err := hub.Publish(topic, pubsub.Message{Data: strconv.FormatInt(now, 10)}); err != nil {
+			if _, err := hub.Publish(context.Background(), topic, pubsub.Message{Data: strconv.FormatInt(now, 10)}); err != nil {
 				c.Send(http.NewResponse(500, err.Error()+"\n"))
 				return
 			}
@@ -105,7 +106,7 @@ func serveStream(c *connection.Conn, r *http.Request, mode string, hub *pubsub.H
 		if _, err := sse.Start(c, r, sse.Options{Heartbeat: sse.DefaultHeartbeat}); err != nil {
 			return
 		}
-		if _, err := hub.Subscribe(c, topic, "", pubsub.SSE); err != nil {
+		if _, err := hub.Subscribe(c, topic, pubsub.SSE, pubsub.SubscribeOptions{}); err != nil {
 			c.Close()
 		}
 	}

@@ -20,6 +20,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"net"
@@ -59,11 +60,11 @@ func main() {
 	pprofserve.Start("wswm", *pprofAddr)
 
 	// No replay: a subscriber gets what is published while it is connected.
-	hub := pubsub.NewHub(pubsub.Options{ReplayCount: -1})
+	hub := pubsub.NewHub(pubsub.Options{NoReplay: true})
 	var opts websocket.Options
 	if *mode == "broadcast" {
 		opts.OnWebSocketConnected = func(c *connection.Conn, _ *http.Request) {
-			if _, err := hub.Subscribe(c, topic, "", websocket.TextFrames); err != nil {
+			if _, err := hub.Subscribe(c, topic, websocket.TextFrames, pubsub.SubscribeOptions{}); err != nil {
 				c.Close() // the connection is already closing
 			}
 		}
@@ -89,7 +90,7 @@ func main() {
 			return
 		}
 		data := strconv.FormatUint(seq.Add(1), 10) + " " + strconv.FormatInt(time.Now().UnixNano(), 10)
-		if _, err := hub.Publish(topic, pubsub.Message{Data: data}); err != nil {
+		if _, err := hub.Publish(context.Background(), topic, pubsub.Message{Data: data}); err != nil {
 			c.Send(http.NewResponse(500, err.Error()+"\n"))
 			return
 		}
