@@ -79,7 +79,7 @@ func newChat(hostport string, hub *pubsub.Hub) *worker.Worker[*http.Request] {
 	opts := websocket.Options{
 		// clients.add(ws)
 		OnWebSocketConnected: func(c *connection.Conn, req *http.Request) {
-			if _, err := hub.Subscribe(c, topic, websocket.TextFrames, pubsub.SubscribeOptions{}); err != nil {
+			if _, err := hub.Subscribe(c, topic, pubsub.WebSocketText, pubsub.SubscribeOptions{}); err != nil {
 				c.Close() // the connection is already closing
 			}
 		},

@@ -10,7 +10,6 @@ import (
 	"github.com/workerman-go/workerman/protocols"
 	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/websocket/wsframe"
-	"github.com/workerman-go/workerman/pubsub"
 )
 
 // Defaults of the connection side, for option fields that are zero.
@@ -379,10 +378,3 @@ func (e *handshakeError) Reply() []byte {
 	b, _ := r.AppendTo(nil, nil)
 	return b
 }
-
-// TextFrames is the pubsub Format for WebSocket subscribers: each message's
-// Data as one text frame, encoded once for every subscriber of a loop (an
-// uncompressed server frame, valid whatever a connection negotiated).
-var TextFrames = pubsub.NewFormat("websocket-text", func(dst []byte, m *pubsub.Message) ([]byte, error) {
-	return wsframe.AppendFrame(dst, wsframe.FrameHeader{Fin: true, Opcode: wsframe.OpText}, m.Data), nil
-})

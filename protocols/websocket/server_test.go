@@ -396,7 +396,7 @@ func TestBroadcastThroughPubSub(t *testing.T) {
 	hub := pubsub.NewHub(pubsub.Options{})
 	defer hub.Close()
 	opts := websocket.Options{OnWebSocketConnected: func(c *connection.Conn, req *http.Request) {
-		if _, err := hub.Subscribe(c, "room", websocket.TextFrames, pubsub.SubscribeOptions{}); err != nil {
+		if _, err := hub.Subscribe(c, "room", pubsub.WebSocketText, pubsub.SubscribeOptions{}); err != nil {
 			t.Errorf("subscribe: %v", err)
 		}
 	}}

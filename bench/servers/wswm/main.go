@@ -8,7 +8,7 @@
 //     payload; c.Send(websocket.Message));
 //   - idle: nothing; the connections only hold their handshake state;
 //   - broadcast: every connection subscribes, once its handshake is done, to
-//     one topic of a pubsub.Hub (websocket.TextFrames: each message is one
+//     one topic of a pubsub.Hub (pubsub.WebSocketText: each message is one
 //     text frame, encoded once per event loop). POST /publish on the http
 //     worker publishes one message whose data is "<n> <unix ns>": n counts
 //     1, 2, 3... and the time is that of the publish (time.Now().UnixNano()).
@@ -64,7 +64,7 @@ func main() {
 	var opts websocket.Options
 	if *mode == "broadcast" {
 		opts.OnWebSocketConnected = func(c *connection.Conn, _ *http.Request) {
-			if _, err := hub.Subscribe(c, topic, websocket.TextFrames, pubsub.SubscribeOptions{}); err != nil {
+			if _, err := hub.Subscribe(c, topic, pubsub.WebSocketText, pubsub.SubscribeOptions{}); err != nil {
 				c.Close() // the connection is already closing
 			}
 		}
