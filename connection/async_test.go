@@ -185,7 +185,7 @@ func TestAsyncConnFrameEcho(t *testing.T) {
 	if got := recv(t, e.messages, "second echo"); got != "echo:second" {
 		t.Fatalf("got %q", got)
 	}
-	eventually(t, "the server's connection", func() bool { return w.Stats().Connections == 1 })
+	testutil.Eventually(t, "the server's connection", func() bool { return w.Stats().Connections == 1 })
 
 	ac.Close()
 	recv(t, e.closes, "OnClose")
@@ -196,7 +196,7 @@ func TestAsyncConnFrameEcho(t *testing.T) {
 	if err := ac.Send("late"); !errors.Is(err, connection.ErrClosed) {
 		t.Fatalf("send after close: %v, want ErrClosed", err)
 	}
-	eventually(t, "the server's side closed", func() bool { return w.Stats().Connections == 0 })
+	testutil.Eventually(t, "the server's side closed", func() bool { return w.Stats().Connections == 0 })
 	if got, want := e.calls(), "connect,message,message,close"; got != want {
 		t.Fatalf("callbacks %s, want %s", got, want)
 	}
@@ -266,7 +266,7 @@ func TestAsyncConnReconnectAfterServerCloses(t *testing.T) {
 	if got := recv(t, e.messages, "echo after reconnecting"); got != "echo:again" {
 		t.Fatalf("got %q", got)
 	}
-	eventually(t, "one server connection", func() bool { return w.Stats().Connections == 1 })
+	testutil.Eventually(t, "one server connection", func() bool { return w.Stats().Connections == 1 })
 	select {
 	case err := <-e.errs:
 		t.Fatalf("OnError: %v", err)
@@ -339,12 +339,12 @@ func TestAsyncConnPanicInOnMessage(t *testing.T) {
 	acGood.Connect()
 	recv(t, bad.connects, "OnConnect (bad)")
 	recv(t, good.connects, "OnConnect (good)")
-	eventually(t, "two server connections", func() bool { return w.Stats().Connections == 2 })
+	testutil.Eventually(t, "two server connections", func() bool { return w.Stats().Connections == 2 })
 
 	acBad.Send("boom")
 	recv(t, bad.closes, "OnClose after the panic")
 	quiet(t, bad.closes, "second OnClose")
-	eventually(t, "the server saw one close", func() bool { return w.Stats().Connections == 1 })
+	testutil.Eventually(t, "the server saw one close", func() bool { return w.Stats().Connections == 1 })
 
 	// The other client, its loop and the server are unaffected.
 	acGood.Send("still here")

@@ -30,8 +30,6 @@ func start(t *testing.T, w testutil.Server) string { return testutil.Start(t, w)
 
 func dial(t *testing.T, addr string) net.Conn { return testutil.Dial(t, nil, addr) }
 
-var eventually = testutil.Eventually
-
 // onLoop runs fn on loop l and waits until it has run. The loop runs a task
 // after flushing every connection that had work for it, and after the
 // callbacks of the reads it is handling: a point after which whatever the
@@ -120,7 +118,7 @@ func TestTextInputSplitAtEveryByte(t *testing.T) {
 		if _, err := c.Write([]byte(stream[split:])); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "all lines", func() bool {
+		testutil.Eventually(t, "all lines", func() bool {
 			mu.Lock()
 			defer mu.Unlock()
 			return len(got) >= len(want)
@@ -141,7 +139,7 @@ func TestTextInputSplitAtEveryByte(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, "all lines, byte by byte", func() bool {
+	testutil.Eventually(t, "all lines, byte by byte", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) >= len(want)
@@ -272,7 +270,7 @@ func TestBufferFullDropDrain(t *testing.T) {
 	}
 	addr := start(t, w)
 	c := testutil.Dial(t, testutil.SmallWindowDialer, addr)
-	eventually(t, "connection", func() bool { return conn.Load() != nil })
+	testutil.Eventually(t, "connection", func() bool { return conn.Load() != nil })
 	sc := conn.Load()
 
 	// The client reads nothing. While the kernel's socket buffers still take
@@ -305,7 +303,7 @@ func TestBufferFullDropDrain(t *testing.T) {
 	// The kernel stops taking bytes once the client's receive window is
 	// closed; wait until the queue stops shrinking, then top it up again.
 	last, still := -1, 0
-	eventually(t, "the kernel to stop taking bytes", func() bool {
+	testutil.Eventually(t, "the kernel to stop taking bytes", func() bool {
 		n := sc.SendBufferSize()
 		if n == last {
 			still++
@@ -315,7 +313,7 @@ func TestBufferFullDropDrain(t *testing.T) {
 		return still >= 10
 	})
 	fill()
-	eventually(t, "OnBufferFull", func() bool { return fulls.Load() == drains.Load()+1 })
+	testutil.Eventually(t, "OnBufferFull", func() bool { return fulls.Load() == drains.Load()+1 })
 	full0, drain0 := fulls.Load(), drains.Load()
 
 	// Full for good: every further send is dropped and reported, and the
@@ -326,7 +324,7 @@ func TestBufferFullDropDrain(t *testing.T) {
 		}
 		sendErrs.Add(1)
 	}
-	eventually(t, "OnError for each dropped send", func() bool { return dropErrs.Load() == sendErrs.Load() })
+	testutil.Eventually(t, "OnError for each dropped send", func() bool { return dropErrs.Load() == sendErrs.Load() })
 	onLoop(t, sc.Loop(), func() {}) // every flush of those sends is done
 	if fulls.Load() != full0 || drains.Load() != drain0 {
 		t.Fatalf("buffer events while the client was not reading: full %d→%d, drain %d→%d",
@@ -343,7 +341,7 @@ func TestBufferFullDropDrain(t *testing.T) {
 		}
 		got += n
 	}
-	eventually(t, "OnBufferDrain", func() bool { return drains.Load() == drain0+1 })
+	testutil.Eventually(t, "OnBufferDrain", func() bool { return drains.Load() == drain0+1 })
 	if fulls.Load() != full0 {
 		t.Fatalf("OnBufferFull fired again while draining")
 	}
@@ -374,11 +372,11 @@ func TestPauseAndResumeRecv(t *testing.T) {
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(got) }
 
 	_, _ = c.Write([]byte("one\npause\ntwo\nthree\n"))
-	eventually(t, "first two lines", func() bool { return count() == 2 })
+	testutil.Eventually(t, "first two lines", func() bool { return count() == 2 })
 	_, _ = c.Write([]byte("four\n"))
 	sc := conn.Load()
 	const total = len("one\npause\ntwo\nthree\nfour\n")
-	eventually(t, "the server to read every byte", func() bool { return sc.BytesRead() == uint64(total) })
+	testutil.Eventually(t, "the server to read every byte", func() bool { return sc.BytesRead() == uint64(total) })
 	onLoop(t, sc.Loop(), func() {}) // the read that brought them is handled
 	if n := count(); n != 2 {
 		t.Fatalf("%d messages delivered while paused", n-2)
@@ -387,7 +385,7 @@ func TestPauseAndResumeRecv(t *testing.T) {
 		t.Fatal("IsPaused is false")
 	}
 	conn.Load().ResumeRecv() // from a goroutine that is not the loop
-	eventually(t, "the held lines", func() bool { return count() == 5 })
+	testutil.Eventually(t, "the held lines", func() bool { return count() == 5 })
 	mu.Lock()
 	defer mu.Unlock()
 	if strings.Join(got, ",") != "one,pause,two,three,four" {
@@ -416,13 +414,13 @@ func TestConnectionTimersDieWithTheirConnections(t *testing.T) {
 	for range n {
 		conns = append(conns, dial(t, addr))
 	}
-	eventually(t, "2000 timers", func() bool { return timers() == 2*n })
-	eventually(t, "timers firing", func() bool { return fired.Load() > n })
+	testutil.Eventually(t, "2000 timers", func() bool { return timers() == 2*n })
+	testutil.Eventually(t, "timers firing", func() bool { return fired.Load() > n })
 	for _, c := range conns {
 		c.Close()
 	}
-	eventually(t, "all connections closed", func() bool { return w.Stats().Connections == 0 })
-	eventually(t, "no timer left", func() bool { return timers() == 0 })
+	testutil.Eventually(t, "all connections closed", func() bool { return w.Stats().Connections == 0 })
+	testutil.Eventually(t, "no timer left", func() bool { return timers() == 0 })
 	before := fired.Load()
 	// A loop runs its timers in the order they are due: once a 20 ms timer
 	// of each loop, added now, has run three times, any 20 ms connection
@@ -433,7 +431,7 @@ func TestConnectionTimersDieWithTheirConnections(t *testing.T) {
 		var runs atomic.Int32
 		var stop func()
 		onLoop(t, l, func() { stop = l.Every(20*time.Millisecond, func() { runs.Add(1) }) })
-		eventually(t, "a loop timer to run three times", func() bool { return runs.Load() >= 3 })
+		testutil.Eventually(t, "a loop timer to run three times", func() bool { return runs.Load() >= 3 })
 		onLoop(t, l, stop)
 	}
 	if after := fired.Load(); after != before {
@@ -475,7 +473,7 @@ func TestSendFromOtherGoroutinesKeepsOrder(t *testing.T) {
 	w.OnConnect = func(c *connection.Conn) { conn.Store(c) }
 	addr := start(t, w)
 	c := dial(t, addr)
-	eventually(t, "connection", func() bool { return conn.Load() != nil })
+	testutil.Eventually(t, "connection", func() bool { return conn.Load() != nil })
 	sc := conn.Load()
 	const n = 20000
 	go func() {
@@ -570,7 +568,7 @@ func TestWhenClosed(t *testing.T) {
 	cl := dial(t, addr)
 	sc := <-conns
 	cl.Close()
-	eventually(t, "close callbacks", func() bool {
+	testutil.Eventually(t, "close callbacks", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(order) == 3

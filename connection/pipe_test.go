@@ -180,7 +180,7 @@ func transfer(t *testing.T, p *proxy, size int) transferStats {
 		}
 	}()
 
-	eventually(t, "OnBufferFull on the proxy's client connection", func() bool { return p.fulls.Load() > 0 })
+	testutil.Eventually(t, "OnBufferFull on the proxy's client connection", func() bool { return p.fulls.Load() > 0 })
 	got := make([]byte, 0, size)
 	buf := make([]byte, 64<<10)
 	for len(got) < size {
@@ -198,7 +198,7 @@ func transfer(t *testing.T, p *proxy, size int) transferStats {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("the stream through the proxy differs: %s", firstDifference(got, want))
 	}
-	eventually(t, "OnBufferDrain after each OnBufferFull", func() bool { return p.drains.Load() == p.fulls.Load() })
+	testutil.Eventually(t, "OnBufferDrain after each OnBufferFull", func() bool { return p.drains.Load() == p.fulls.Load() })
 	select {
 	case err := <-p.errs:
 		t.Fatalf("proxy: %v", err)
@@ -221,10 +221,10 @@ func TestPipeProxy(t *testing.T) {
 	transfer(t, p, 8<<20)
 
 	// The client has closed: the proxy closes the backend connection.
-	eventually(t, "the backend's connection closed", func() bool {
+	testutil.Eventually(t, "the backend's connection closed", func() bool {
 		return backendClosed.Load() == 1 && backend.Stats().Connections == 0
 	})
-	eventually(t, "the proxy's connections closed", func() bool {
+	testutil.Eventually(t, "the proxy's connections closed", func() bool {
 		return p.w.Stats().Connections == 0 && p.acClose.Load() == 1
 	})
 }

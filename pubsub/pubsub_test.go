@@ -3,7 +3,6 @@ package pubsub_test
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,8 +22,6 @@ import (
 )
 
 const testTimeout = testutil.Timeout
-
-var eventually = testutil.Eventually
 
 func serve(t *testing.T, loops, maxSend int, onMessage func(c *connection.Conn, r *http.Request)) *worker.Worker[*http.Request] {
 	t.Helper()
@@ -67,16 +63,6 @@ func dialSSE(t *testing.T, addr, lastID string) *sseClient {
 	t.Helper()
 	return dialSSEWith(t, &net.Dialer{Timeout: testTimeout}, addr, "/news", lastID)
 }
-
-// smallWindow is a dialer whose sockets have a small, fixed receive buffer,
-// so a client that stops reading closes its window soon.
-var smallWindow = &net.Dialer{Timeout: testTimeout, Control: func(_, _ string, rc syscall.RawConn) error {
-	var serr error
-	err := rc.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10)
-	})
-	return errors.Join(err, serr)
-}}
 
 func dialSSEWith(t *testing.T, d *net.Dialer, addr, path, lastID string) *sseClient {
 	t.Helper()
@@ -125,7 +111,7 @@ func publishN(t *testing.T, hub *pubsub.Hub, from, to int) {
 // waitSubscribers waits until the hub has n subscriptions.
 func waitSubscribers(t *testing.T, hub *pubsub.Hub, n int) {
 	t.Helper()
-	eventually(t, fmt.Sprintf("%d subscribers", n), func() bool { return hub.Stats().Subscribers == n })
+	testutil.Eventually(t, fmt.Sprintf("%d subscribers", n), func() bool { return hub.Stats().Subscribers == n })
 }
 
 // Disconnect, publish 5, reconnect with Last-Event-ID: exactly those 5,
@@ -247,7 +233,7 @@ func TestSlowSubscriberEvicted(t *testing.T) {
 	hub := pubsub.NewHub(pubsub.Options{})
 	defer hub.Close()
 	w := sseServer(t, hub, 1, 64<<10)
-	dialSSEWith(t, smallWindow, w.Addr(), "/news", "") // reads nothing after the head
+	dialSSEWith(t, testutil.SmallWindowDialer, w.Addr(), "/news", "") // reads nothing after the head
 	fast := dialSSE(t, w.Addr(), "")
 	waitSubscribers(t, hub, 2)
 	big := strings.Repeat("x", 8<<10)

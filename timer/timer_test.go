@@ -18,8 +18,6 @@ import (
 
 const deadline = 10 * time.Second
 
-var waitFor = testutil.Eventually
-
 // passed waits until the timer goroutine has run a timer due d from now.
 // The goroutine runs timers in the order they are due, so every timer due
 // earlier has had its turn by then: the way to show that a deleted timer
@@ -50,14 +48,14 @@ func TestAddFires(t *testing.T) {
 	case <-time.After(deadline):
 		t.Fatal("one-shot timer did not fire")
 	}
-	waitFor(t, "Len() == 0", func() bool { return Len() == 0 })
+	testutil.Eventually(t, "Len() == 0", func() bool { return Len() == 0 })
 }
 
 func TestPersistentFiresRepeatedly(t *testing.T) {
 	reset(t)
 	var n atomic.Int64
 	id := Add(2*time.Millisecond, func() { n.Add(1) })
-	waitFor(t, "5 runs", func() bool { return n.Load() >= 5 })
+	testutil.Eventually(t, "5 runs", func() bool { return n.Load() >= 5 })
 	if Len() != 1 {
 		t.Fatalf("Len() = %d, want 1", Len())
 	}
@@ -70,7 +68,7 @@ func TestDelStops(t *testing.T) {
 	reset(t)
 	var started atomic.Int64
 	id := Add(time.Millisecond, func() { started.Add(1) })
-	waitFor(t, "2 runs", func() bool { return started.Load() >= 2 })
+	testutil.Eventually(t, "2 runs", func() bool { return started.Load() >= 2 })
 	if !Del(id) {
 		t.Fatal("Del returned false")
 	}
@@ -108,7 +106,7 @@ func TestDelAllStopsAll(t *testing.T) {
 			After(time.Duration(i%3+1)*time.Millisecond, func() { started.Add(1) })
 		}
 	}
-	waitFor(t, "some runs", func() bool { return started.Load() >= 5 })
+	testutil.Eventually(t, "some runs", func() bool { return started.Load() >= 5 })
 	DelAll()
 	atDelAll := started.Load()
 	if Len() != 0 {
@@ -151,13 +149,13 @@ func TestPanicIsSurvivedAndLogged(t *testing.T) {
 		panic("persistent kaboom")
 	})
 	After(time.Millisecond, func() { panic("kaboom") })
-	waitFor(t, "the panics to be logged", func() bool {
+	testutil.Eventually(t, "the panics to be logged", func() bool {
 		s := logs.String()
 		return strings.Contains(s, "panic=kaboom") && strings.Contains(s, `panic="persistent kaboom"`)
 	})
 	// The goroutine survived: a panicking persistent timer keeps running,
 	// and new timers still fire.
-	waitFor(t, "persistent runs", func() bool { return pRuns.Load() >= 3 })
+	testutil.Eventually(t, "persistent runs", func() bool { return pRuns.Load() >= 3 })
 	done := make(chan struct{})
 	After(time.Millisecond, func() { close(done) })
 	select {
@@ -220,7 +218,7 @@ func TestConcurrentUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	waitFor(t, "all timers to run", func() bool { return Len() == 0 })
+	testutil.Eventually(t, "all timers to run", func() bool { return Len() == 0 })
 	if fired.Load() == 0 {
 		t.Fatal("no timer ran")
 	}
@@ -250,7 +248,7 @@ func TestIdleThenAddAgain(t *testing.T) {
 	case <-time.After(deadline):
 		t.Fatal("a timer added after DelAll did not run")
 	}
-	waitFor(t, "the timer goroutine to park", func() bool {
+	testutil.Eventually(t, "the timer goroutine to park", func() bool {
 		std.mu.Lock()
 		defer std.mu.Unlock()
 		return !std.armed

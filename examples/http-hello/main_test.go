@@ -10,10 +10,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/workerman-go/workerman/internal/testutil"
 )
 
-const testTimeout = 20 * time.Second
+const testTimeout = testutil.Timeout
 
 func TestHTTPHello(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir()) // session files and spilled uploads

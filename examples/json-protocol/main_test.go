@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/examples/json-protocol/jsonproto"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols"
 )
 
-const testTimeout = 20 * time.Second
+const testTimeout = testutil.Timeout
 
 func startCalculator(t *testing.T) string {
 	t.Helper()

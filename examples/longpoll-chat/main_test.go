@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/examples/internal/ssetest"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/pubsub"
 )
 
@@ -65,7 +66,7 @@ func publish(t *testing.T, s *ssetest.Server, message string) {
 // parked waits until n requests are parked.
 func parked(t *testing.T, hub *pubsub.Hub, n int) {
 	t.Helper()
-	ssetest.Eventually(t, "parked requests", func() bool { return hub.Stats().Subscribers == n })
+	testutil.Eventually(t, "parked requests", func() bool { return hub.Stats().Subscribers == n })
 }
 
 func TestLongPollChat(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/examples/internal/ssetest"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/timer"
 )
 
@@ -71,5 +72,5 @@ func TestWorkermanSSE(t *testing.T) {
 
 	// The client goes away: the timer sees it and deletes itself.
 	conn.Close()
-	ssetest.Eventually(t, "the timer to delete itself", func() bool { return timer.Len() == 0 })
+	testutil.Eventually(t, "the timer to delete itself", func() bool { return timer.Len() == 0 })
 }

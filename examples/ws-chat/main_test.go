@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/workerman-go/workerman/examples/internal/wstest"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/websocket"
 	"github.com/workerman-go/workerman/pubsub"
 )
@@ -20,7 +21,7 @@ func TestChat(t *testing.T) {
 	wstest.Page(t, "http://"+addr+"/", "new WebSocket(")
 	url := "ws://" + addr + "/"
 	clients := []*wstest.Client{wstest.Dial(t, url), wstest.Dial(t, url), wstest.Dial(t, url)}
-	wstest.Eventually(t, "3 subscribers", func() bool { return hub.Stats().Subscribers == 3 })
+	testutil.Eventually(t, "3 subscribers", func() bool { return hub.Stats().Subscribers == 3 })
 
 	// Every client receives every message, its sender included; a message
 	// is cut to 50 characters, whatever their UTF-8 length.
@@ -48,7 +49,7 @@ func TestChat(t *testing.T) {
 	if e := gone.ExpectClose(); e.Code != websocket.CloseNormal {
 		t.Fatalf("closing: %+v, want 1000 echoed", e)
 	}
-	wstest.Eventually(t, "the closed client removed", func() bool { return hub.Stats().Subscribers == 2 })
+	testutil.Eventually(t, "the closed client removed", func() bool { return hub.Stats().Subscribers == 2 })
 	clients[0].Send("after a close")
 	for _, c := range clients[:2] {
 		if got := c.Text(); got != "after a close" {
@@ -58,7 +59,7 @@ func TestChat(t *testing.T) {
 
 	// So is one whose TCP connection just ends.
 	clients[1].Conn().Destroy()
-	wstest.Eventually(t, "the dropped client removed", func() bool { return hub.Stats().Subscribers == 1 })
+	testutil.Eventually(t, "the dropped client removed", func() bool { return hub.Stats().Subscribers == 1 })
 	clients[0].Send("alone")
 	if got := clients[0].Text(); got != "alone" {
 		t.Fatalf("got %q", got)
@@ -69,7 +70,7 @@ func TestChat(t *testing.T) {
 	if e := clients[0].ExpectClose(); e.Code != websocket.CloseUnsupportedData {
 		t.Fatalf("after a binary message: %+v, want close 1003", e)
 	}
-	wstest.Eventually(t, "no subscriber left", func() bool { return hub.Stats().Subscribers == 0 })
+	testutil.Eventually(t, "no subscriber left", func() bool { return hub.Stats().Subscribers == 0 })
 }
 
 func TestCut(t *testing.T) {

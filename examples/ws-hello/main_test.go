@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/examples/internal/wstest"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/websocket"
 )
 
@@ -50,7 +51,7 @@ func TestHello(t *testing.T) {
 	if e := c.ExpectClose(); e.Code != websocket.CloseGoingAway {
 		t.Fatalf("client close: %+v, want 1001 echoed", e)
 	}
-	wstest.Eventually(t, "the server connection closed", func() bool { return w.Stats().Connections == 0 })
+	testutil.Eventually(t, "the server connection closed", func() bool { return w.Stats().Connections == 0 })
 }
 
 func TestName(t *testing.T) {

@@ -20,8 +20,6 @@ import (
 
 const testTimeout = testutil.Timeout
 
-var eventually = testutil.Eventually
-
 func serve(t *testing.T, onMessage func(c *connection.Conn, r *http.Request)) *worker.Worker[*http.Request] {
 	t.Helper()
 	w := worker.New("http://127.0.0.1:0", http.Protocol())
@@ -171,7 +169,7 @@ func TestHeartbeatAndCORS(t *testing.T) {
 	p := &sse.Parser{OnComment: func(string) { mu.Lock(); comments++; mu.Unlock() }}
 	dec := sse.NewDecoder(resp.Body, p)
 	go dec.Next() // reads until the connection closes
-	eventually(t, "three heartbeats", func() bool { mu.Lock(); defer mu.Unlock(); return comments >= 3 })
+	testutil.Eventually(t, "three heartbeats", func() bool { mu.Lock(); defer mu.Unlock(); return comments >= 3 })
 }
 
 func TestNoContentAndHead(t *testing.T) {
@@ -237,7 +235,7 @@ func TestStartOpenResumeClose(t *testing.T) {
 		io.ReadAll(resp.Body)
 		resp.Body.Close()
 	}
-	eventually(t, "callbacks", func() bool { mu.Lock(); defer mu.Unlock(); return len(calls) == 4 })
+	testutil.Eventually(t, "callbacks", func() bool { mu.Lock(); defer mu.Unlock(); return len(calls) == 4 })
 	if strings.Join(calls, ",") != "open,close,resume 42,close" {
 		t.Fatalf("calls %v", calls)
 	}
@@ -261,7 +259,7 @@ func TestHeartbeatTimersGoneAfterManyCycles(t *testing.T) {
 		c.Close()
 	}
 	timers := func() int64 { return w.Stats().Timers }
-	eventually(t, "every connection closed and its timers gone", func() bool {
+	testutil.Eventually(t, "every connection closed and its timers gone", func() bool {
 		return w.Stats().Connections == 0 && timers() == 0
 	})
 }

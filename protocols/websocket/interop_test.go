@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/websocket"
 	"github.com/workerman-go/workerman/worker"
@@ -453,7 +454,7 @@ func TestInteropWSClient(t *testing.T) {
 			})
 			// And as OnWebSocketClose saw them.
 			log := target.log
-			eventually(t, "OnWebSocketClose of the closes", func() bool {
+			testutil.Eventually(t, "OnWebSocketClose of the closes", func() bool {
 				_, a := log.get(log.closes, "/client-close")
 				_, b := log.get(log.closes, "/client-close-nostatus")
 				_, c := log.get(log.closes, "/text")
@@ -513,7 +514,7 @@ func collect(p *nodeProc) *nodeEvents {
 func (e *nodeEvents) wait(t *testing.T, ev, path string) nodeLine {
 	t.Helper()
 	var found nodeLine
-	eventually(t, fmt.Sprintf("node event %s on %s", ev, path), func() bool {
+	testutil.Eventually(t, fmt.Sprintf("node event %s on %s", ev, path), func() bool {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		for _, l := range e.lines {

@@ -26,10 +26,7 @@ import (
 
 const testTimeout = testutil.Timeout
 
-var (
-	start      = testutil.Start
-	eventually = testutil.Eventually
-)
+var start = testutil.Start
 
 // echoServer is a websocket:// worker that echoes every message with its
 // type.
@@ -294,7 +291,7 @@ func TestUpgradeOnHTTPWorker(t *testing.T) {
 	}
 	r.frame(websocket.OpClose, true, wsframe.AppendClosePayload(nil, 4000, "bye"), false)
 	r.expectClose(4000)
-	eventually(t, "OnWebSocketClose(4000, bye)", func() bool { return closes.Load() == 1 })
+	testutil.Eventually(t, "OnWebSocketClose(4000, bye)", func() bool { return closes.Load() == 1 })
 }
 
 // Our client against our server: echo of text, binary and a 16 MiB
@@ -341,7 +338,7 @@ func TestClientServerWithCompression(t *testing.T) {
 	ac.Send([]byte{1, 2, 3})
 	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<20) // 16 MiB
 	ac.Send(big)
-	eventually(t, "three echoes", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 3 })
+	testutil.Eventually(t, "three echoes", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 3 })
 	mu.Lock()
 	if string(got[0].Payload) != strings.Repeat("compress me ", 100) || got[0].Opcode != websocket.OpText ||
 		!bytes.Equal(got[1].Payload, []byte{1, 2, 3}) || !bytes.Equal(got[2].Payload, big) {
@@ -349,8 +346,8 @@ func TestClientServerWithCompression(t *testing.T) {
 	}
 	mu.Unlock()
 	websocket.Close(serverConn.Load(), 1001, "going away")
-	eventually(t, "the client told of close 1001", func() bool { return closeCode.Load() == 1001 })
-	eventually(t, "the server connection closed", func() bool { return w.Stats().Connections == 0 })
+	testutil.Eventually(t, "the client told of close 1001", func() bool { return closeCode.Load() == 1001 })
+	testutil.Eventually(t, "the server connection closed", func() bool { return w.Stats().Connections == 0 })
 }
 
 func TestPingAndIdleTimeout(t *testing.T) {
@@ -410,7 +407,7 @@ func TestBroadcastThroughPubSub(t *testing.T) {
 		r, _ := dialRaw(t, addr, "/")
 		rs = append(rs, r)
 	}
-	eventually(t, "every client subscribed", func() bool { return hub.Stats().Subscribers == clients })
+	testutil.Eventually(t, "every client subscribed", func() bool { return hub.Stats().Subscribers == clients })
 	for i := range msgs {
 		if _, err := hub.Publish(context.Background(), "room", pubsub.Message{Data: fmt.Sprint("msg ", i)}); err != nil {
 			t.Fatal(err)

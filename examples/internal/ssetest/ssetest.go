@@ -12,15 +12,15 @@ import (
 	nethttp "net/http"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/sse"
 	"github.com/workerman-go/workerman/worker"
 )
 
 // Timeout bounds every wait of a test: a request, a read, a condition.
-const Timeout = 20 * time.Second
+const Timeout = testutil.Timeout
 
 // Server is a started example server.
 type Server struct {
@@ -156,16 +156,3 @@ func (st *Stream) End() {
 
 // Close closes the stream, as a browser that leaves the page.
 func (st *Stream) Close() { st.Resp.Body.Close() }
-
-// Eventually waits until cond holds, checking every few milliseconds for
-// at most Timeout.
-func Eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(Timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}

@@ -17,11 +17,12 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/websocket"
 )
 
 // Timeout bounds every wait of a test: a request, a message, a close.
-const Timeout = 20 * time.Second
+const Timeout = testutil.Timeout
 
 // Server is what Start needs of a worker (any protocol).
 type Server interface {
@@ -199,16 +200,3 @@ func (c *Client) ExpectClose() CloseEvent {
 
 // Close starts the closing handshake with code and reason.
 func (c *Client) Close(code int, reason string) { websocket.Close(c.ac.Conn, code, reason) }
-
-// Eventually waits until cond holds, checking every few milliseconds for
-// at most Timeout.
-func Eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(Timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
