@@ -9,6 +9,7 @@ import (
 	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/sse"
+	"github.com/workerman-go/workerman/protocols/websocket"
 	"github.com/workerman-go/workerman/pubsub"
 	"github.com/workerman-go/workerman/worker"
 )
@@ -122,4 +123,43 @@ func ExampleLongPoll() {
 		c.Send("ok")
 	}
 	_ = w
+}
+
+// A push server on one port, as the README shows it: pages, event streams,
+// WebSockets and long polling share an http:// Worker and one Hub, so a
+// message sent over a WebSocket reaches every client however it listens.
+func Example_pushServer() {
+	hub := pubsub.NewHub(pubsub.Options{}) // topics, history, fan-out one task per event loop
+	longPoll := &pubsub.LongPoll{Hub: hub} // parked GETs, 25 s, with a cursor
+	w := worker.New("http://0.0.0.0:8080", http.Protocol())
+	w.OnMessage = func(c *connection.Conn, r *http.Request) {
+		switch {
+		case r.AcceptsEventStream(): // EventSource: Server-Sent Events
+			s, err := sse.Start(c, r, sse.Options{}) // head, then a heartbeat every 15 s
+			if err != nil {
+				return // no stream: a HEAD request got the head, or the client left
+			}
+			_, err = hub.Subscribe(c, "news", pubsub.SSE, pubsub.SubscribeOptions{
+				After: s.LastEventID(),                                   // what it missed, then live
+				OnGap: func(error) { s.Send(sse.Event{Event: "reset"}) }, // too old to replay
+			})
+			if err != nil {
+				s.Close() // the connection is closing
+			}
+		case r.IsUpgrade("websocket"): // WebSocket on the same URL
+			err := websocket.Upgrade(c, r, websocket.Options{}, func(c *connection.Conn, m websocket.Message) {
+				hub.Publish(context.Background(), "news", pubsub.Message{Data: string(m.Payload)}) // in memory: never blocks
+			})
+			if err == nil {
+				hub.Subscribe(c, "news", pubsub.WebSocketText, pubsub.SubscribeOptions{})
+			}
+		case r.Path == "/subscribe": // long polling with a cursor
+			if err := longPoll.Serve(c, r, "news"); err != nil {
+				c.Close()
+			}
+		default:
+			c.Send("<html>...</html>")
+		}
+	}
+	worker.RunAll() // start | start -d | stop | status
 }

@@ -114,3 +114,14 @@ func ExampleWorker_Wait() {
 		log.Fatal(err)
 	}
 }
+
+// The smallest server: a text:// Worker (one message per line) that answers
+// every line, as in Workerman's first example.
+func Example_firstServer() {
+	w := worker.New("text://0.0.0.0:2346", text.Protocol()) // *worker.Worker[string]: typed by its protocol
+	w.Count = 4                                             // event loops (default: the number of CPUs)
+	w.OnMessage = func(c *connection.Conn, line string) {
+		c.Send("you said: " + line) // safe from any goroutine
+	}
+	worker.RunAll() // start | start -d | stop | status, as in Workerman
+}
