@@ -1,5 +1,7 @@
 package connection
 
+import "slices"
+
 // Close sends the optional final messages, then closes the connection once
 // everything queued has been written (gnet's own Close would drop it). After
 // CloseTimeout the rest is dropped and the connection closed anyway. Further
@@ -41,18 +43,32 @@ func (c *Conn) Destroy() {
 // after OnClose, in the order of the calls: the way for a part of an
 // application (a subscription, a parked long-poll request) to clean up
 // after one connection. If the connection is already closed, fn runs at
-// once on the calling goroutine. Safe for concurrent use.
-func (c *Conn) WhenClosed(fn func()) {
+// once on the calling goroutine. The returned function removes fn, for a
+// part that is done before the connection is (an answered long poll on a
+// keep-alive connection), so that a long-lived connection does not gather
+// hooks; it does nothing once fn has run. Safe for concurrent use.
+func (c *Conn) WhenClosed(fn func()) (remove func()) {
 	x := c.extra()
 	c.mu.Lock()
 	if c.Status() == StatusClosed {
 		c.mu.Unlock()
 		fn()
-		return
+		return func() {}
 	}
-	x.onClosed = append(x.onClosed, fn)
+	h := &closeHook{fn: fn}
+	x.onClosed = append(x.onClosed, h)
 	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if i := slices.Index(x.onClosed, h); i >= 0 {
+			x.onClosed = slices.Delete(x.onClosed, i, i+1)
+		}
+	}
 }
+
+// closeHook is one WhenClosed function; its identity is what removes it.
+type closeHook struct{ fn func() }
 
 // fail reports a protocol error through OnError and closes the connection at
 // once.
@@ -94,7 +110,7 @@ func (c *Conn) finish(err error) {
 	}
 	l.unwatchConn(c)
 	var from *Conn
-	var onClosed []func()
+	var onClosed []*closeHook
 	c.mu.Lock()
 	putBuffer(c.pending)
 	c.pending = nil
@@ -113,8 +129,8 @@ func (c *Conn) finish(err error) {
 	if h := c.cfg.hooks; h.OnClose != nil {
 		c.Guard("OnClose", func() { h.OnClose(c) })
 	}
-	for _, fn := range onClosed {
-		c.Guard("WhenClosed", fn)
+	for _, h := range onClosed {
+		c.Guard("WhenClosed", h.fn)
 	}
 	if sess != nil {
 		sess.closed()

@@ -125,13 +125,13 @@ type Conn struct {
 
 // connExtra is the part of a Conn that few connections need.
 type connExtra struct {
-	ops      []timerOp // guarded by Conn.mu
-	pipeFrom *Conn     // guarded by Conn.mu: the connection piping into this one
-	timers   []*Timer  // loop-only
-	writable func()    // guarded by Conn.mu: WhenWritable's callback
-	onClosed []func()  // guarded by Conn.mu: WhenClosed's callbacks
-	pipeTo   *Conn     // loop-only: set by Pipe, raw bytes go there
-	closeErr error     // loop-only
+	ops      []timerOp    // guarded by Conn.mu
+	pipeFrom *Conn        // guarded by Conn.mu: the connection piping into this one
+	timers   []*Timer     // loop-only
+	writable func()       // guarded by Conn.mu: WhenWritable's callback
+	onClosed []*closeHook // guarded by Conn.mu: WhenClosed's callbacks
+	pipeTo   *Conn        // loop-only: set by Pipe, raw bytes go there
+	closeErr error        // loop-only
 }
 
 // extra returns c's connExtra, allocating it on first use.

@@ -560,7 +560,10 @@ func TestWhenClosed(t *testing.T) {
 	w.Count = 1
 	w.OnConnect = func(c *connection.Conn) {
 		c.WhenClosed(func() { record("first") })
+		removed := c.WhenClosed(func() { record("removed") })
 		c.WhenClosed(func() { record("second") })
+		removed() // done before the connection is: it never runs
+		removed() // and removing twice does nothing
 		conns <- c
 	}
 	w.OnClose = func(c *connection.Conn) { record("OnClose") }
@@ -577,8 +580,9 @@ func TestWhenClosed(t *testing.T) {
 		t.Fatalf("order %v", order)
 	}
 	ran := false
-	sc.WhenClosed(func() { ran = true }) // already closed: runs at once
+	remove := sc.WhenClosed(func() { ran = true }) // already closed: runs at once
 	if !ran {
 		t.Fatal("WhenClosed on a closed connection did not run")
 	}
+	remove()
 }

@@ -41,17 +41,18 @@ const maxHeld = 10_000
 // Subscription is one connection's subscription to one topic. Its fields
 // are touched only on the connection's loop.
 type Subscription struct {
-	hub   *Hub
-	t     *topic
-	c     *connection.Conn
-	loop  *connection.Loop
-	set   *loopSet
-	f     *Format
-	fn    func(ms []Message)
-	onGap func(err error)
-	after string // what the replay starts after, for messages
-	next  uint64 // the first Seq not delivered yet
-	index int    // position in set.subs; -1 once cancelled
+	hub    *Hub
+	t      *topic
+	c      *connection.Conn
+	loop   *connection.Loop
+	set    *loopSet
+	f      *Format
+	fn     func(ms []Message)
+	onGap  func(err error)
+	after  string // what the replay starts after, for messages
+	next   uint64 // the first Seq not delivered yet
+	index  int    // position in set.subs; -1 once cancelled
+	unhook func() // removes Cancel from the connection's WhenClosed hooks
 
 	// While the replay is read: the live messages received meanwhile, and
 	// a gap the broker reported meanwhile.
@@ -118,7 +119,7 @@ func (h *Hub) subscribe(c *connection.Conn, name string, f *Format, fn func([]Me
 	t.mu.Unlock()
 	h.subscribers.Add(1)
 
-	c.WhenClosed(s.Cancel)
+	s.unhook = c.WhenClosed(s.Cancel)
 	if s.index < 0 { // closed meanwhile: Cancel ran
 		return nil, fmt.Errorf("pubsub: subscribe to %q: %w", name, connection.ErrClosed)
 	}
@@ -242,9 +243,10 @@ func (s *Subscription) Cancel() {
 	if s.stopHistory != nil {
 		s.stopHistory()
 	}
-	// The connection keeps the closure that cancels s until it closes: let
-	// go of what s no longer needs.
-	s.fn, s.onGap, s.held, s.liveGap, s.stopHistory = nil, nil, nil, nil, nil
+	if s.unhook != nil {
+		s.unhook() // a connection that lives on (keep-alive long polls) keeps no hook per subscription
+	}
+	s.fn, s.onGap, s.held, s.liveGap, s.stopHistory, s.unhook = nil, nil, nil, nil, nil, nil
 
 	t := s.t
 	t.mu.Lock()

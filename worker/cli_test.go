@@ -31,7 +31,7 @@ const testTimeout = testutil.Timeout
 
 // The test binary doubles as the server program of the subprocess tests:
 // with WM_TEST_SERVER set it builds that server and hands its arguments to
-// worker.Main, exactly as a program's main would through RunAll.
+// worker.CommandLine.Run, exactly as a program's main would through RunAll.
 func TestMain(m *testing.M) {
 	if mode := os.Getenv("WM_TEST_SERVER"); mode != "" {
 		os.Exit(serverMain(mode))

@@ -24,9 +24,9 @@
 // command line with its own flag.FlagSet, which defines its own flags and
 // also those of the worker package (-listen, -pidfile, -logfile), and it
 // passes the worker package's flags and what follows them (the command:
-// start, stop, status) to worker.CommandLine.Run. So "frame-client stop" and
-// "frame-client status" work as for any Worker program. A detached instance
-// ("start -d") is started again with only the arguments worker.CommandLine.Run was
+// start, stop, status) to worker.CommandLine's Run. So "frame-client stop"
+// and "frame-client status" work as for any Worker program. A detached
+// instance ("start -d") is started again with only the arguments Run was
 // given, so its client always connects to its own server.
 package main
 
@@ -105,7 +105,7 @@ func main() {
 		}
 	}
 
-	// Hand worker.CommandLine.Run the flags it knows, as given, then the command.
+	// Hand the command line the flags it knows, as given, then the command.
 	args := []string{"-listen", *listen}
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "pidfile" || f.Name == "logfile" {
