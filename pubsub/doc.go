@@ -11,7 +11,8 @@
 //     Seq and, unless the publisher chose one, its ID: what a client resumes
 //     from (an SSE client's Last-Event-ID).
 //   - Hub.Subscribe writes every message of a topic to a connection in a
-//     Format (SSE, or a WebSocket format), Hub.SubscribeFunc hands them to a
+//     Format (SSE, WebSocketText, WebSocketBinary, Raw, or one made with
+//     NewFormat), Hub.SubscribeFunc hands them to a
 //     function instead. SubscribeOptions say where to start: After the id
 //     of the last message the client has (the ones it missed are replayed
 //     first, without a gap or a duplicate before the live ones), from the

@@ -1,6 +1,12 @@
 // Package timer provides timers for the framework: a timing wheel for event
 // loops, and Workerman's process-wide Timer::add / Timer::del API.
 //
+// Most programs call Add (every interval, until Del), After (once) and Del.
+// A timer that belongs to one connection is better made with the
+// connection's own Every and After (package connection): it runs on the
+// connection's event loop and ends with it. Wheel is the data structure
+// behind both.
+//
 // # Wheel
 //
 // Wheel is a hierarchical timing wheel meant to be owned by one event loop.
