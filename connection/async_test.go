@@ -83,18 +83,6 @@ func put[T any](ch chan<- T, v T) {
 	}
 }
 
-// recv waits for the next value on ch.
-func recv[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(testTimeout):
-		t.Fatalf("timed out waiting for %s", what)
-		panic("unreachable")
-	}
-}
-
 // quiet checks that nothing arrives on ch for a while: for "this happens
 // once" checks, not a measure of speed.
 func quiet[T any](t *testing.T, ch <-chan T, what string) {
@@ -167,10 +155,10 @@ func TestAsyncConnFrameEcho(t *testing.T) {
 		t.Logf("status right after the early Send: %v (connected before it)", s)
 	}
 
-	if c := recv(t, e.connects, "OnConnect"); c != ac.Conn {
+	if c := testutil.Recv(t, e.connects, "OnConnect"); c != ac.Conn {
 		t.Fatalf("OnConnect got %p, want the AsyncConn's own *Conn %p", c, ac.Conn)
 	}
-	if got := recv(t, e.messages, "echo of the early message"); got != "echo:early" {
+	if got := testutil.Recv(t, e.messages, "echo of the early message"); got != "echo:early" {
 		t.Fatalf("got %q, want %q", got, "echo:early")
 	}
 	if ac.Status() != connection.StatusEstablished {
@@ -182,13 +170,13 @@ func TestAsyncConnFrameEcho(t *testing.T) {
 	if err := ac.Send([]byte("second")); err != nil {
 		t.Fatal(err)
 	}
-	if got := recv(t, e.messages, "second echo"); got != "echo:second" {
+	if got := testutil.Recv(t, e.messages, "second echo"); got != "echo:second" {
 		t.Fatalf("got %q", got)
 	}
 	testutil.Eventually(t, "the server's connection", func() bool { return w.Stats().Connections == 1 })
 
 	ac.Close()
-	recv(t, e.closes, "OnClose")
+	testutil.Recv(t, e.closes, "OnClose")
 	quiet(t, e.closes, "second OnClose")
 	if ac.Status() != connection.StatusClosed {
 		t.Fatalf("status after close: %v", ac.Status())
@@ -221,14 +209,14 @@ func TestAsyncConnConnectFailure(t *testing.T) {
 	}
 	ac.Connect()
 
-	err := recv(t, e.errs, "OnError")
+	err := testutil.Recv(t, e.errs, "OnError")
 	if !strings.Contains(err.Error(), addr) {
 		t.Errorf("error %q does not name %s", err, addr)
 	}
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("error %q is not ECONNREFUSED", err)
 	}
-	if c := recv(t, e.closes, "OnClose"); c != ac.Conn {
+	if c := testutil.Recv(t, e.closes, "OnClose"); c != ac.Conn {
 		t.Fatalf("OnClose got %p, want %p", c, ac.Conn)
 	}
 	quiet(t, e.closes, "second OnClose")
@@ -249,21 +237,21 @@ func TestAsyncConnReconnectAfterServerCloses(t *testing.T) {
 	ac := newAsync(t, addr, e, true)
 	ac.Connect()
 
-	first := recv(t, e.connects, "first OnConnect")
+	first := testutil.Recv(t, e.connects, "first OnConnect")
 	ac.Send("bye") // the server answers, then closes the connection
-	if got := recv(t, e.messages, "answer to bye"); got != "echo:bye" {
+	if got := testutil.Recv(t, e.messages, "answer to bye"); got != "echo:bye" {
 		t.Fatalf("got %q", got)
 	}
-	recv(t, e.closes, "OnClose after the server closed")
+	testutil.Recv(t, e.closes, "OnClose after the server closed")
 
-	second := recv(t, e.connects, "OnConnect after Reconnect")
+	second := testutil.Recv(t, e.connects, "OnConnect after Reconnect")
 	if second != first || second != ac.Conn {
 		t.Fatalf("reconnected as %p, want the same *Conn %p", second, first)
 	}
 	if err := ac.Send("again"); err != nil {
 		t.Fatalf("send after reconnecting: %v", err)
 	}
-	if got := recv(t, e.messages, "echo after reconnecting"); got != "echo:again" {
+	if got := testutil.Recv(t, e.messages, "echo after reconnecting"); got != "echo:again" {
 		t.Fatalf("got %q", got)
 	}
 	testutil.Eventually(t, "one server connection", func() bool { return w.Stats().Connections == 1 })
@@ -293,10 +281,10 @@ func TestAsyncConnReconnectUntilServerComesUp(t *testing.T) {
 	ac.Connect()
 	// Refused, retried after 50ms, refused again: it keeps trying.
 	for i := range 2 {
-		if err := recv(t, e.errs, "a refused connect"); !errors.Is(err, syscall.ECONNREFUSED) {
+		if err := testutil.Recv(t, e.errs, "a refused connect"); !errors.Is(err, syscall.ECONNREFUSED) {
 			t.Fatalf("attempt %d: %v, want ECONNREFUSED", i, err)
 		}
-		recv(t, e.closes, "OnClose after a refused connect")
+		testutil.Recv(t, e.closes, "OnClose after a refused connect")
 	}
 
 	b := worker.New("frame://"+addr, frame.Protocol())
@@ -314,11 +302,11 @@ func TestAsyncConnReconnectUntilServerComesUp(t *testing.T) {
 		_ = b.Stop(ctx)
 	})
 
-	if c := recv(t, e.connects, "OnConnect once the server is up"); c != ac.Conn {
+	if c := testutil.Recv(t, e.connects, "OnConnect once the server is up"); c != ac.Conn {
 		t.Fatalf("OnConnect got %p, want %p", c, ac.Conn)
 	}
 	ac.Send("up")
-	if got := recv(t, e.messages, "echo"); got != "echo:up" {
+	if got := testutil.Recv(t, e.messages, "echo"); got != "echo:up" {
 		t.Fatalf("got %q", got)
 	}
 }
@@ -337,18 +325,18 @@ func TestAsyncConnPanicInOnMessage(t *testing.T) {
 	}
 	acBad.Connect()
 	acGood.Connect()
-	recv(t, bad.connects, "OnConnect (bad)")
-	recv(t, good.connects, "OnConnect (good)")
+	testutil.Recv(t, bad.connects, "OnConnect (bad)")
+	testutil.Recv(t, good.connects, "OnConnect (good)")
 	testutil.Eventually(t, "two server connections", func() bool { return w.Stats().Connections == 2 })
 
 	acBad.Send("boom")
-	recv(t, bad.closes, "OnClose after the panic")
+	testutil.Recv(t, bad.closes, "OnClose after the panic")
 	quiet(t, bad.closes, "second OnClose")
 	testutil.Eventually(t, "the server saw one close", func() bool { return w.Stats().Connections == 1 })
 
 	// The other client, its loop and the server are unaffected.
 	acGood.Send("still here")
-	if got := recv(t, good.messages, "echo (good)"); got != "echo:still here" {
+	if got := testutil.Recv(t, good.messages, "echo (good)"); got != "echo:still here" {
 		t.Fatalf("got %q", got)
 	}
 	if acGood.Status() != connection.StatusEstablished {
@@ -357,9 +345,9 @@ func TestAsyncConnPanicInOnMessage(t *testing.T) {
 
 	// And the panicking client can connect again.
 	acBad.Connect()
-	recv(t, bad.connects, "OnConnect after Connect again")
+	testutil.Recv(t, bad.connects, "OnConnect after Connect again")
 	acBad.Send("fine")
-	if got := recv(t, bad.messages, "echo after reconnecting"); got != "echo:fine" {
+	if got := testutil.Recv(t, bad.messages, "echo after reconnecting"); got != "echo:fine" {
 		t.Fatalf("got %q", got)
 	}
 }
@@ -376,8 +364,8 @@ func TestAsyncConnSendBeforeConnect(t *testing.T) {
 		t.Fatalf("send before Connect: %v", err)
 	}
 	ac.Connect()
-	recv(t, e.connects, "OnConnect")
-	if got := recv(t, e.messages, "echo"); got != "echo:before Connect" {
+	testutil.Recv(t, e.connects, "OnConnect")
+	if got := testutil.Recv(t, e.messages, "echo"); got != "echo:before Connect" {
 		t.Fatalf("got %q", got)
 	}
 }

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/sse"
 	"github.com/workerman-go/workerman/pubsub"
@@ -219,18 +219,6 @@ func pub(t *testing.T, hub *pubsub.Hub, topic string, data ...string) []pubsub.M
 	return out
 }
 
-// recv receives from ch, failing the test after testTimeout.
-func recv[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(testTimeout):
-		t.Fatalf("timed out waiting for %s", what)
-		panic("unreachable")
-	}
-}
-
 // Live messages published while the replay is read are held, then merged
 // after it by Seq: none lost, none written twice, in order; whether the
 // broker's answer is older than they are or already has them.
@@ -244,7 +232,7 @@ func TestReplayWhileHistoryIsSlow(t *testing.T) {
 			defer release()
 			ms := pub(t, hub, "news", "m1", "m2", "m3")
 			cl := dialPath(t, w.Addr(), "/news", ms[0].ID)
-			recv(t, calls, "the replay's History")
+			testutil.Recv(t, calls, "the replay's History")
 			pub(t, hub, "news", "m4", "m5") // live, while the replay is read
 			release()
 			pub(t, hub, "news", "m6")
@@ -279,7 +267,7 @@ func TestSubscribeFuncReplayInOneCall(t *testing.T) {
 	defer release()
 	ms := pub(t, hub, "news", "m1", "m2", "m3")
 	cl := dialPath(t, w.Addr(), "/news", ms[0].ID)
-	recv(t, calls, "the replay's History")
+	testutil.Recv(t, calls, "the replay's History")
 	pub(t, hub, "news", "m4", "m5")
 	release()
 	cl.expect(t, "m2,m3,m4,m5")
@@ -302,11 +290,11 @@ func TestReplayHistoryFails(t *testing.T) {
 		defer release()
 		ms := pub(t, hub, "news", "m1", "m2", "m3")
 		cl := dialPath(t, w.Addr(), "/news", ms[0].ID)
-		recv(t, calls, "the replay's History")
+		testutil.Recv(t, calls, "the replay's History")
 		pub(t, hub, "news", "m4") // held: the snapshot covers it
 		release()
 		cl.expect(t, "!snapshot")
-		if err := recv(t, gaps, "OnGap"); !errors.Is(err, pubsub.ErrGap) || !errors.Is(err, cause) {
+		if err := testutil.Recv(t, gaps, "OnGap"); !errors.Is(err, pubsub.ErrGap) || !errors.Is(err, cause) {
 			t.Fatalf("OnGap(%v): want ErrGap and the cause", err)
 		}
 		pub(t, hub, "news", "m5")
@@ -324,7 +312,7 @@ func TestReplayHistoryFails(t *testing.T) {
 		defer release()
 		ms := pub(t, hub, "news", "m1", "m2", "m3")
 		cl := dialPath(t, w.Addr(), "/news", ms[0].ID)
-		recv(t, calls, "the replay's History")
+		testutil.Recv(t, calls, "the replay's History")
 		pub(t, hub, "news", "m4")
 		release()
 		pub(t, hub, "news", "m5")
@@ -398,14 +386,14 @@ func TestLiveGapSkipsWhatTheSnapshotCovers(t *testing.T) {
 		conns <- c
 	})
 	cl := dialPath(t, w.Addr(), "/news", "")
-	loop := recv(t, conns, "the subscription").Loop()
+	loop := testutil.Recv(t, conns, "the subscription").Loop()
 	// Hold the loop while the gap and a message queue up behind it.
 	unblock, blocked := make(chan struct{}), make(chan struct{})
 	loop.Run(func() {
 		close(blocked)
 		<-unblock
 	})
-	recv(t, blocked, "the loop")
+	testutil.Recv(t, blocked, "the loop")
 	b.fault("news", fmt.Errorf("stream trimmed: %w", pubsub.ErrGap))
 	pub(t, hub, "news", "m1") // after the gap, before OnGap runs
 	close(unblock)
@@ -428,7 +416,7 @@ func TestLiveGapWhileCatchingUp(t *testing.T) {
 		defer release()
 		ms := pub(t, hub, "news", "m1", "m2")
 		cl := dialPath(t, w.Addr(), "/news", ms[0].ID)
-		recv(t, calls, "the replay's History")
+		testutil.Recv(t, calls, "the replay's History")
 		pub(t, hub, "news", "m3")
 		b.fault("news", fmt.Errorf("stream trimmed: %w", pubsub.ErrGap))
 		release()
@@ -452,13 +440,13 @@ func testLiveGapWhileCatchingUp(t *testing.T) {
 	defer release()
 	ms := pub(t, hub, "news", "m1", "m2")
 	cl := dialPath(t, w.Addr(), "/news", ms[0].ID)
-	recv(t, calls, "the replay's History")
+	testutil.Recv(t, calls, "the replay's History")
 	pub(t, hub, "news", "m3")
 	lost := fmt.Errorf("stream trimmed: %w", pubsub.ErrGap)
 	b.fault("news", lost)
 	release()
 	cl.expect(t, "!snapshot")
-	if err := recv(t, gaps, "OnGap"); !errors.Is(err, lost) {
+	if err := testutil.Recv(t, gaps, "OnGap"); !errors.Is(err, lost) {
 		t.Fatalf("OnGap(%v), want the broker's error", err)
 	}
 	pub(t, hub, "news", "m4")
@@ -479,7 +467,7 @@ func TestHeldMessagesBound(t *testing.T) {
 	defer release()
 	ms := pub(t, hub, "news", "m1")
 	cl := dialPath(t, w.Addr(), "/news", ms[0].ID)
-	recv(t, calls, "the replay's History")
+	testutil.Recv(t, calls, "the replay's History")
 	for range pubsub.MaxHeld + 1 {
 		pub(t, hub, "news", "x")
 	}
@@ -572,11 +560,11 @@ func TestCancelWhileCatchingUp(t *testing.T) {
 	defer release()
 	ms := pub(t, hub, "news", "m1", "m2")
 	dialPath(t, w.Addr(), "/news", ms[0].ID)
-	historyCtx := recv(t, calls, "the replay's History")
-	s := recv(t, subs, "the subscription")
+	historyCtx := testutil.Recv(t, calls, "the replay's History")
+	s := testutil.Recv(t, subs, "the subscription")
 	loop := s.c.Loop()
 	loop.Run(s.sub.Cancel)
-	recv(t, historyCtx.Done(), "the replay's context to end")
+	testutil.Recv(t, historyCtx.Done(), "the replay's context to end")
 	if err := historyCtx.Err(); err != context.Canceled {
 		t.Fatalf("the replay's context ended with %v, want it cancelled", err)
 	}
@@ -589,7 +577,7 @@ func TestCancelWhileCatchingUp(t *testing.T) {
 		s.sub.Cancel()
 		close(done)
 	})
-	recv(t, done, "the loop")
+	testutil.Recv(t, done, "the loop")
 	if len(got) != 0 || len(gaps) != 0 {
 		t.Fatalf("a cancelled subscription got %d calls, %d gaps", len(got), len(gaps))
 	}
@@ -629,7 +617,7 @@ func TestHubErrors(t *testing.T) {
 	if resp, err := client.Get("http://" + w.Addr() + "/"); err == nil {
 		resp.Body.Close()
 	}
-	for _, b := range recv(t, results, "the checks") {
+	for _, b := range testutil.Recv(t, results, "the checks") {
 		t.Error(b)
 	}
 	if n := hub.Stats().Subscribers; n != 0 {
