@@ -79,9 +79,10 @@ type Worker[M any] struct {
 	socketName string
 	protocol   protocols.Protocol[M]
 
-	mu   sync.Mutex
-	cur  *run // the current run; nil when not running
-	last *run // the last run that ended
+	mu       sync.Mutex
+	starting bool // Start is under way
+	cur      *run // the current run, once it listens; nil when not running
+	last     *run // the last run that ended
 }
 
 // run is one start of a Worker, until it stops.
@@ -218,19 +219,19 @@ func (w *Worker[M]) Start(ctx context.Context) error {
 			w.Name, w.socketName, scheme, w.protocol.Scheme())
 	}
 	w.mu.Lock()
-	if w.cur != nil {
+	if w.cur != nil || w.starting {
 		w.mu.Unlock()
 		return fmt.Errorf("worker %s: already running", w.Name)
 	}
-	r := &run{served: make(chan struct{}), done: make(chan struct{})}
-	w.cur = r
+	w.starting = true
 	w.mu.Unlock()
-	fail := func(err error) error {
+	defer func() {
 		w.mu.Lock()
-		w.cur = nil
+		w.starting = false
 		w.mu.Unlock()
-		return fmt.Errorf("worker %s: %w", w.Name, err)
-	}
+	}()
+	fail := func(err error) error { return fmt.Errorf("worker %s: %w", w.Name, err) }
+	r := &run{served: make(chan struct{}), done: make(chan struct{})}
 
 	bound, err := pickPort(hostport, w.ReusePort)
 	if err != nil {
@@ -271,8 +272,9 @@ func (w *Worker[M]) Start(ctx context.Context) error {
 		}
 		return fail(fmt.Errorf("listen on %s: %w", bound, err))
 	}
-	w.mu.Lock()
 	r.addr, r.started = bound, time.Now()
+	w.mu.Lock()
+	w.cur = r
 	w.mu.Unlock()
 	w.logger().Debug("worker started", "name", w.Name, "listen", w.socketName, "addr", bound, "loops", count)
 	if w.OnWorkerStart != nil {
