@@ -90,7 +90,7 @@ func NewAsync[M any](addr string, p protocols.Protocol[M]) (*AsyncConn[M], error
 				a.OnBufferDrain(c)
 			}
 		},
-	}, 0, nil), 0, 0)
+	}, engine.Options{}), 0, 0)
 	a.Conn.cfg.onClosed = a.closed
 	a.Conn.sess = a.newSession() // sends before Connect are encoded and queued
 	return a, nil
@@ -101,7 +101,7 @@ func (a *AsyncConn[M]) newSession() *session[M] {
 		if a.OnMessage != nil {
 			a.OnMessage(c, m)
 		}
-	}, a.Conn.maxPackage)
+	}, a.Conn.MaxPackageSize())
 }
 
 // Connect starts connecting in the background and returns at once. OnConnect

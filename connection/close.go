@@ -93,6 +93,7 @@ func (c *Conn) finish(err error) {
 	// Read before the status says closed: from then on an AsyncConn may
 	// Connect again, from any goroutine, and install a new session.
 	sess := c.sess
+	c.dropInput()
 	c.status.Store(int32(StatusClosed))
 	c.gc = nil
 	c.closeBy = 0

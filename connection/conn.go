@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"github.com/workerman-go/workerman/internal/engine"
 )
 
 // Status is the state of a connection, with Workerman's names.
@@ -52,6 +54,11 @@ const (
 	// DefaultCloseTimeout bounds how long Close waits for queued data to
 	// reach the peer before it drops the rest and closes anyway.
 	DefaultCloseTimeout = 30 * time.Second
+	// DefaultWriteTimeout is how long a connection may go with bytes
+	// queued for its peer and none of them taken before it is closed (a
+	// client that stopped reading a download or a stream), releasing what
+	// the response held (a file). A Worker sets its own with WriteTimeout.
+	DefaultWriteTimeout = 60 * time.Second
 	// LingerTimeout bounds a lingering close: after a protocol rejection
 	// (an HTTP error response, a WebSocket close frame that fails the
 	// connection) is written, the connection shuts its write side and
@@ -108,19 +115,23 @@ type Conn struct {
 	full        bool // OnBufferFull fired and OnBufferDrain not yet
 	fullPending bool // OnBufferFull to fire at the next flush
 	// Loop-only, kept with the flags above so the struct packs tightly.
-	watched bool  // in the loop's watch set
-	linger  uint8 // lingering close: 1 asked for, 2 write side shut down
+	watched    bool  // in the loop's watch set
+	linger     uint8 // lingering close: 1 asked for, 2 write side shut down
+	maxPackage int32
 
-	outbound int // bytes in gnet's outbound buffer at the last look
-	maxSend  int
+	outbound int32 // bytes in gnet's outbound buffer at the last look
+	maxSend  int32
 
 	// Loop-only state.
 	gc         gnet.Conn
-	prev, next *Conn // the loop's list of open connections
-	inLeft     int   // inbound bytes left unconsumed by the last process
-	closeBy    int64 // UnixNano after which a pending close drops what is left
-	maxPackage int
-	data       any
+	prev, next *Conn        // the loop's list of open connections
+	in         *inputBuffer // input kept from earlier reads, not decoded yet; nil when none
+	// drainedMark is the low 32 bits of the bytes the peer had taken
+	// (written minus still in gnet's buffer) when writeBy was last set.
+	drainedMark uint32
+	closeBy     int64 // UnixNano after which a pending close drops what is left
+	writeBy     int64 // UnixNano by which the peer must take some queued bytes; 0: none queued
+	data        any
 }
 
 // connExtra is the part of a Conn that few connections need.
@@ -145,17 +156,32 @@ func (c *Conn) extra() *connExtra {
 
 // connConfig is what the connections of one Worker (or one AsyncConn) share.
 type connConfig struct {
-	hooks      hooks
-	closeAfter time.Duration
-	logger     *slog.Logger
-	onClosed   func(c *Conn) // AsyncConn's reconnect hook
+	hooks        hooks
+	closeAfter   time.Duration
+	writeTimeout time.Duration // <= 0: none
+	maxUnread    int64
+	logger       *slog.Logger
+	onClosed     func(c *Conn) // AsyncConn's reconnect hook
+
+	unread atomic.Int64 // bytes the connections hold received and not decoded
 }
 
-func newConnConfig(h hooks, closeAfter time.Duration, l *slog.Logger) *connConfig {
-	if closeAfter <= 0 {
-		closeAfter = DefaultCloseTimeout
+func newConnConfig(h hooks, o engine.Options) *connConfig {
+	cfg := &connConfig{hooks: h, closeAfter: o.CloseTimeout, writeTimeout: o.WriteTimeout,
+		maxUnread: int64(o.MaxUnreadInput), logger: logger(o.Logger)}
+	if cfg.closeAfter <= 0 {
+		cfg.closeAfter = DefaultCloseTimeout
 	}
-	return &connConfig{hooks: h, closeAfter: closeAfter, logger: logger(l)}
+	switch {
+	case cfg.writeTimeout == 0:
+		cfg.writeTimeout = DefaultWriteTimeout
+	case cfg.writeTimeout < 0:
+		cfg.writeTimeout = 0
+	}
+	if cfg.maxUnread <= 0 {
+		cfg.maxUnread = DefaultMaxUnreadInput
+	}
+	return cfg
 }
 
 func newConn(cfg *connConfig, maxSend, maxPackage int) *Conn {
@@ -168,8 +194,8 @@ func newConn(cfg *connConfig, maxSend, maxPackage int) *Conn {
 	return &Conn{
 		id:         connIDs.Add(1),
 		cfg:        cfg,
-		maxSend:    maxSend,
-		maxPackage: maxPackage,
+		maxSend:    int32(min(maxSend, math.MaxInt32)),
+		maxPackage: int32(min(maxPackage, math.MaxInt32)),
 	}
 }
 
@@ -213,7 +239,7 @@ func (c *Conn) SetData(v any) { c.data = v }
 func (c *Conn) MaxSendBufferSize() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.maxSend
+	return int(c.maxSend)
 }
 
 // SetMaxSendBufferSize changes the connection's send-buffer limit.
@@ -222,13 +248,13 @@ func (c *Conn) SetMaxSendBufferSize(n int) {
 		n = DefaultMaxSendBufferSize
 	}
 	c.mu.Lock()
-	c.maxSend = n
+	c.maxSend = int32(min(n, math.MaxInt32))
 	c.mu.Unlock()
 }
 
 // MaxPackageSize is the largest message the connection accepts; set it from
 // a callback (for example OnConnect) with SetMaxPackageSize.
-func (c *Conn) MaxPackageSize() int { return c.maxPackage }
+func (c *Conn) MaxPackageSize() int { return int(c.maxPackage) }
 
 // SetMaxPackageSize changes the largest accepted message. Call it from the
 // connection's callbacks.
@@ -236,7 +262,7 @@ func (c *Conn) SetMaxPackageSize(n int) {
 	if n <= 0 {
 		n = DefaultMaxPackageSize
 	}
-	c.maxPackage = n
+	c.maxPackage = int32(min(n, math.MaxInt32))
 }
 
 // SendBufferSize is the number of bytes queued and not yet written to the
@@ -244,7 +270,7 @@ func (c *Conn) SetMaxPackageSize(n int) {
 func (c *Conn) SendBufferSize() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.pending.len() + c.outbound
+	return c.pending.len() + int(c.outbound)
 }
 
 // Codec is the connection's current protocol codec (what the protocol's

@@ -81,21 +81,21 @@ func (s *session[M]) closed() {
 	}
 }
 
-// process decodes and delivers every complete message buffered for c (gnet
+// process decodes and delivers every complete message received on c (gnet
 // fires OnTraffic once per read, which may carry many messages or part of
-// one). It stops early when c is paused or closing; the bytes stay buffered.
+// one). It stops early when c is paused or closing, or when the codec
+// needs more bytes; what is left is kept for later (keepInput), within the
+// bounds on unread input.
 func (s *session[M]) process(c *Conn) {
-	gc := c.gc
 	l := c.loop
 	for c.gc != nil && !c.recvPaused.Load() && c.Status() == StatusEstablished {
-		avail := gc.InboundBuffered()
-		if avail == 0 {
-			break
-		}
-		in, err := gc.Peek(avail)
+		in, err := c.input()
 		if err != nil {
 			c.fail(fmt.Errorf("connection %d: reading buffered input: %w", c.id, err))
 			return
+		}
+		if len(in) == 0 {
+			break
 		}
 		if dst := c.pipeTarget(); dst != nil {
 			// Pause first, then look: if dst drains in between, its drain
@@ -106,9 +106,7 @@ func (s *session[M]) process(c *Conn) {
 				c.Close()
 				break
 			}
-			if n > 0 {
-				_, _ = gc.Discard(n)
-			}
+			c.consume(n)
 			if n < len(in) {
 				break // dst is full: its drain resumes c
 			}
@@ -123,8 +121,8 @@ func (s *session[M]) process(c *Conn) {
 		if n == 0 {
 			break
 		}
-		if n > avail {
-			c.fail(fmt.Errorf("connection %d: protocol consumed %d bytes of %d", c.id, n, avail))
+		if n > len(in) {
+			c.fail(fmt.Errorf("connection %d: protocol consumed %d bytes of %d", c.id, n, len(in)))
 			return
 		}
 		if !skip {
@@ -136,7 +134,7 @@ func (s *session[M]) process(c *Conn) {
 		if c.gc == nil {
 			return
 		}
-		_, _ = gc.Discard(n)
+		c.consume(n)
 		if c.sess != s {
 			// OnMessage switched protocols (Switch): the rest of the input
 			// is the new protocol's.
@@ -144,14 +142,7 @@ func (s *session[M]) process(c *Conn) {
 			return
 		}
 	}
-	if c.gc == nil {
-		return
-	}
-	c.inLeft = gc.InboundBuffered()
-	if c.inLeft > c.maxPackage {
-		c.fail(fmt.Errorf("connection %d: %d bytes buffered without a complete message: %w (%d)",
-			c.id, c.inLeft, protocols.ErrPackageTooLarge, c.maxPackage))
-	}
+	c.keepInput()
 }
 
 func (s *session[M]) deliver(c *Conn, msg M) {

@@ -1,6 +1,7 @@
 package connection
 
 import (
+	"math"
 	"time"
 )
 
@@ -75,9 +76,9 @@ func (c *Conn) checkWatched(now int64) {
 	ob := c.gc.OutboundBuffered()
 	var writable func()
 	c.mu.Lock()
-	c.outbound = ob
+	c.outbound = int32(min(ob, math.MaxInt32))
 	empty := ob == 0 && c.pending.len() == 0
-	if x := c.x.Load(); x != nil && x.writable != nil && !c.closeReq && c.pending.len()+ob <= c.maxSend/2 {
+	if x := c.x.Load(); x != nil && x.writable != nil && !c.closeReq && c.pending.len()+ob <= int(c.maxSend)/2 {
 		writable, x.writable = x.writable, nil
 	}
 	// A close waits for bytes queued after this flush took its batch too.
@@ -85,7 +86,7 @@ func (c *Conn) checkWatched(now int64) {
 	drained := c.full && empty
 	if drained {
 		c.full = false
-	} else if !c.full && c.pending.len()+ob >= c.maxSend {
+	} else if !c.full && c.pending.len()+ob >= int(c.maxSend) {
 		c.full = true
 		c.fullPending = false
 		defer c.bufferFull()

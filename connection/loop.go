@@ -73,7 +73,6 @@ type Loop struct {
 type loopStats struct {
 	Connections  atomic.Int64  // open connections
 	Accepted     atomic.Uint64 // connections opened since start
-	Refused      atomic.Uint64 // connections refused by the connection cap
 	BytesRead    atomic.Uint64
 	BytesWritten atomic.Uint64
 	Messages     atomic.Uint64 // messages delivered to OnMessage
@@ -88,7 +87,6 @@ func (s *loopStats) read(index int) engine.LoopStats {
 		Index:        index,
 		Connections:  s.Connections.Load(),
 		Accepted:     s.Accepted.Load(),
-		Refused:      s.Refused.Load(),
 		BytesRead:    s.BytesRead.Load(),
 		BytesWritten: s.BytesWritten.Load(),
 		Messages:     s.Messages.Load(),

@@ -42,7 +42,7 @@ func (c *Conn) sendRawPart(p []byte) (int, error) {
 	if c.closeReq || c.destroyReq || c.Status() >= StatusClosing {
 		return 0, ErrClosed
 	}
-	room := c.maxSend - c.pending.len() - c.outbound
+	room := int(c.maxSend) - c.pending.len() - int(c.outbound)
 	if room <= 0 {
 		if !c.full {
 			c.full, c.fullPending = true, true
@@ -77,7 +77,7 @@ func (c *Conn) send(msg any, raw bool) error {
 		c.countFailure()
 		return ErrClosed
 	}
-	if c.pending.len()+c.outbound >= c.maxSend {
+	if c.pending.len()+int(c.outbound) >= int(c.maxSend) {
 		if !c.full {
 			c.full = true
 			c.fullPending = true
@@ -121,7 +121,7 @@ func (c *Conn) send(msg any, raw bool) error {
 			c.status.Store(int32(StatusClosing))
 		}
 	}
-	if !c.full && len(p.b)+c.outbound >= c.maxSend {
+	if !c.full && len(p.b)+int(c.outbound) >= int(c.maxSend) {
 		c.full = true
 		c.fullPending = true
 	}

@@ -2,9 +2,12 @@ package connection
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -35,33 +38,31 @@ type server struct {
 
 	opts      engine.Options
 	cfg       *connConfig
-	accepts   bool // a server of accepted connections (not the client engine)
 	maxConns  int64
 	fdCeiling int
 
 	mu    sync.Mutex
 	loops []*Loop
 	byEL  map[gnet.EventLoop]*Loop
+	ln    net.Listener // the listener of Serve
 
 	eng      gnet.Engine
 	ready    chan struct{}
 	ready1   sync.Once
 	stopping atomic.Bool
-	live     atomic.Int64
+	live     atomic.Int64  // open connections
+	opening  atomic.Int64  // accepted, not yet opened on a loop
+	refused  atomic.Uint64 // connections closed at accept
 }
 
 // newServer returns the server of a Worker: it accepts connections and runs
 // them with cb.
-func newServer(cb hooks, opts engine.Options) engine.Server {
-	s := newHandler(cb, opts)
-	s.accepts = true
-	return s
-}
+func newServer(cb hooks, opts engine.Options) engine.Server { return newHandler(cb, opts) }
 
 func newHandler(cb hooks, opts engine.Options) *server {
 	s := &server{
 		opts:  opts,
-		cfg:   newConnConfig(cb, opts.CloseTimeout, opts.Logger),
+		cfg:   newConnConfig(cb, opts),
 		byEL:  make(map[gnet.EventLoop]*Loop),
 		ready: make(chan struct{}),
 	}
@@ -84,20 +85,57 @@ func (s *server) newLoop(index int) *Loop {
 	return &Loop{index: index, logger: s.cfg.logger}
 }
 
-// Serve implements engine.Server. Every loop gets its own SO_REUSEPORT
-// listener on hostport, so each accept runs OnOpen on the accepting loop at
-// once: a refused connection is closed before the next accept, which keeps
-// the descriptor count under the cap.
-func (s *server) Serve(hostport string) error {
-	return gnet.Run(s, "tcp://"+hostport,
-		gnet.WithMulticore(true),
-		gnet.WithNumEventLoop(s.opts.Loops),
-		gnet.WithReusePort(true),
-		gnet.WithReuseAddr(true),
-		gnet.WithTicker(true),
-		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
-		gnet.WithLogger(gnetlog.Logger{L: s.cfg.logger}),
-	)
+// Serve implements engine.Server. The event loops are a gnet engine, and
+// the connections come from acceptLoop, which hands each to a loop: gnet's
+// own acceptor would shut the engine down on EMFILE (see acceptLoop). A
+// gnet engine cannot run without a listener of its own, so it gets one
+// nobody can reach: a Unix socket in a private temporary directory.
+func (s *server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	defer ln.Close()
+	dir, err := os.MkdirTemp("", "wm-engine-")
+	if err != nil {
+		return fmt.Errorf("connection: a directory for the engine's socket: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	served := make(chan error, 1)
+	go func() {
+		served <- gnet.Run(s, "unix://"+filepath.Join(dir, "s"),
+			gnet.WithMulticore(true),
+			gnet.WithNumEventLoop(max(s.opts.Loops, 1)),
+			gnet.WithLoadBalancing(gnet.LeastConnections), // Register from another goroutine needs it
+			gnet.WithTicker(true),
+			gnet.WithLogger(gnetlog.Logger{L: s.cfg.logger}),
+		)
+	}()
+	select {
+	case <-s.ready:
+	case err := <-served:
+		if err == nil {
+			err = errors.New("the engine stopped while starting")
+		}
+		return err
+	}
+	accepted := make(chan error, 1)
+	go func() { accepted <- s.acceptLoop(ln) }()
+	select {
+	case err := <-served:
+		ln.Close()
+		<-accepted
+		return err
+	case err := <-accepted:
+		if err == nil { // the listener was closed: a stop is under way
+			return <-served
+		}
+		// The listener failed: without it the engine is no use.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.eng.Stop(ctx)
+		<-served
+		return err
+	}
 }
 
 // Stop implements engine.Server.
@@ -111,6 +149,9 @@ func (s *server) Ready() <-chan struct{} { return s.ready }
 
 // Connections implements engine.Server.
 func (s *server) Connections() int { return int(s.live.Load()) }
+
+// Refused implements engine.Server.
+func (s *server) Refused() uint64 { return s.refused.Load() }
 
 // Loops implements engine.Server. Loops that have not had a connection yet
 // show zero counters.
@@ -182,13 +223,8 @@ func (s *server) OnTick() (time.Duration, gnet.Action) {
 func (s *server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	l := s.loopFor(gc.EventLoop())
 	c, _ := gc.Context().(*Conn)
-	if c == nil { // accepted
-		if !s.accepts || s.stopping.Load() || s.live.Load() >= s.maxConns || gc.Fd() >= s.fdCeiling {
-			l.stats.Refused.Add(1)
-			return nil, gnet.Close
-		}
-		c = newConn(s.cfg, s.opts.MaxSendBufferSize, s.opts.MaxPackageSize)
-		gc.SetContext(c)
+	if c == nil { // through gnet's own listener, which nobody should reach
+		return nil, gnet.Close
 	}
 	s.live.Add(1)
 	l.stats.Connections.Add(1)
@@ -216,17 +252,16 @@ func (s *server) OnTraffic(gc gnet.Conn) gnet.Action {
 	}
 	l := c.loop
 	l.enter()
-	if n := gc.InboundBuffered(); n > c.inLeft {
-		l.stats.BytesRead.Add(uint64(n - c.inLeft))
-		c.bytesRead.Add(uint64(n - c.inLeft))
-		c.inLeft = n
-	}
+	// gnet's buffer holds only what this read brought: what earlier reads
+	// left undecoded was moved to c.in (keepInput).
+	n := uint64(gc.InboundBuffered())
+	l.stats.BytesRead.Add(n)
+	c.bytesRead.Add(n)
 	if c.Status() == StatusEstablished && c.sess != nil {
 		c.sess.process(c)
 	} else {
 		// Closing: nothing more is delivered; drop what arrives.
-		_, _ = gc.Discard(-1)
-		c.inLeft = 0
+		c.dropInput()
 	}
 	l.flushAndLeave()
 	return gnet.None
@@ -248,11 +283,19 @@ func (s *server) OnClose(gc gnet.Conn, err error) gnet.Action {
 }
 
 // StopAccepting implements engine.Server.
-func (s *server) StopAccepting() { s.stopping.Store(true) }
+func (s *server) StopAccepting() {
+	s.stopping.Store(true)
+	s.mu.Lock()
+	ln := s.ln
+	s.mu.Unlock()
+	if ln != nil {
+		ln.Close()
+	}
+}
 
 // Shutdown implements engine.Server.
 func (s *server) Shutdown(ctx context.Context) error {
-	s.stopping.Store(true)
+	s.StopAccepting()
 	closeAll := func(destroy bool) {
 		for _, l := range s.boundLoops() {
 			_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
@@ -287,7 +330,6 @@ func (s *server) Shutdown(ctx context.Context) error {
 // before (an AsyncConn may Send before it connects).
 func (c *Conn) attach(gc gnet.Conn, l *Loop) {
 	c.gc = gc
-	c.inLeft = 0
 	c.mu.Lock()
 	c.loop = l
 	c.remoteAddr = cloneAddr(gc.RemoteAddr())

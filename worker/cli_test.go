@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	nethttp "net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/internal/testutil"
+	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/tcp"
 	"github.com/workerman-go/workerman/protocols/text"
 	"github.com/workerman-go/workerman/worker"
@@ -78,6 +80,13 @@ func serverMain(mode string) int {
 				c.Send(line)
 			}
 		}
+	case "files":
+		// Serves the file named by WM_TEST_FILE: each download that the
+		// client does not read holds a descriptor for the file, besides
+		// its connection's.
+		w := worker.New("http://127.0.0.1:0", http.Protocol())
+		w.Name = "files"
+		w.OnMessage = func(c *connection.Conn, r *http.Request) { http.ServeFile(c, r, os.Getenv("WM_TEST_FILE")) }
 	default:
 		fmt.Fprintln(os.Stderr, "unknown server mode", mode)
 		return 2
@@ -263,6 +272,84 @@ func TestConnectionCapUnderLowDescriptorLimit(t *testing.T) {
 	}
 	if code := s.wait(t); code != 0 {
 		t.Fatalf("exit status %d; stderr: %s", code, s.stderr.String())
+	}
+}
+
+// A full descriptor table never costs the process its listener. Downloads
+// that their clients do not read hold a descriptor for the file besides
+// their connection's, so the table fills up with something other than
+// connections, under the connection cap; accept(2) then fails with EMFILE,
+// which made gnet shut its whole engine down (the port stopped listening,
+// and the process went on running). Now the connection that found the
+// table full is refused, and the server serves again once descriptors are
+// free.
+func TestFullDescriptorTableKeepsTheListener(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(file, bytes.Repeat([]byte("0123456789abcdef"), 4<<20/16), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// 128 descriptors, about a dozen taken by the process itself: 100
+	// stalled downloads need about 200.
+	s := startServer(t, "files", []string{"WM_TEST_NOFILE=128", "WM_TEST_FILE=" + file},
+		"-listen", "127.0.0.1:0", "-pidfile", filepath.Join(t.TempDir(), "files.pid"), "start")
+	get := func(c net.Conn) error {
+		_, err := io.WriteString(c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+		return err
+	}
+	// 100 connections first (all under the cap), then their requests: the
+	// files fill the table.
+	var stalled []net.Conn
+	for range 100 {
+		c, err := testutil.SmallWindowDialer.Dial("tcp", s.addr)
+		if err != nil {
+			t.Fatalf("dial: %v (the listener is gone); stderr: %s", err, s.stderr.String())
+		}
+		stalled = append(stalled, c)
+	}
+	for _, c := range stalled {
+		_ = get(c) // and never read
+	}
+	// The table is full now: more connections are refused (closed) or
+	// served, but the listener stays.
+	for i := range 20 {
+		c, err := net.DialTimeout("tcp", s.addr, testutil.Timeout)
+		if err != nil {
+			t.Fatalf("dial %d with the table full: %v (the listener is gone); stderr: %s", i, err, s.stderr.String())
+		}
+		_ = c.SetDeadline(time.Now().Add(testutil.Timeout))
+		_ = get(c)
+		_, _ = c.Read(make([]byte, 1)) // a response, or the connection closed
+		c.Close()
+	}
+	for _, c := range stalled {
+		c.Close()
+	}
+	testutil.Eventually(t, "a download served once the descriptors are free", func() bool {
+		c, err := net.DialTimeout("tcp", s.addr, testutil.Timeout)
+		if err != nil {
+			t.Fatalf("the listener is gone: %v; stderr: %s", err, s.stderr.String())
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(testutil.Timeout))
+		if get(c) != nil {
+			return false
+		}
+		resp, err := nethttp.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return false
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode == 200 && n == 4<<20
+	})
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := s.wait(t); code != 0 {
+		t.Fatalf("exit status %d; stderr: %s", code, s.stderr.String())
+	}
+	if log := s.stderr.String(); !strings.Contains(log, "out of file descriptors") &&
+		!strings.Contains(log, "file descriptors nearly exhausted") && !strings.Contains(log, "too many open files") {
+		t.Errorf("the table never filled up (no refusal logged): the test tests nothing; stderr: %s", log)
 	}
 }
 

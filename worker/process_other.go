@@ -32,3 +32,8 @@ func askToStop(int) error { return errNoSignals }
 func askForStatus(int) error { return errNoSignals }
 
 func detached() *syscall.SysProcAttr { return nil }
+
+// setReusePort: this system has no SO_REUSEPORT; the listener is exclusive.
+func setReusePort(_, _ string, _ syscall.RawConn) error {
+	return errors.New("ReusePort needs SO_REUSEPORT, which this system does not have")
+}

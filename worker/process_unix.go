@@ -6,6 +6,8 @@ import (
 	"errors"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // The signals a running instance handles: stopSignals stop it gracefully,
@@ -30,3 +32,14 @@ func askForStatus(pid int) error { return syscall.Kill(pid, syscall.SIGUSR2) }
 // detached is the process attribute of a detached instance (start -d): a
 // session of its own, so that the terminal's signals do not reach it.
 func detached() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: true} }
+
+// setReusePort sets SO_REUSEPORT on a socket about to listen.
+func setReusePort(_, _ string, rc syscall.RawConn) error {
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+	}); err != nil {
+		return err
+	}
+	return serr
+}

@@ -38,8 +38,9 @@ func statusReport(ws []runner) string {
 	fmt.Fprintf(&b, "------------------------------------------------ LOOPS ------------------------------------------------\n")
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "worker\tlisten\tloop\tconnections\taccepted\trefused\tbytes_in\tbytes_out\tsend_fail\ttimers\tmessages\tpanics")
+	fmt.Fprintln(tw, "worker\tlisten\tloop\tconnections\taccepted\tbytes_in\tbytes_out\tsend_fail\ttimers\tmessages\tpanics")
 	var total Counters
+	var refused uint64
 	loops := 0
 	for _, w := range ws {
 		info := w.info()
@@ -49,16 +50,17 @@ func statusReport(ws []runner) string {
 		st := w.Stats()
 		for _, l := range st.Loops {
 			loops++
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n",
-				info.name, info.addr, l.Index, l.Connections, l.Accepted, l.Refused,
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n",
+				info.name, info.addr, l.Index, l.Connections, l.Accepted,
 				l.BytesRead, l.BytesWritten, l.SendFailures, l.Timers, l.Messages, l.Panics)
 		}
 		total.add(st.Counters)
+		refused += st.Refused
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(&b, "------------------------------------------------ SUMMARY ----------------------------------------------\n")
 	fmt.Fprintf(&b, "%d workers  %d loops  %d connections  %d accepted  %d refused  %d bytes in  %d bytes out  %d send failures  %d timers  %d messages  %d panics\n",
-		len(ws), loops, total.Connections, total.Accepted, total.Refused, total.BytesRead, total.BytesWritten,
+		len(ws), loops, total.Connections, total.Accepted, refused, total.BytesRead, total.BytesWritten,
 		total.SendFailures, total.Timers, total.Messages, total.Panics)
 	return b.String()
 }

@@ -135,7 +135,6 @@ func (w *Worker[M]) Addr() string {
 type Counters struct {
 	Connections  int64  // open connections
 	Accepted     uint64 // connections opened since the start
-	Refused      uint64 // connections refused by the connection cap
 	BytesRead    uint64
 	BytesWritten uint64
 	Messages     uint64 // messages delivered to OnMessage
@@ -147,7 +146,6 @@ type Counters struct {
 func (c *Counters) add(o Counters) {
 	c.Connections += o.Connections
 	c.Accepted += o.Accepted
-	c.Refused += o.Refused
 	c.BytesRead += o.BytesRead
 	c.BytesWritten += o.BytesWritten
 	c.Messages += o.Messages
@@ -166,7 +164,11 @@ type LoopStats struct {
 // per event loop (loops that have had no connection yet show zeros).
 type Stats struct {
 	Counters
-	Loops []LoopStats
+	// Refused counts the connections closed as soon as they were accepted:
+	// beyond MaxConnections, with the descriptor table (nearly) full, or
+	// while stopping.
+	Refused uint64
+	Loops   []LoopStats
 }
 
 // Stats reads the Worker's counters. It is safe to call at any time; a
@@ -181,13 +183,14 @@ func (w *Worker[M]) Stats() Stats {
 	}
 	for _, l := range r.srv.Loops() {
 		ls := LoopStats{Index: l.Index, Counters: Counters{
-			Connections: max(l.Connections, 0), Accepted: l.Accepted, Refused: l.Refused,
+			Connections: max(l.Connections, 0), Accepted: l.Accepted,
 			BytesRead: l.BytesRead, BytesWritten: l.BytesWritten, Messages: l.Messages,
 			SendFailures: l.SendFailures, Timers: l.Timers, Panics: l.Panics,
 		}}
 		s.Loops = append(s.Loops, ls)
 		s.add(ls.Counters)
 	}
+	s.Refused = r.srv.Refused()
 	return s
 }
 
@@ -233,10 +236,11 @@ func (w *Worker[M]) Start(ctx context.Context) error {
 	fail := func(err error) error { return fmt.Errorf("worker %s: %w", w.Name, err) }
 	r := &run{served: make(chan struct{}), done: make(chan struct{})}
 
-	bound, err := pickPort(hostport, w.ReusePort)
+	ln, err := listen(hostport, w.ReusePort)
 	if err != nil {
 		return fail(err)
 	}
+	bound := ln.Addr().String()
 	count := w.Count
 	if count <= 0 {
 		count = runtime.NumCPU()
@@ -260,7 +264,7 @@ func (w *Worker[M]) Start(ctx context.Context) error {
 		Logger:            w.logger(),
 	})
 	go func() {
-		r.serveErr = r.srv.Serve(bound)
+		r.serveErr = r.srv.Serve(ln)
 		close(r.served)
 	}()
 	select {
@@ -433,25 +437,20 @@ func guard(name string, fn func()) (err error) {
 	return nil
 }
 
-// pickPort checks that hostport can be listened on and resolves port 0 to a
-// free port. gnet binds one SO_REUSEPORT listener per loop; binding the same
-// ":0" per loop would give each loop a different port, so the port is chosen
-// here once. Without reusePort, a port already in use is an error (a plain
-// bind fails against any listener, SO_REUSEPORT or not).
-func pickPort(hostport string, reusePort bool) (string, error) {
+// listen opens the Worker's listener. With reusePort, other sockets (other
+// processes) may listen on the same address (SO_REUSEPORT); without it, an
+// address in use is an error, which catches a second copy of a server
+// started by mistake.
+func listen(hostport string, reusePort bool) (net.Listener, error) {
+	lc := net.ListenConfig{}
 	if reusePort {
-		host, port, _ := net.SplitHostPort(hostport)
-		if port != "0" {
-			return hostport, nil
-		}
-		hostport = net.JoinHostPort(host, "0")
+		lc.Control = setReusePort
 	}
-	ln, err := net.Listen("tcp", hostport)
+	ln, err := lc.Listen(context.Background(), "tcp", hostport)
 	if err != nil {
-		return "", fmt.Errorf("listen: %w", err)
+		return nil, fmt.Errorf("listen: %w", err)
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return ln, nil
 }
 
 // runner is what RunAll needs of a Worker, whatever its message type.

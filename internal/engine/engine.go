@@ -14,6 +14,7 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"net"
 	"time"
 )
 
@@ -29,6 +30,13 @@ type Options struct {
 	MaxSendBufferSize int
 	MaxPackageSize    int
 	CloseTimeout      time.Duration
+	// WriteTimeout closes a connection whose peer has taken none of the
+	// bytes queued for it for that long (0: the connection package's
+	// default; negative: never).
+	WriteTimeout time.Duration
+	// MaxUnreadInput bounds the bytes all connections together hold
+	// received and not decoded (0: the connection package's default).
+	MaxUnreadInput int
 	// Logger receives the server's logs: recovered panics, gnet's messages.
 	Logger *slog.Logger
 }
@@ -50,7 +58,6 @@ type LoopStats struct {
 	Index        int
 	Connections  int64  // open connections
 	Accepted     uint64 // connections opened since the start
-	Refused      uint64 // connections refused by the connection cap
 	BytesRead    uint64
 	BytesWritten uint64
 	Messages     uint64 // messages delivered to OnMessage
@@ -61,10 +68,9 @@ type LoopStats struct {
 
 // Server is the event-loop server behind a Worker.
 type Server interface {
-	// Serve runs the engine with one SO_REUSEPORT listener per loop on
-	// hostport, and returns when the engine ends: after Stop, or on a
-	// failure.
-	Serve(hostport string) error
+	// Serve runs the engine and accepts the connections of ln, and returns
+	// when the engine ends: after Stop, or on a failure. It closes ln.
+	Serve(ln net.Listener) error
 	// Ready is closed once the engine runs: its listeners are bound and its
 	// loops started.
 	Ready() <-chan struct{}
@@ -72,9 +78,14 @@ type Server interface {
 	MaxConnections() int
 	// Connections is the number of open connections.
 	Connections() int
+	// Refused counts the connections closed at accept: beyond the
+	// connection cap, with the descriptor table (nearly) full, or while
+	// stopping.
+	Refused() uint64
 	// Loops returns every loop's counters.
 	Loops() []LoopStats
-	// StopAccepting makes the server refuse every new connection.
+	// StopAccepting closes the listener: new connections are refused by
+	// the system.
 	StopAccepting()
 	// Shutdown stops accepting, closes every connection gracefully (queued
 	// data is written first) and waits until all are closed or ctx ends;
