@@ -94,7 +94,7 @@ type Conn struct {
 	remoteAddr net.Addr
 	localAddr  net.Addr
 	status     atomic.Int32
-	recvPaused atomic.Bool
+	recvPaused atomic.Uint32 // why messages are not delivered: pausedByApp, ...
 
 	bytesRead    atomic.Uint64
 	bytesWritten atomic.Uint64
@@ -129,6 +129,7 @@ type Conn struct {
 	// drainedMark is the low 32 bits of the bytes the peer had taken
 	// (written minus still in gnet's buffer) when writeBy was last set.
 	drainedMark uint32
+	fullLogged  bool  // a full send buffer was logged (no OnError to tell)
 	closeBy     int64 // UnixNano after which a pending close drops what is left
 	writeBy     int64 // UnixNano by which the peer must take some queued bytes; 0: none queued
 	data        any
@@ -295,7 +296,7 @@ func (c *Conn) Loop() *Loop {
 }
 
 // IsPaused reports whether PauseRecv is in effect.
-func (c *Conn) IsPaused() bool { return c.recvPaused.Load() }
+func (c *Conn) IsPaused() bool { return c.recvPaused.Load() != 0 }
 
 // CloseError is the error that ended the connection, as gnet reported it
 // (nil for a clean close by either side). Use it from OnClose.

@@ -36,17 +36,38 @@ type ConnCodec interface {
 	Closed()
 }
 
+// The reasons a connection's messages are not delivered: bits of
+// Conn.recvPaused. Messages flow when none is set.
+const (
+	pausedByApp      uint32 = 1 << iota // PauseRecv
+	pausedWhileFull                     // the send buffer is full (back-pressure)
+	pausedByPipeDest                    // the connection Pipe writes to is full
+)
+
 // PauseRecv stops delivering messages: bytes that arrive meanwhile are kept
 // (up to MaxPackageSize; beyond that the connection is closed) and delivered
 // after ResumeRecv. It takes effect at once, also for the messages still
 // waiting in the current read. Safe for concurrent use.
-func (c *Conn) PauseRecv() { c.recvPaused.Store(true) }
+//
+// The framework pauses a connection by itself while its send buffer is
+// full (MaxSendBufferSize reached) and resumes it when the buffer drains:
+// a client that sends requests faster than it reads the replies gets every
+// reply, instead of replies dropped for a full buffer (Workerman's
+// documented onBufferFull → pauseRecv pattern, done for you).
+func (c *Conn) PauseRecv() { c.recvPaused.Or(pausedByApp) }
 
 // ResumeRecv resumes delivering messages, starting with those that arrived
-// while paused. Safe for concurrent use.
-func (c *Conn) ResumeRecv() {
-	if !c.recvPaused.Swap(false) {
-		return
+// while paused. Called from OnBufferFull, it also lifts the pause the
+// framework makes while the send buffer is full, for an application that
+// would rather have its sends dropped (and reported) than its input
+// paused. Safe for concurrent use.
+func (c *Conn) ResumeRecv() { c.resumeRecv(pausedByApp | pausedWhileFull) }
+
+// resumeRecv clears the pause reasons in bits and, if that leaves none,
+// has the loop deliver what waits.
+func (c *Conn) resumeRecv(bits uint32) {
+	if old := c.recvPaused.And(^bits); old&bits == 0 || old&^bits != 0 {
+		return // none of these was set, or another reason remains
 	}
 	c.mu.Lock()
 	c.resumeReq = true
@@ -88,7 +109,7 @@ func (s *session[M]) closed() {
 // bounds on unread input.
 func (s *session[M]) process(c *Conn) {
 	l := c.loop
-	for c.gc != nil && !c.recvPaused.Load() && c.Status() == StatusEstablished {
+	for c.gc != nil && c.recvPaused.Load() == 0 && c.Status() == StatusEstablished {
 		in, err := c.input()
 		if err != nil {
 			c.fail(fmt.Errorf("connection %d: reading buffered input: %w", c.id, err))
@@ -100,7 +121,7 @@ func (s *session[M]) process(c *Conn) {
 		if dst := c.pipeTarget(); dst != nil {
 			// Pause first, then look: if dst drains in between, its drain
 			// event sees the pause and resumes c.
-			c.recvPaused.Store(true)
+			c.recvPaused.Or(pausedByPipeDest)
 			n, err := dst.sendRawPart(in)
 			if err != nil {
 				c.Close()
@@ -110,7 +131,7 @@ func (s *session[M]) process(c *Conn) {
 			if n < len(in) {
 				break // dst is full: its drain resumes c
 			}
-			c.recvPaused.Store(false)
+			c.recvPaused.And(^pausedByPipeDest)
 			continue
 		}
 		msg, n, skip, err := s.codec.Decode(in)

@@ -1,6 +1,8 @@
 package connection
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"time"
 )
@@ -57,7 +59,7 @@ func (c *Conn) flush() {
 	if c.gc == nil {
 		return
 	}
-	if resume && !c.recvPaused.Load() && c.sess != nil {
+	if resume && c.recvPaused.Load() == 0 && c.sess != nil {
 		c.sess.process(c)
 	}
 	c.checkWatched(0) // completes a close once the data is out
@@ -77,8 +79,9 @@ func (c *Conn) checkWatched(now int64) {
 	var writable func()
 	c.mu.Lock()
 	c.outbound = int32(min(ob, math.MaxInt32))
-	empty := ob == 0 && c.pending.len() == 0
-	if x := c.x.Load(); x != nil && x.writable != nil && !c.closeReq && c.pending.len()+ob <= int(c.maxSend)/2 {
+	queued := c.pending.len() + ob
+	empty := queued == 0
+	if x := c.x.Load(); x != nil && x.writable != nil && !c.closeReq && queued <= int(c.maxSend)/2 {
 		writable, x.writable = x.writable, nil
 	}
 	// A close waits for bytes queued after this flush took its batch too.
@@ -86,7 +89,7 @@ func (c *Conn) checkWatched(now int64) {
 	drained := c.full && empty
 	if drained {
 		c.full = false
-	} else if !c.full && c.pending.len()+ob >= int(c.maxSend) {
+	} else if !c.full && queued >= int(c.maxSend) {
 		c.full = true
 		c.fullPending = false
 		defer c.bufferFull()
@@ -106,8 +109,11 @@ func (c *Conn) checkWatched(now int64) {
 			return
 		}
 	}
-	if closing && now == 0 {
+	if (closing || !empty) && now == 0 {
 		now = time.Now().UnixNano()
+	}
+	if c.writeStalled(empty, ob, now) {
+		return
 	}
 	if closing && c.closeBy == 0 {
 		c.closeBy = now + int64(c.cfg.closeAfter)
@@ -136,6 +142,10 @@ func (c *Conn) checkWatched(now int64) {
 		return
 	}
 	if closing && (empty || now > c.closeBy) {
+		if !empty {
+			c.cfg.logger.Warn("workerman: closing a connection whose peer did not take what was queued in time; dropped",
+				"conn", c.id, "remote", addrString(c.remoteAddr), "bytes", queued)
+		}
 		c.closeNow()
 		return
 	}
@@ -146,27 +156,73 @@ func (c *Conn) checkWatched(now int64) {
 	}
 }
 
+// bufferFull runs when the send buffer reaches MaxSendBufferSize: the
+// connection stops delivering its input until the buffer drains
+// (back-pressure), whatever is piped into it pauses, and OnBufferFull runs.
 func (c *Conn) bufferFull() {
+	c.recvPaused.Or(pausedWhileFull)
+	if src := c.pipeSource(); src != nil {
+		src.recvPaused.Or(pausedByPipeDest)
+	}
 	if h := c.cfg.hooks; h.OnBufferFull != nil {
 		c.Guard("OnBufferFull", func() { h.OnBufferFull(c) })
 	}
-	if src := c.pipeSource(); src != nil {
-		src.PauseRecv()
-	}
 }
 
+// bufferDrain runs when the send buffer is empty again.
 func (c *Conn) bufferDrain() {
+	c.resumeRecv(pausedWhileFull)
+	if src := c.pipeSource(); src != nil {
+		src.resumeRecv(pausedByPipeDest)
+	}
 	if h := c.cfg.hooks; h.OnBufferDrain != nil {
 		c.Guard("OnBufferDrain", func() { h.OnBufferDrain(c) })
 	}
-	if src := c.pipeSource(); src != nil {
-		src.ResumeRecv()
-	}
 }
 
-// callError reports err through OnError.
+// callError reports err through OnError. Without OnError, the error is
+// logged instead (never silently lost): a dropped send once per connection
+// (a full buffer drops many), others every time.
 func (c *Conn) callError(err error) {
 	if h := c.cfg.hooks; h.OnError != nil {
 		c.Guard("OnError", func() { h.OnError(c, err) })
+		return
 	}
+	if errors.Is(err, ErrSendBufferFull) {
+		if c.fullLogged {
+			return
+		}
+		c.fullLogged = true
+	}
+	c.cfg.logger.Warn("workerman: connection error (no OnError to report it to)",
+		"conn", c.id, "remote", addrString(c.remoteAddr), "err", err)
+}
+
+// ErrWriteTimeout is reported through OnError when a connection is closed
+// because its peer took none of the bytes queued for it for WriteTimeout
+// (a client that stopped reading a download or a stream).
+var ErrWriteTimeout = errors.New("connection: the peer took nothing of what was queued for it within WriteTimeout")
+
+// writeStalled enforces WriteTimeout: while bytes are queued, the peer must
+// take some of them (the bytes handed to gnet, minus those still in its
+// buffer, must grow) at least once every WriteTimeout, or the connection is
+// destroyed, releasing what it held. It reports whether it closed the
+// connection. now is the current UnixNano (not 0 when bytes are queued).
+func (c *Conn) writeStalled(empty bool, ob int, now int64) bool {
+	wt := c.cfg.writeTimeout
+	if wt <= 0 || empty {
+		c.writeBy = 0
+		return false
+	}
+	taken := uint32(c.bytesWritten.Load() - uint64(ob))
+	if c.writeBy == 0 || taken != c.drainedMark {
+		c.writeBy, c.drainedMark = now+int64(wt), taken
+		return false
+	}
+	if now < c.writeBy {
+		return false
+	}
+	c.callError(fmt.Errorf("connection %d: %w (%v, %d bytes queued)", c.id, ErrWriteTimeout, wt, c.SendBufferSize()))
+	c.closeNow()
+	return true
 }
