@@ -52,8 +52,10 @@ const (
 	DefaultMaxSendBufferSize = 1 << 20  // 1 MiB
 	DefaultMaxPackageSize    = 10 << 20 // 10 MiB
 	// DefaultCloseTimeout bounds how long Close waits for queued data to
-	// reach the peer before it drops the rest and closes anyway.
-	DefaultCloseTimeout = 30 * time.Second
+	// reach the peer before it drops the rest (logging how much) and closes
+	// anyway. It is also the default of a Worker's StopTimeout: a stop
+	// closes every connection, and waits for them as long as one Close.
+	DefaultCloseTimeout = 10 * time.Second
 	// DefaultWriteTimeout is how long a connection may go with bytes
 	// queued for its peer and none of them taken before it is closed (a
 	// client that stopped reading a download or a stream), releasing what

@@ -77,8 +77,11 @@ func (c *Conn) send(msg any, raw bool) error {
 		c.countFailure()
 		return ErrClosed
 	}
-	if c.pending.len()+int(c.outbound) >= int(c.maxSend) {
-		if !c.full {
+	if queued := c.pending.len() + int(c.outbound); queued >= int(c.maxSend) || queued+messageSize(msg) > int(c.maxSend) {
+		// Full, or the message would not fit in the room left: it is
+		// dropped whole, before encoding, so a protocol's state never
+		// counts it as sent.
+		if !c.full && queued >= int(c.maxSend) {
 			c.full = true
 			c.fullPending = true
 		}
@@ -194,4 +197,22 @@ func putBuffer(p *sendBuffer) {
 	}
 	p.b = p.b[:0]
 	bufferPool.Put(p)
+}
+
+// messageSize is about how many bytes msg encodes to, as far as it can be
+// told before encoding: the length of a string, []byte or protocols.Raw,
+// what a protocols.Sizer says, 0 otherwise. Send refuses a message that
+// would not fit in the room left in the send buffer.
+func messageSize(msg any) int {
+	switch m := msg.(type) {
+	case string:
+		return len(m)
+	case []byte:
+		return len(m)
+	case protocols.Raw:
+		return len(m)
+	case protocols.Sizer:
+		return m.Size()
+	}
+	return 0
 }

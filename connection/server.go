@@ -296,6 +296,15 @@ func (s *server) StopAccepting() {
 // Shutdown implements engine.Server.
 func (s *server) Shutdown(ctx context.Context) error {
 	s.StopAccepting()
+	// The connections' closes end by the stop's deadline (a little before
+	// it, so that they are over when it passes): one whose peer does not
+	// take what is queued for it drops the rest then, and says so in the
+	// log, and the stop is complete.
+	var closeBy int64
+	if d, ok := ctx.Deadline(); ok {
+		margin := min(time.Until(d)/10, 100*time.Millisecond)
+		closeBy = d.Add(-margin).UnixNano()
+	}
 	closeAll := func(destroy bool) {
 		for _, l := range s.boundLoops() {
 			_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
@@ -303,8 +312,11 @@ func (s *server) Shutdown(ctx context.Context) error {
 				for c := l.head; c != nil; c = c.next {
 					if destroy {
 						c.Destroy()
-					} else {
-						c.Close()
+						continue
+					}
+					c.Close()
+					if closeBy != 0 && (c.closeBy == 0 || c.closeBy > closeBy) {
+						c.closeBy = closeBy
 					}
 				}
 				l.flushAndLeave()

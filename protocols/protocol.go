@@ -107,6 +107,14 @@ type Effector interface {
 	Effects() Effect
 }
 
+// Sizer is implemented by message types that know about how many bytes
+// they encode to (their payload, say): Conn.Send refuses one that would
+// not fit in the room left in the connection's send buffer, before it is
+// encoded, as it does a string or []byte longer than that room.
+type Sizer interface {
+	Size() int
+}
+
 // Raw is a message already in wire form: a codec that accepts it writes the
 // bytes as they are, if its state allows a message at all (a WebSocket
 // connection that has sent its close frame does not). A broadcast encodes a

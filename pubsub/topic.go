@@ -39,8 +39,10 @@ type pending struct {
 // maxBatchBytes bounds the data one delivery task writes to each
 // subscriber: a larger burst is cut into several tasks, and the loop
 // flushes in between, so a fast client's send buffer never holds a whole
-// burst.
-const maxBatchBytes = 64 << 10
+// burst. A send that does not fit in the room left in a subscriber's send
+// buffer evicts it, so a batch must fit in the smallest send buffer a
+// subscriber may reasonably have (64 KiB), framing included.
+const maxBatchBytes = 32 << 10
 
 // queue hands p to every loop with subscribers. t.mu is held, so every
 // loop sees the topic's messages in Seq order. Messages that arrive while

@@ -19,8 +19,8 @@ import (
 
 // DefaultStopTimeout is how long a stop waits, when Worker.StopTimeout is
 // zero, for connections to take their queued data before they are closed
-// regardless.
-const DefaultStopTimeout = 10 * time.Second
+// regardless: as long as one Close waits (connection.DefaultCloseTimeout).
+const DefaultStopTimeout = connection.DefaultCloseTimeout
 
 // Worker is a server: a listen address, a protocol whose messages have type M,
 // a number of event loops, and Workerman's callbacks. Set the fields, then
@@ -48,10 +48,25 @@ type Worker[M any] struct {
 	MaxSendBufferSize int
 	MaxPackageSize    int
 	// StopTimeout bounds a stop started by cancelling Start's context or by
-	// RunAll's signals: connections that have not written what they have
-	// queued by then are closed regardless (default DefaultStopTimeout).
-	// A Stop call is bounded by its own context instead.
+	// RunAll's signals (default DefaultStopTimeout, 10 s). A stop closes
+	// every connection; a connection whose peer has not taken what is
+	// queued for it by the deadline is closed then, and what it held is
+	// dropped (the log says how much): the stop has still succeeded, and
+	// RunAll's start exits 0. A Stop call is bounded by its own context
+	// instead, the same way.
 	StopTimeout time.Duration
+	// WriteTimeout closes a connection whose peer takes none of the bytes
+	// queued for it for that long (a client that stopped reading a
+	// download or a stream), releasing what it held; OnError is told
+	// (connection.ErrWriteTimeout). Default connection.DefaultWriteTimeout
+	// (60 s); negative: never.
+	WriteTimeout time.Duration
+	// MaxUnreadInput bounds the bytes all the Worker's connections
+	// together hold received and not yet decoded (messages still
+	// arriving, input of paused connections). Past it, a connection that
+	// holds unread input is closed (connection.ErrInputBudget). Default
+	// connection.DefaultMaxUnreadInput (256 MiB).
+	MaxUnreadInput int
 	// Logger receives the Worker's logs: panics recovered in callbacks, the
 	// engine's messages, an engine that stops by itself. Default:
 	// slog.Default().
@@ -261,6 +276,8 @@ func (w *Worker[M]) Start(ctx context.Context) error {
 		MaxConnections:    w.MaxConnections,
 		MaxSendBufferSize: w.MaxSendBufferSize,
 		MaxPackageSize:    w.MaxPackageSize,
+		WriteTimeout:      w.WriteTimeout,
+		MaxUnreadInput:    w.MaxUnreadInput,
 		Logger:            w.logger(),
 	})
 	go func() {
