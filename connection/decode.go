@@ -156,6 +156,13 @@ func (s *session[M]) process(c *Conn) {
 			return
 		}
 		c.consume(n)
+		if !skip && c.backlogged() {
+			// Back-pressure: the replies queued so far fill half the send
+			// buffer; the next message waits until it drains below that,
+			// so that its reply finds room.
+			c.recvPaused.Or(pausedWhileFull)
+			c.loop.watchConn(c)
+		}
 		if c.sess != s {
 			// OnMessage switched protocols (Switch): the rest of the input
 			// is the new protocol's.

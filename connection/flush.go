@@ -95,7 +95,14 @@ func (c *Conn) checkWatched(now int64) {
 		defer c.bufferFull()
 	}
 	full := c.full
+	maxSend := int(c.maxSend)
 	c.mu.Unlock()
+
+	backlog := c.recvPaused.Load()&pausedWhileFull != 0
+	if backlog && !full && queued < maxSend/2 {
+		c.resumeRecv(pausedWhileFull) // the send buffer has room again
+		backlog = false
+	}
 
 	if drained {
 		c.bufferDrain()
@@ -149,7 +156,7 @@ func (c *Conn) checkWatched(now int64) {
 		c.closeNow()
 		return
 	}
-	if ob > 0 || full || closing {
+	if ob > 0 || full || closing || backlog {
 		c.loop.watchConn(c)
 	} else {
 		c.loop.unwatchConn(c)
@@ -204,9 +211,9 @@ func (c *Conn) callError(err error) {
 var ErrWriteTimeout = errors.New("connection: the peer took nothing of what was queued for it within WriteTimeout")
 
 // writeStalled enforces WriteTimeout: while bytes are queued, the peer must
-// take some of them (the bytes handed to gnet, minus those still in its
-// buffer, must grow) at least once every WriteTimeout, or the connection is
-// destroyed, releasing what it held. It reports whether it closed the
+// take some of them (acknowledge them, on Linux; elsewhere, let gnet hand
+// them to the kernel) at least once every WriteTimeout, or the connection
+// is destroyed, releasing what it held. It reports whether it closed the
 // connection. now is the current UnixNano (not 0 when bytes are queued).
 func (c *Conn) writeStalled(empty bool, ob int, now int64) bool {
 	wt := c.cfg.writeTimeout
@@ -214,7 +221,10 @@ func (c *Conn) writeStalled(empty bool, ob int, now int64) bool {
 		c.writeBy = 0
 		return false
 	}
-	taken := uint32(c.bytesWritten.Load() - uint64(ob))
+	// What the peer took: handed to gnet, less what gnet and the kernel
+	// still hold (a kernel's send buffer can hold megabytes: a slow reader
+	// that keeps reading must not look stalled while it drains them).
+	taken := uint32(c.bytesWritten.Load() - uint64(ob) - uint64(unsentInKernel(c.gc.Fd())))
 	if c.writeBy == 0 || taken != c.drainedMark {
 		c.writeBy, c.drainedMark = now+int64(wt), taken
 		return false
@@ -225,4 +235,14 @@ func (c *Conn) writeStalled(empty bool, ob int, now int64) bool {
 	c.callError(fmt.Errorf("connection %d: %w (%v, %d bytes queued)", c.id, ErrWriteTimeout, wt, c.SendBufferSize()))
 	c.closeNow()
 	return true
+}
+
+// backlogged reports whether the bytes queued for the peer fill half the
+// send buffer or more: the point at which the connection stops delivering
+// its input (back-pressure). Loop-only.
+func (c *Conn) backlogged() bool {
+	ob := c.gc.OutboundBuffered()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pending.len()+ob >= int(c.maxSend)/2
 }

@@ -80,8 +80,9 @@ func (c *Conn) send(msg any, raw bool) error {
 	if queued := c.pending.len() + int(c.outbound); queued >= int(c.maxSend) || queued+messageSize(msg) > int(c.maxSend) {
 		// Full, or the message would not fit in the room left: it is
 		// dropped whole, before encoding, so a protocol's state never
-		// counts it as sent.
-		if !c.full && queued >= int(c.maxSend) {
+		// counts it as sent. Either way the buffer is full for it: the
+		// full event fires (and input pauses) until it drains.
+		if !c.full {
 			c.full = true
 			c.fullPending = true
 		}
