@@ -273,10 +273,15 @@ func parseRange(v string, size int64) (start, n int64, ok, satisfiable bool) {
 // Request paths are cleaned, so ".." cannot climb out of the folder, and
 // NewFileServer resolves them inside it with os.Root, so a symbolic link
 // cannot lead out of it either (with NewFSServer, the fs.FS decides; an
-// embed.FS has no links). Names with a segment starting with '.' (".git", ".env") are not served (404). A folder
-// is served through its index.html; a folder requested without its final
-// '/' is redirected (301) to it, so that relative links in the page work.
-// Only GET and HEAD are answered; other methods get 405.
+// embed.FS has no links). Names with a segment starting with '.' (".git",
+// ".env"), a '\' or a NUL are not served (404). A folder is served
+// through its index.html; a folder requested without its final '/' is
+// redirected (301) to it, so that relative links in the page work. The
+// Location of that redirect is built from the cleaned path, percent-encoded,
+// never from the target as sent: it is always a path on this host (never
+// "//host/" or "/\host/", which a browser would follow to another host),
+// followed by the query as sent. Only GET and HEAD are answered; other
+// methods get 405.
 type FileServer struct {
 	fsys  fs.FS
 	close func() error
@@ -334,11 +339,7 @@ func (s *FileServer) Serve(c *connection.Conn, req *Request) error {
 	if fi.IsDir() {
 		f.Close()
 		if !strings.HasSuffix(p, "/") {
-			target := req.RawPath + "/" // as sent: printable ASCII, safe in a field
-			if req.RawQuery != "" {
-				target += "?" + req.RawQuery
-			}
-			return c.Send(NewResponse(301, "").WithHeader("Location", target))
+			return c.Send(NewResponse(301, "").WithHeader("Location", folderLocation(clean, req.RawQuery)))
 		}
 		name = path.Join(name, "index.html")
 		if f, err = s.fsys.Open(name); err != nil {
@@ -346,4 +347,33 @@ func (s *FileServer) Serve(c *connection.Conn, req *Request) error {
 		}
 	}
 	return serveOpenFile(c, req, f, path.Ext(name))
+}
+
+// folderLocation is the Location of the redirect to a folder: its cleaned
+// path (never the raw target, which may start with "//" and name another
+// host) with a final '/', every byte that is not a path character
+// percent-encoded, then the query as sent. It starts with a single '/'
+// followed by a path character, so every browser reads it as a path on
+// this host: path.Clean leaves no "//", and '\', '%', controls, spaces and
+// non-ASCII bytes are encoded.
+func folderLocation(clean, rawQuery string) string {
+	clean = path.Clean("/" + clean)
+	b := make([]byte, 0, len(clean)+len(rawQuery)+8)
+	for i := 0; i < len(clean); i++ {
+		c := clean[i]
+		if c == '/' || c == ':' || c == '@' || charClass[c]&cRegName != 0 {
+			b = append(b, c)
+			continue
+		}
+		const hexDigits = "0123456789ABCDEF"
+		b = append(b, '%', hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	if b[len(b)-1] != '/' {
+		b = append(b, '/')
+	}
+	if rawQuery != "" {
+		b = append(b, '?')
+		b = append(b, rawQuery...)
+	}
+	return string(b)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	nethttp "net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -263,4 +264,107 @@ func TestFSServer(t *testing.T) {
 	if st, _, body := fetch(t, addr, "GET", "/big.txt", "Range: bytes=100000-"); st != 206 || !bytes.Equal(body, big[100000:]) {
 		t.Fatalf("range: %d, %d bytes", st, len(body))
 	}
+}
+
+// A folder is redirected to its path with a final '/', and that path is on
+// this host whatever the raw target: never "//host" or "/\host" (which a
+// browser follows to another host), built from the cleaned path, with
+// anything but path characters percent-encoded.
+func TestFileServerRedirectStaysOnHost(t *testing.T) {
+	dirs := []string{"sub", "evil.example", "evil", "a b", "€", "50%", "q?x"}
+	root := t.TempDir()
+	mapfs := fstest.MapFS{"index.html": {Data: []byte("home")}}
+	for _, d := range dirs {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(root, d, "index.html"), []byte(d), 0o644)
+		mapfs[d+"/index.html"] = &fstest.MapFile{Data: []byte(d)}
+	}
+	os.WriteFile(filepath.Join(root, "index.html"), []byte("home"), 0o644)
+	dirServer, err := http.NewFileServer(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dirServer.Close()
+
+	for _, srv := range []struct {
+		name string
+		fs   *http.FileServer
+	}{{"NewFileServer", dirServer}, {"NewFSServer", http.NewFSServer(mapfs)}} {
+		t.Run(srv.name, func(t *testing.T) {
+			addr := serve(t, http.Config{}, func(c *connection.Conn, r *http.Request) { srv.fs.Serve(c, r) })
+			for _, tc := range []struct {
+				target   string
+				location string // "" when no redirect is expected
+			}{
+				{"//evil.example/..", "/"},
+				{"///evil.example/..", "/"},
+				{"////evil.example/..", "/"},
+				{"/%2F%2Fevil.example/..", "/"},
+				{"/%2f/evil.example/..", "/"},
+				{"//evil.example/%2e%2e", "/"},
+				{"//evil.example/../", ""}, // the root itself, with its '/'
+				{"/\\evil.example/..", ""},
+				{"/%5Cevil.example/..", ""},
+				{"/%5C%5Cevil.example/..", ""},
+				{"//%5Cevil.example/..", ""},
+				{"/%09/evil.example/..", ""},
+				{"/%0D%0ALocation:%20//evil.example/..", ""},
+				{"//evil.example", "/evil.example/"},
+				{"//evil.example?x=1", "/evil.example/?x=1"},
+				{"/.//evil", "/evil/"},
+				{"/./evil", "/evil/"},
+				{"/sub/..//evil.example", "/evil.example/"},
+				{"/sub", "/sub/"},
+				{"/sub?a=1&b=%2F%2Fx", "/sub/?a=1&b=%2F%2Fx"},
+				{"/sub/.", "/sub/"},
+				{"/sub/..", "/"},
+				{"/a%20b", "/a%20b/"},
+				{"/%E2%82%AC", "/%E2%82%AC/"},
+				{"/50%25", "/50%25/"},
+				{"/q%3Fx", "/q%3Fx/"},
+				{"http://h//evil.example/..", "/"},
+				{"http://h//evil.example", "/evil.example/"},
+			} {
+				st, h, _ := fetch(t, addr, "GET", tc.target)
+				loc, hasLoc := h["Location"]
+				if hasLoc && !onThisHost(loc) {
+					t.Errorf("%s: %d Location %q leads to another host", tc.target, st, loc)
+					continue
+				}
+				switch {
+				case tc.location == "" && (st/100 == 3 || hasLoc):
+					t.Errorf("%s: %d Location %q, want no redirect", tc.target, st, loc)
+				case tc.location != "" && (st != 301 || loc != tc.location):
+					t.Errorf("%s: %d Location %q, want 301 to %q", tc.target, st, loc, tc.location)
+				}
+			}
+		})
+	}
+}
+
+// onThisHost reports whether a Location value is a path on the host that
+// sent it, for a browser as well as for a URL parser: it starts with a
+// single '/' followed by neither '/' nor '\', holds only printable ASCII
+// without '\', and its path does not decode to one starting with "//" or
+// "/\".
+func onThisHost(loc string) bool {
+	if len(loc) == 0 || loc[0] != '/' || len(loc) > 1 && (loc[1] == '/' || loc[1] == '\\') {
+		return false
+	}
+	for i := 0; i < len(loc); i++ {
+		if loc[i] <= ' ' || loc[i] >= 0x7f || loc[i] == '\\' {
+			return false
+		}
+	}
+	u, err := url.Parse(loc)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return false
+	}
+	if strings.HasPrefix(u.Path, "//") || strings.HasPrefix(u.Path, "/\\") {
+		return false
+	}
+	base, _ := url.Parse("http://this.host/some/page")
+	return base.ResolveReference(u).Host == "this.host"
 }
