@@ -33,8 +33,12 @@
 //
 // ServeFile answers with a file, and a FileServer (NewFileServer,
 // NewFSServer for an embed.FS) with the files of a folder: Content-Type,
-// Last-Modified and 304, a byte Range (206), and large files streamed as
-// the client reads them. Request.Session returns the client's Session,
+// Last-Modified, the preconditions of RFC 9110 (If-Match and
+// If-Unmodified-Since answered 412, If-None-Match "*" and If-Modified-Since
+// 304), a byte Range (206), and large files streamed as the client reads
+// them. A process out of file descriptors answers 503 with Retry-After. A
+// folder requested without its final '/' is redirected to its cleaned path,
+// always on this host. Request.Session returns the client's Session,
 // found through a cookie and saved when the response is sent; SessionConfig
 // chooses the store (by default a FileSessionStore, one file per session as
 // in PHP).

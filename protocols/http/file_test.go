@@ -3,14 +3,18 @@ package http_test
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	nethttp "net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -367,4 +371,123 @@ func onThisHost(loc string) bool {
 	}
 	base, _ := url.Parse("http://this.host/some/page")
 	return base.ResolveReference(u).Host == "this.host"
+}
+
+// The conditional requests of RFC 9110 §13 (If-Match, If-Unmodified-Since,
+// If-None-Match, If-Modified-Since, in the order of §13.2.2, and If-Range)
+// get the status net/http's FileServer gives for the same request on the
+// same files.
+func TestFileServerConditionalsLikeNetHTTP(t *testing.T) {
+	dir := t.TempDir()
+	randomFile(t, dir, "f.bin", 1000)
+	randomFile(t, dir, "big.bin", 200<<10)
+	mod := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	for _, name := range []string{"f.bin", "big.bin"} {
+		if err := os.Chtimes(filepath.Join(dir, name), mod, mod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fsrv, err := http.NewFileServer(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsrv.Close()
+	ours := serve(t, http.Config{}, func(c *connection.Conn, r *http.Request) { fsrv.Serve(c, r) })
+	ref := httptest.NewServer(nethttp.FileServer(nethttp.Dir(dir)))
+	defer ref.Close()
+	theirs := strings.TrimPrefix(ref.URL, "http://")
+
+	date := func(d time.Duration) string { return mod.Add(d).Format(nethttp.TimeFormat) }
+	cases := []struct {
+		target string
+		header []string
+		want   int // net/http's status, checked too so that the table says what it tests
+	}{
+		{"/f.bin", nil, 200},
+		{"/missing", nil, 404},
+		{"/missing", []string{"If-None-Match: *"}, 404},
+		{"/missing", []string{"If-Match: *"}, 404},
+		// If-None-Match.
+		{"/f.bin", []string{"If-None-Match: *"}, 304},
+		{"/big.bin", []string{"If-None-Match: *"}, 304},
+		{"/f.bin", []string{`If-None-Match: "abc"`}, 200},
+		{"/f.bin", []string{`If-None-Match: W/"abc", "def"`}, 200},
+		{"/f.bin", []string{`If-None-Match: "abc", *`}, 304},
+		{"/f.bin", []string{`If-None-Match: "abc"`, "If-Modified-Since: " + date(0)}, 200},
+		{"/f.bin", []string{"If-None-Match: *", "If-Modified-Since: " + date(-time.Hour)}, 304},
+		// If-Modified-Since.
+		{"/f.bin", []string{"If-Modified-Since: " + date(0)}, 304},
+		{"/f.bin", []string{"If-Modified-Since: " + date(time.Hour)}, 304},
+		{"/f.bin", []string{"If-Modified-Since: " + date(-time.Second)}, 200},
+		{"/f.bin", []string{"If-Modified-Since: yesterday"}, 200},
+		// If-Match.
+		{"/f.bin", []string{"If-Match: *"}, 200},
+		{"/f.bin", []string{`If-Match: "abc"`}, 412},
+		{"/f.bin", []string{`If-Match: W/"abc"`}, 412},
+		{"/f.bin", []string{`If-Match: "abc", *`}, 200},
+		{"/f.bin", []string{`If-Match: "abc"`, "If-None-Match: *"}, 412},
+		{"/f.bin", []string{`If-Match: "abc"`, "If-Modified-Since: " + date(0)}, 412},
+		{"/f.bin", []string{`If-Match: "abc"`, "Range: bytes=0-9"}, 412},
+		{"/f.bin", []string{"If-Match: *", "If-None-Match: *"}, 304},
+		{"/big.bin", []string{`If-Match: "x"`}, 412},
+		// If-Unmodified-Since, ignored when If-Match is present.
+		{"/f.bin", []string{"If-Unmodified-Since: " + date(0)}, 200},
+		{"/f.bin", []string{"If-Unmodified-Since: " + date(time.Hour)}, 200},
+		{"/f.bin", []string{"If-Unmodified-Since: " + date(-time.Second)}, 412},
+		{"/f.bin", []string{"If-Unmodified-Since: " + date(-time.Hour), "If-None-Match: *"}, 412},
+		{"/f.bin", []string{"If-Unmodified-Since: " + date(-time.Hour), "Range: bytes=0-9"}, 412},
+		{"/f.bin", []string{"If-Unmodified-Since: not a date"}, 200},
+		{"/f.bin", []string{"If-Match: *", "If-Unmodified-Since: " + date(-time.Hour)}, 200},
+		{"/f.bin", []string{"If-Unmodified-Since: " + date(0), "If-Modified-Since: " + date(0)}, 304},
+		// Ranges and If-Range.
+		{"/f.bin", []string{"Range: bytes=0-9"}, 206},
+		{"/f.bin", []string{"Range: bytes=5000-"}, 416},
+		{"/f.bin", []string{"Range: bytes=0-9", "If-Range: " + date(0)}, 206},
+		{"/f.bin", []string{"Range: bytes=0-9", "If-Range: " + date(-time.Hour)}, 200},
+		{"/f.bin", []string{"Range: bytes=0-9", "If-Unmodified-Since: " + date(0)}, 206},
+		{"/f.bin", []string{"Range: bytes=0-9", "If-None-Match: *"}, 304},
+	}
+	for _, method := range []string{"GET", "HEAD"} {
+		for _, tc := range cases {
+			stRef, _, _ := fetch(t, theirs, method, tc.target, tc.header...)
+			st, _, _ := fetch(t, ours, method, tc.target, tc.header...)
+			if method == "HEAD" && (tc.want == 206 || tc.want == 416) {
+				// RFC 9110 §14.2 defines Range for GET only and asks a
+				// server to ignore it otherwise; net/http honours it on
+				// HEAD too.
+				if st != 200 {
+					t.Errorf("%s %s %q: %d, want 200 (Range ignored)", method, tc.target, tc.header, st)
+				}
+				continue
+			}
+			if st != stRef || st != tc.want {
+				t.Errorf("%s %s %q: %d, net/http %d (want %d)", method, tc.target, tc.header, st, stRef, tc.want)
+			}
+		}
+	}
+}
+
+// emfileFS fails every Open as a process out of file descriptors does.
+type emfileFS struct{ err error }
+
+func (f emfileFS) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: f.err}
+}
+
+// A file that cannot be opened for want of file descriptors (EMFILE, ENFILE)
+// is answered 503 with Retry-After: the condition is temporary, and
+// neither 404 nor 403 is true.
+func TestFileServerOutOfDescriptors(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE} {
+		fsrv := http.NewFSServer(emfileFS{errno})
+		addr := serve(t, http.Config{}, func(c *connection.Conn, r *http.Request) {
+			if err := fsrv.Serve(c, r); !errors.Is(err, errno) {
+				t.Errorf("Serve returned %v, want %v", err, errno)
+			}
+		})
+		st, h, _ := fetch(t, addr, "GET", "/index.html")
+		if st != 503 || h["Retry-After"] != "1" {
+			t.Errorf("%v: %d %v, want 503 with Retry-After: 1", errno, st, h)
+		}
+	}
 }

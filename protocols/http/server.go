@@ -71,8 +71,8 @@ func Protocol() protocols.Protocol[*Request] { return ProtocolWith(Config{}) }
 // before it is complete, so responses always go out in request order, even
 // when a response is streamed for a long time. "100 Continue" is written
 // when a request expects it, once its head is complete. A request the parser
-// rejects is answered with its status (400, 413, 414, 417, 431, 501, 505)
-// and "Connection: close", and the connection closed; so is a head that
+// rejects is answered with its status (400, 413, 414, 417, 431, 501, 505),
+// a Date and "Connection: close", and the connection closed; so is a head that
 // takes longer than HeaderTimeout, or a body that stops arriving for
 // IdleTimeout (408).
 //
