@@ -31,7 +31,13 @@ const testTimeout = testutil.Timeout
 // returns its address; the worker stops when the test ends.
 func serve(t *testing.T, cfg http.Config, onMessage func(c *connection.Conn, r *http.Request)) string {
 	t.Helper()
-	w := worker.New("http://127.0.0.1:0", http.ProtocolWith(cfg))
+	return serveProtocol(t, http.ProtocolWith(cfg), onMessage)
+}
+
+// serveProtocol is serve with the protocol value itself.
+func serveProtocol(t *testing.T, proto protocols.Protocol[*http.Request], onMessage func(c *connection.Conn, r *http.Request)) string {
+	t.Helper()
+	w := worker.New("http://127.0.0.1:0", proto)
 	w.Count = 1
 	w.OnMessage = onMessage
 	return testutil.Start(t, w)
