@@ -33,11 +33,23 @@
 //
 // ServeFile answers with a file, and a FileServer (NewFileServer,
 // NewFSServer for an embed.FS) with the files of a folder: Content-Type,
-// Last-Modified and 304, a byte Range (206), and large files streamed as
-// the client reads them. Request.Session returns the client's Session,
-// found through a cookie and saved when the response is sent; SessionConfig
-// chooses the store (by default a FileSessionStore, one file per session as
-// in PHP).
+// Last-Modified, the preconditions of RFC 9110 (If-Match and
+// If-Unmodified-Since answered 412, If-None-Match "*" and If-Modified-Since
+// 304), a byte Range (206), and large files streamed as the client reads
+// them. A process out of file descriptors answers 503 with Retry-After. A
+// folder requested without its final '/' is redirected to its cleaned path,
+// always on this host.
+//
+// Request.Session returns the client's Session, found through a cookie;
+// SessionConfig chooses the store (by default a FileSessionStore, one file
+// per session as in PHP, in a folder that must be private to the process's
+// user). A session is stored, and its cookie set, only once it holds data,
+// and deleted when it becomes empty. The store is not called on an event
+// loop (but for the first session of a process, see Request.Session): a
+// request with a session cookie is delivered once its session is loaded by
+// a goroutine, and a changed session is saved by another after the
+// response is encoded (the response does not wait; the session's next
+// load does).
 //
 // # For protocol authors
 //

@@ -36,14 +36,17 @@ func (e *Error) Unwrap() error {
 	return nil
 }
 
-// Reply returns a complete response for the error: the status line, a
-// plain-text body holding Msg, its Content-Length, and "Connection: close".
+// Reply returns a complete response for the error: the status line, the
+// Date (RFC 9110 §6.6.1), a plain-text body holding Msg, its
+// Content-Length, and "Connection: close".
 func (e *Error) Reply() []byte {
-	b := make([]byte, 0, 128+len(e.Msg))
+	b := make([]byte, 0, 160+len(e.Msg))
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(e.Status), 10)
 	b = append(b, ' ')
 	b = append(b, StatusText(e.Status)...)
+	b = append(b, "\r\nDate: "...)
+	b = appendDate(b)
 	b = append(b, "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "...)
 	b = strconv.AppendInt(b, int64(len(e.Msg)), 10)
 	b = append(b, "\r\nConnection: close\r\n\r\n"...)

@@ -57,10 +57,18 @@ func ExampleError_Reply() {
 	_, _, err := p.Parse([]byte("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"))
 	var he *http.Error
 	if errors.As(err, &he) {
-		fmt.Println(strings.ReplaceAll(string(he.Reply()), "\r\n", "\n")) // CRLF shown as newlines
+		// One line at a time (the CRLFs become newlines), the Date value
+		// replaced, since it is the time of the reply.
+		for line := range strings.SplitSeq(string(he.Reply()), "\r\n") {
+			if strings.HasPrefix(line, "Date: ") {
+				line = "Date: (now)"
+			}
+			fmt.Println(line)
+		}
 	}
 	// Output:
 	// HTTP/1.1 400 Bad Request
+	// Date: (now)
 	// Content-Type: text/plain; charset=utf-8
 	// Content-Length: 55
 	// Connection: close

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
@@ -26,8 +27,12 @@ const smallFile = 64 << 10
 //
 //   - Content-Type from the extension (application/octet-stream when
 //     unknown), Last-Modified, Accept-Ranges;
-//   - If-Modified-Since (on GET and HEAD) answered 304 when the file has not
-//     changed since;
+//   - the preconditions of RFC 9110 §13, evaluated in the order of §13.2.2:
+//     If-Match (412 unless "*": files have no entity tag) or else
+//     If-Unmodified-Since (412 when the file changed since), then
+//     If-None-Match ("*" answered 304 on GET and HEAD, 412 otherwise) or
+//     else If-Modified-Since (on GET and HEAD, 304 when the file has not
+//     changed since);
 //   - a single byte range ("Range: bytes=0-99", "bytes=100-", "bytes=-100")
 //     on GET answered 206 with Content-Range, an unsatisfiable one 416;
 //     several ranges, or a Range with a stale If-Range date, get the whole
@@ -41,7 +46,11 @@ const smallFile = 64 << 10
 // page cache are fast; a slow disk slows that loop).
 //
 // A missing file is answered 404, one that cannot be read 403, a directory
-// 404 (see FileServer for folders); the error is returned too, for logging.
+// 404 (see FileServer for folders). A file that cannot be opened because
+// the process or the system is out of file descriptors (EMFILE, ENFILE) is
+// answered 503 Service Unavailable with "Retry-After: 1": the condition
+// passes, and the file may well exist. The error is returned too, for
+// logging.
 func ServeFile(c *connection.Conn, req *Request, name string) error {
 	f, err := os.Open(name)
 	if err != nil {
@@ -51,13 +60,21 @@ func ServeFile(c *connection.Conn, req *Request, name string) error {
 }
 
 // sendFileError answers an error opening a file: 404 when it does not exist,
-// 403 otherwise.
+// 503 with Retry-After when the process or the system is out of file
+// descriptors (a passing condition, which says nothing of the file), 403
+// otherwise.
 func sendFileError(c *connection.Conn, err error) error {
-	status := 403
-	if errors.Is(err, fs.ErrNotExist) {
-		status = 404
+	resp := NewResponse(403, "")
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		resp.Status = 404
+	case errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE):
+		resp.Status = 503
+		resp.Header.Add("Retry-After", "1")
 	}
-	_ = c.Send(NewResponse(status, StatusText(status)).WithHeader("Content-Type", "text/plain; charset=utf-8"))
+	resp.Header.Add("Content-Type", "text/plain; charset=utf-8")
+	resp.Body = []byte(StatusText(resp.Status))
+	_ = c.Send(resp)
 	return fmt.Errorf("http: serving a file: %w", err)
 }
 
@@ -88,11 +105,15 @@ func serveOpenFile(c *connection.Conn, req *Request, f fs.File, ext string) erro
 	}
 	resp.Header.Add("Accept-Ranges", "bytes")
 
-	if notModified(req, modified) {
+	switch precondition(req, modified) {
+	case 304:
 		f.Close()
 		resp.Status = 304
 		resp.Header.Del("Content-Type")
 		return c.Send(resp)
+	case 412:
+		f.Close()
+		return c.Send(NewResponse(412, StatusText(412)).WithHeader("Content-Type", "text/plain; charset=utf-8"))
 	}
 	offset, length := int64(0), size
 	if req.Method == "GET" && rangeApplies(req, modified) {
@@ -187,19 +208,66 @@ func (p *filePump) run() {
 	}
 }
 
-// notModified reports whether req's If-Modified-Since says the client's
-// copy is current. If-None-Match takes precedence (RFC 9110 §13.1.3): files
-// have no entity tag here, so a request with one is never "not modified".
-func notModified(req *Request, modified time.Time) bool {
-	if req.Method != "GET" && req.Method != "HEAD" || req.Header.Has("If-None-Match") {
-		return false
+// precondition evaluates the conditional fields of req against a file last
+// modified at modified (zero when unknown), in the order of RFC 9110
+// §13.2.2, and returns the status that answers the request instead of the
+// file (412 or 304), or 0. Files have no entity tag here: If-Match holds
+// only for "*", If-None-Match fails only for "*".
+//
+//  1. If-Match: false (a list without "*") gives 412.
+//  2. Without If-Match, If-Unmodified-Since: a valid date before the
+//     modification time gives 412.
+//  3. If-None-Match: "*" gives 304 for GET and HEAD, 412 otherwise; a list
+//     of entity tags matches nothing and the request goes on.
+//  4. Without If-None-Match, on GET and HEAD, If-Modified-Since: a valid
+//     date not before the modification time gives 304.
+func precondition(req *Request, modified time.Time) int {
+	get := req.Method == "GET" || req.Method == "HEAD"
+	if present, star := listField(req.Header, "If-Match"); present {
+		if !star {
+			return 412
+		}
+	} else if v, ok := req.Header.Lookup("If-Unmodified-Since"); ok && !modified.IsZero() {
+		if t, err := parseTime(v); err == nil && modified.After(t) {
+			return 412
+		}
 	}
-	v := req.Header.Get("If-Modified-Since")
-	if v == "" || modified.IsZero() {
-		return false
+	if present, star := listField(req.Header, "If-None-Match"); present {
+		switch {
+		case !star:
+			return 0
+		case get:
+			return 304
+		default:
+			return 412
+		}
 	}
-	t, err := parseTime(v)
-	return err == nil && !modified.After(t)
+	if !get || modified.IsZero() {
+		return 0
+	}
+	if v, ok := req.Header.Lookup("If-Modified-Since"); ok {
+		if t, err := parseTime(v); err == nil && !modified.After(t) {
+			return 304
+		}
+	}
+	return 0
+}
+
+// listField reports whether h has a field called name, and whether one of
+// its list elements is "*".
+func listField(h Header, name string) (present, star bool) {
+	for i := range h {
+		if !equalFold(h[i].Name, name) {
+			continue
+		}
+		present = true
+		for e, rest, ok := nextElement(h[i].Value); ok; e, rest, ok = nextElement(rest) {
+			if e == "*" {
+				return true, true
+			}
+		}
+	}
+	return present, false
 }
 
 // rangeApplies reports whether a Range field may be honoured: there is no
@@ -273,10 +341,15 @@ func parseRange(v string, size int64) (start, n int64, ok, satisfiable bool) {
 // Request paths are cleaned, so ".." cannot climb out of the folder, and
 // NewFileServer resolves them inside it with os.Root, so a symbolic link
 // cannot lead out of it either (with NewFSServer, the fs.FS decides; an
-// embed.FS has no links). Names with a segment starting with '.' (".git", ".env") are not served (404). A folder
-// is served through its index.html; a folder requested without its final
-// '/' is redirected (301) to it, so that relative links in the page work.
-// Only GET and HEAD are answered; other methods get 405.
+// embed.FS has no links). Names with a segment starting with '.' (".git",
+// ".env"), a '\' or a NUL are not served (404). A folder is served
+// through its index.html; a folder requested without its final '/' is
+// redirected (301) to it, so that relative links in the page work. The
+// Location of that redirect is built from the cleaned path, percent-encoded,
+// never from the target as sent: it is always a path on this host (never
+// "//host/" or "/\host/", which a browser would follow to another host),
+// followed by the query as sent. Only GET and HEAD are answered; other
+// methods get 405.
 type FileServer struct {
 	fsys  fs.FS
 	close func() error
@@ -301,7 +374,7 @@ func NewFSServer(fsys fs.FS) *FileServer {
 func (s *FileServer) Close() error { return s.close() }
 
 // Serve answers req with the file its path names (see FileServer). The
-// returned error says why a file was not served (404, 403, 405), for
+// returned error says why a file was not served (404, 403, 405, 503), for
 // logging; the client has been answered either way.
 func (s *FileServer) Serve(c *connection.Conn, req *Request) error {
 	if req.Method != "GET" && req.Method != "HEAD" {
@@ -334,11 +407,7 @@ func (s *FileServer) Serve(c *connection.Conn, req *Request) error {
 	if fi.IsDir() {
 		f.Close()
 		if !strings.HasSuffix(p, "/") {
-			target := req.RawPath + "/" // as sent: printable ASCII, safe in a field
-			if req.RawQuery != "" {
-				target += "?" + req.RawQuery
-			}
-			return c.Send(NewResponse(301, "").WithHeader("Location", target))
+			return c.Send(NewResponse(301, "").WithHeader("Location", folderLocation(clean, req.RawQuery)))
 		}
 		name = path.Join(name, "index.html")
 		if f, err = s.fsys.Open(name); err != nil {
@@ -346,4 +415,33 @@ func (s *FileServer) Serve(c *connection.Conn, req *Request) error {
 		}
 	}
 	return serveOpenFile(c, req, f, path.Ext(name))
+}
+
+// folderLocation is the Location of the redirect to a folder: its cleaned
+// path (never the raw target, which may start with "//" and name another
+// host) with a final '/', every byte that is not a path character
+// percent-encoded, then the query as sent. It starts with a single '/'
+// followed by a path character, so every browser reads it as a path on
+// this host: path.Clean leaves no "//", and '\', '%', controls, spaces and
+// non-ASCII bytes are encoded.
+func folderLocation(clean, rawQuery string) string {
+	clean = path.Clean("/" + clean)
+	b := make([]byte, 0, len(clean)+len(rawQuery)+8)
+	for i := 0; i < len(clean); i++ {
+		c := clean[i]
+		if c == '/' || c == ':' || c == '@' || charClass[c]&cRegName != 0 {
+			b = append(b, c)
+			continue
+		}
+		const hexDigits = "0123456789ABCDEF"
+		b = append(b, '%', hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	if b[len(b)-1] != '/' {
+		b = append(b, '/')
+	}
+	if rawQuery != "" {
+		b = append(b, '?')
+		b = append(b, rawQuery...)
+	}
+	return string(b)
 }

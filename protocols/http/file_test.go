@@ -3,13 +3,18 @@ package http_test
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	nethttp "net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -262,5 +267,227 @@ func TestFSServer(t *testing.T) {
 	}
 	if st, _, body := fetch(t, addr, "GET", "/big.txt", "Range: bytes=100000-"); st != 206 || !bytes.Equal(body, big[100000:]) {
 		t.Fatalf("range: %d, %d bytes", st, len(body))
+	}
+}
+
+// A folder is redirected to its path with a final '/', and that path is on
+// this host whatever the raw target: never "//host" or "/\host" (which a
+// browser follows to another host), built from the cleaned path, with
+// anything but path characters percent-encoded.
+func TestFileServerRedirectStaysOnHost(t *testing.T) {
+	dirs := []string{"sub", "evil.example", "evil", "a b", "€", "50%", "q?x"}
+	root := t.TempDir()
+	mapfs := fstest.MapFS{"index.html": {Data: []byte("home")}}
+	for _, d := range dirs {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(root, d, "index.html"), []byte(d), 0o644)
+		mapfs[d+"/index.html"] = &fstest.MapFile{Data: []byte(d)}
+	}
+	os.WriteFile(filepath.Join(root, "index.html"), []byte("home"), 0o644)
+	dirServer, err := http.NewFileServer(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dirServer.Close()
+
+	for _, srv := range []struct {
+		name string
+		fs   *http.FileServer
+	}{{"NewFileServer", dirServer}, {"NewFSServer", http.NewFSServer(mapfs)}} {
+		t.Run(srv.name, func(t *testing.T) {
+			addr := serve(t, http.Config{}, func(c *connection.Conn, r *http.Request) { srv.fs.Serve(c, r) })
+			for _, tc := range []struct {
+				target   string
+				location string // "" when no redirect is expected
+			}{
+				{"//evil.example/..", "/"},
+				{"///evil.example/..", "/"},
+				{"////evil.example/..", "/"},
+				{"/%2F%2Fevil.example/..", "/"},
+				{"/%2f/evil.example/..", "/"},
+				{"//evil.example/%2e%2e", "/"},
+				{"//evil.example/../", ""}, // the root itself, with its '/'
+				{"/\\evil.example/..", ""},
+				{"/%5Cevil.example/..", ""},
+				{"/%5C%5Cevil.example/..", ""},
+				{"//%5Cevil.example/..", ""},
+				{"/%09/evil.example/..", ""},
+				{"/%0D%0ALocation:%20//evil.example/..", ""},
+				{"//evil.example", "/evil.example/"},
+				{"//evil.example?x=1", "/evil.example/?x=1"},
+				{"/.//evil", "/evil/"},
+				{"/./evil", "/evil/"},
+				{"/sub/..//evil.example", "/evil.example/"},
+				{"/sub", "/sub/"},
+				{"/sub?a=1&b=%2F%2Fx", "/sub/?a=1&b=%2F%2Fx"},
+				{"/sub/.", "/sub/"},
+				{"/sub/..", "/"},
+				{"/a%20b", "/a%20b/"},
+				{"/%E2%82%AC", "/%E2%82%AC/"},
+				{"/50%25", "/50%25/"},
+				{"/q%3Fx", "/q%3Fx/"},
+				{"http://h//evil.example/..", "/"},
+				{"http://h//evil.example", "/evil.example/"},
+			} {
+				st, h, _ := fetch(t, addr, "GET", tc.target)
+				loc, hasLoc := h["Location"]
+				if hasLoc && !onThisHost(loc) {
+					t.Errorf("%s: %d Location %q leads to another host", tc.target, st, loc)
+					continue
+				}
+				switch {
+				case tc.location == "" && (st/100 == 3 || hasLoc):
+					t.Errorf("%s: %d Location %q, want no redirect", tc.target, st, loc)
+				case tc.location != "" && (st != 301 || loc != tc.location):
+					t.Errorf("%s: %d Location %q, want 301 to %q", tc.target, st, loc, tc.location)
+				}
+			}
+		})
+	}
+}
+
+// onThisHost reports whether a Location value is a path on the host that
+// sent it, for a browser as well as for a URL parser: it starts with a
+// single '/' followed by neither '/' nor '\', holds only printable ASCII
+// without '\', and its path does not decode to one starting with "//" or
+// "/\".
+func onThisHost(loc string) bool {
+	if len(loc) == 0 || loc[0] != '/' || len(loc) > 1 && (loc[1] == '/' || loc[1] == '\\') {
+		return false
+	}
+	for i := 0; i < len(loc); i++ {
+		if loc[i] <= ' ' || loc[i] >= 0x7f || loc[i] == '\\' {
+			return false
+		}
+	}
+	u, err := url.Parse(loc)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return false
+	}
+	if strings.HasPrefix(u.Path, "//") || strings.HasPrefix(u.Path, "/\\") {
+		return false
+	}
+	base, _ := url.Parse("http://this.host/some/page")
+	return base.ResolveReference(u).Host == "this.host"
+}
+
+// The conditional requests of RFC 9110 §13 (If-Match, If-Unmodified-Since,
+// If-None-Match, If-Modified-Since, in the order of §13.2.2, and If-Range)
+// get the status net/http's FileServer gives for the same request on the
+// same files.
+func TestFileServerConditionalsLikeNetHTTP(t *testing.T) {
+	dir := t.TempDir()
+	randomFile(t, dir, "f.bin", 1000)
+	randomFile(t, dir, "big.bin", 200<<10)
+	mod := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	for _, name := range []string{"f.bin", "big.bin"} {
+		if err := os.Chtimes(filepath.Join(dir, name), mod, mod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fsrv, err := http.NewFileServer(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsrv.Close()
+	ours := serve(t, http.Config{}, func(c *connection.Conn, r *http.Request) { fsrv.Serve(c, r) })
+	ref := httptest.NewServer(nethttp.FileServer(nethttp.Dir(dir)))
+	defer ref.Close()
+	theirs := strings.TrimPrefix(ref.URL, "http://")
+
+	date := func(d time.Duration) string { return mod.Add(d).Format(nethttp.TimeFormat) }
+	cases := []struct {
+		target string
+		header []string
+		want   int // net/http's status, checked too so that the table says what it tests
+	}{
+		{"/f.bin", nil, 200},
+		{"/missing", nil, 404},
+		{"/missing", []string{"If-None-Match: *"}, 404},
+		{"/missing", []string{"If-Match: *"}, 404},
+		// If-None-Match.
+		{"/f.bin", []string{"If-None-Match: *"}, 304},
+		{"/big.bin", []string{"If-None-Match: *"}, 304},
+		{"/f.bin", []string{`If-None-Match: "abc"`}, 200},
+		{"/f.bin", []string{`If-None-Match: W/"abc", "def"`}, 200},
+		{"/f.bin", []string{`If-None-Match: "abc", *`}, 304},
+		{"/f.bin", []string{`If-None-Match: "abc"`, "If-Modified-Since: " + date(0)}, 200},
+		{"/f.bin", []string{"If-None-Match: *", "If-Modified-Since: " + date(-time.Hour)}, 304},
+		// If-Modified-Since.
+		{"/f.bin", []string{"If-Modified-Since: " + date(0)}, 304},
+		{"/f.bin", []string{"If-Modified-Since: " + date(time.Hour)}, 304},
+		{"/f.bin", []string{"If-Modified-Since: " + date(-time.Second)}, 200},
+		{"/f.bin", []string{"If-Modified-Since: yesterday"}, 200},
+		// If-Match.
+		{"/f.bin", []string{"If-Match: *"}, 200},
+		{"/f.bin", []string{`If-Match: "abc"`}, 412},
+		{"/f.bin", []string{`If-Match: W/"abc"`}, 412},
+		{"/f.bin", []string{`If-Match: "abc", *`}, 200},
+		{"/f.bin", []string{`If-Match: "abc"`, "If-None-Match: *"}, 412},
+		{"/f.bin", []string{`If-Match: "abc"`, "If-Modified-Since: " + date(0)}, 412},
+		{"/f.bin", []string{`If-Match: "abc"`, "Range: bytes=0-9"}, 412},
+		{"/f.bin", []string{"If-Match: *", "If-None-Match: *"}, 304},
+		{"/big.bin", []string{`If-Match: "x"`}, 412},
+		// If-Unmodified-Since, ignored when If-Match is present.
+		{"/f.bin", []string{"If-Unmodified-Since: " + date(0)}, 200},
+		{"/f.bin", []string{"If-Unmodified-Since: " + date(time.Hour)}, 200},
+		{"/f.bin", []string{"If-Unmodified-Since: " + date(-time.Second)}, 412},
+		{"/f.bin", []string{"If-Unmodified-Since: " + date(-time.Hour), "If-None-Match: *"}, 412},
+		{"/f.bin", []string{"If-Unmodified-Since: " + date(-time.Hour), "Range: bytes=0-9"}, 412},
+		{"/f.bin", []string{"If-Unmodified-Since: not a date"}, 200},
+		{"/f.bin", []string{"If-Match: *", "If-Unmodified-Since: " + date(-time.Hour)}, 200},
+		{"/f.bin", []string{"If-Unmodified-Since: " + date(0), "If-Modified-Since: " + date(0)}, 304},
+		// Ranges and If-Range.
+		{"/f.bin", []string{"Range: bytes=0-9"}, 206},
+		{"/f.bin", []string{"Range: bytes=5000-"}, 416},
+		{"/f.bin", []string{"Range: bytes=0-9", "If-Range: " + date(0)}, 206},
+		{"/f.bin", []string{"Range: bytes=0-9", "If-Range: " + date(-time.Hour)}, 200},
+		{"/f.bin", []string{"Range: bytes=0-9", "If-Unmodified-Since: " + date(0)}, 206},
+		{"/f.bin", []string{"Range: bytes=0-9", "If-None-Match: *"}, 304},
+	}
+	for _, method := range []string{"GET", "HEAD"} {
+		for _, tc := range cases {
+			stRef, _, _ := fetch(t, theirs, method, tc.target, tc.header...)
+			st, _, _ := fetch(t, ours, method, tc.target, tc.header...)
+			if method == "HEAD" && (tc.want == 206 || tc.want == 416) {
+				// RFC 9110 §14.2 defines Range for GET only and asks a
+				// server to ignore it otherwise; net/http honours it on
+				// HEAD too.
+				if st != 200 {
+					t.Errorf("%s %s %q: %d, want 200 (Range ignored)", method, tc.target, tc.header, st)
+				}
+				continue
+			}
+			if st != stRef || st != tc.want {
+				t.Errorf("%s %s %q: %d, net/http %d (want %d)", method, tc.target, tc.header, st, stRef, tc.want)
+			}
+		}
+	}
+}
+
+// emfileFS fails every Open as a process out of file descriptors does.
+type emfileFS struct{ err error }
+
+func (f emfileFS) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: f.err}
+}
+
+// A file that cannot be opened for want of file descriptors (EMFILE, ENFILE)
+// is answered 503 with Retry-After: the condition is temporary, and
+// neither 404 nor 403 is true.
+func TestFileServerOutOfDescriptors(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE} {
+		fsrv := http.NewFSServer(emfileFS{errno})
+		addr := serve(t, http.Config{}, func(c *connection.Conn, r *http.Request) {
+			if err := fsrv.Serve(c, r); !errors.Is(err, errno) {
+				t.Errorf("Serve returned %v, want %v", err, errno)
+			}
+		})
+		st, h, _ := fetch(t, addr, "GET", "/index.html")
+		if st != 503 || h["Retry-After"] != "1" {
+			t.Errorf("%v: %d %v, want 503 with Retry-After: 1", errno, st, h)
+		}
 	}
 }

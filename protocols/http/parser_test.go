@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/workerman-go/workerman/protocols"
 )
@@ -492,7 +493,10 @@ func TestErrorReply(t *testing.T) {
 	if !errors.As(err, &he) || he.Status != 400 || err.Error() != he.Msg {
 		t.Fatalf("err = %v", err)
 	}
-	want := "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 55\r\n" +
+	clock = func() time.Time { return time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC) }
+	defer func() { clock = time.Now }()
+	want := "HTTP/1.1 400 Bad Request\r\nDate: Tue, 03 Feb 2026 04:05:06 GMT\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 55\r\n" +
 		"Connection: close\r\n\r\nhttp: Content-Length and Transfer-Encoding both present"
 	if got := string(he.Reply()); got != want {
 		t.Fatalf("Reply() =\n%q\nwant\n%q", got, want)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
@@ -70,11 +71,14 @@ func Protocol() protocols.Protocol[*Request] { return ProtocolWith(Config{}) }
 // time: a pipelined request is delivered only once the response to the one
 // before it is complete, so responses always go out in request order, even
 // when a response is streamed for a long time. "100 Continue" is written
-// when a request expects it, once its head is complete. A request the parser
-// rejects is answered with its status (400, 413, 414, 417, 431, 501, 505)
-// and "Connection: close", and the connection closed; so is a head that
-// takes longer than HeaderTimeout, or a body that stops arriving for
-// IdleTimeout (408).
+// when a request expects it, once its head is complete. A request that
+// carries a session cookie is delivered once a goroutine has loaded its
+// session (see Request.Session); the connection's input is paused
+// meanwhile, and resumed after, undoing a PauseRecv made in that interval.
+// A request the parser rejects is answered with its status (400, 413, 414,
+// 417, 431, 501, 505), a Date and "Connection: close", and the connection
+// closed; so is a head that takes longer than HeaderTimeout, or a body that
+// stops arriving for IdleTimeout (408).
 //
 // # Responses
 //
@@ -105,7 +109,7 @@ func Protocol() protocols.Protocol[*Request] { return ProtocolWith(Config{}) }
 // keep-alive, "Connection: close"). A Send with no request to answer is an
 // error.
 func ProtocolWith(cfg Config) protocols.Protocol[*Request] {
-	return &serverProtocol{cfg: cfg.withDefaults(), sessions: &sessionSetup{cfg: cfg.Session}}
+	return &serverProtocol{cfg: cfg.withDefaults(), sessions: newSessionSetup(cfg.Session)}
 }
 
 type serverProtocol struct {
@@ -136,10 +140,11 @@ type serverCodec struct {
 
 	// Loop-only.
 	conn      *connection.Conn
-	gone      bool   // closed or switched away: the deadline sweep lets go
-	headStart int64  // UnixNano when the head being read began arriving; 0 when none
-	seen      uint64 // activity at the last sweep
-	quietFrom int64  // UnixNano when activity last changed, as the sweep saw it
+	gone      bool         // closed or switched away: the deadline sweep lets go
+	headStart int64        // UnixNano when the head being read began arriving; 0 when none
+	seen      uint64       // activity at the last sweep
+	quietFrom int64        // UnixNano when activity last changed, as the sweep saw it
+	loading   *sessionLoad // a request whose session is being loaded, not yet delivered
 
 	mu        sync.Mutex
 	cur       *Request  // the request being answered; nil between requests
@@ -165,6 +170,7 @@ func (s *serverCodec) Opened(c *connection.Conn) {
 // switches to another protocol (a WebSocket upgrade): the deadlines end.
 func (s *serverCodec) Closed() {
 	s.gone = true
+	s.loading = nil // its goroutine finishes on its own
 	s.mu.Lock()
 	s.endResponseLocked()
 	s.mu.Unlock()
@@ -174,8 +180,24 @@ func (s *serverCodec) Closed() {
 // after "Expect: 100-continue" to send the body.
 const continueResponse = "HTTP/1.1 100 Continue\r\n\r\n"
 
+// sessionLoad is a parsed request held back while its session is loaded
+// on a goroutine. Its bytes stay in the connection's input (Decode reported
+// none consumed) until it is delivered.
+type sessionLoad struct {
+	req  *Request
+	n    int         // the bytes Parse consumed for it
+	done atomic.Bool // the session is loaded (or failed to): deliver
+}
+
 // Decode implements protocols.Codec.
 func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
+	if l := s.loading; l != nil {
+		if !l.done.Load() {
+			return nil, 0, false, nil
+		}
+		s.loading = nil
+		return s.deliver(l.req, l.n)
+	}
 	s.mu.Lock()
 	busy := s.cur != nil || s.streaming
 	s.mu.Unlock()
@@ -204,14 +226,48 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 	}
 	s.headStart = 0
 	req.sessions = s.proto.sessions
-	if s.conn != nil { // nil only for a codec driven without a connection (tests)
-		req.RemoteAddr = s.conn.RemoteAddr()
+	if s.conn == nil { // only for a codec driven without a connection (tests)
+		return s.deliver(req, n)
 	}
+	req.RemoteAddr = s.conn.RemoteAddr()
+	if s.proto.sessions.ready() && s.proto.sessions.cookieID(req) != "" {
+		s.preload(req, n, s.conn)
+		return nil, 0, false, nil
+	}
+	return s.deliver(req, n)
+}
+
+// deliver makes req the request being answered and returns it from Decode.
+func (s *serverCodec) deliver(req *Request, n int) (*Request, int, bool, error) {
 	s.mu.Lock()
 	s.cur, s.body, s.closer = req, bodyDone, nil
 	s.activity++
 	s.mu.Unlock()
 	return req, n, false, nil
+}
+
+// recvControl is what preload needs of the connection (a *connection.Conn).
+type recvControl interface {
+	PauseRecv()
+	ResumeRecv()
+}
+
+// preload holds req back while a goroutine loads its session, so that the
+// store's I/O never runs on the loop. The connection's input is paused
+// meanwhile; once the session is loaded, the goroutine resumes it, and
+// Decode delivers req.
+func (s *serverCodec) preload(req *Request, n int, c recvControl) {
+	l := &sessionLoad{req: req, n: n}
+	s.loading = l
+	c.PauseRecv()
+	go func() {
+		_ = req.loadSession() // an error is kept for Request.Session to return
+		l.done.Store(true)
+		// Pausing first makes the resume decode again even if the
+		// application resumed the connection in between.
+		c.PauseRecv()
+		c.ResumeRecv()
+	}()
 }
 
 // deadlines returns loop l's sweep of the deadlines of protocol p's
@@ -250,7 +306,7 @@ func (s *serverCodec) check(now int64) (keep bool) {
 		if cfg.HeaderTimeout > 0 && time.Duration(now-s.headStart) >= cfg.HeaderTimeout {
 			s.timeout()
 		}
-	case busy || activity != s.seen:
+	case busy || s.loading != nil || activity != s.seen:
 		s.seen, s.quietFrom = activity, now
 	case cfg.IdleTimeout > 0 && time.Duration(now-s.quietFrom) >= cfg.IdleTimeout:
 		if p != nil && p.headDone() {

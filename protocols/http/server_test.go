@@ -31,7 +31,13 @@ const testTimeout = testutil.Timeout
 // returns its address; the worker stops when the test ends.
 func serve(t *testing.T, cfg http.Config, onMessage func(c *connection.Conn, r *http.Request)) string {
 	t.Helper()
-	w := worker.New("http://127.0.0.1:0", http.ProtocolWith(cfg))
+	return serveProtocol(t, http.ProtocolWith(cfg), onMessage)
+}
+
+// serveProtocol is serve with the protocol value itself.
+func serveProtocol(t *testing.T, proto protocols.Protocol[*http.Request], onMessage func(c *connection.Conn, r *http.Request)) string {
+	t.Helper()
+	w := worker.New("http://127.0.0.1:0", proto)
 	w.Count = 1
 	w.OnMessage = onMessage
 	return testutil.Start(t, w)
@@ -304,6 +310,7 @@ func TestRejectionsAnswerAndClose(t *testing.T) {
 		{"body too large", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 101\r\n\r\n", 413},
 		{"chunked too large", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n", 413},
 		{"head too large", "GET / HTTP/1.1\r\nHost: h\r\nX: " + strings.Repeat("a", 1100) + "\r\n\r\n", 431},
+		{"request line too long", "GET /" + strings.Repeat("a", 1100) + " HTTP/1.1\r\nHost: h\r\n\r\n", 414},
 		{"gzip coding", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
 		{"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505},
 		{"no Host", "GET / HTTP/1.1\r\n\r\n", 400},
@@ -316,8 +323,23 @@ func TestRejectionsAnswerAndClose(t *testing.T) {
 			if resp.StatusCode != tc.status || !resp.Close {
 				t.Fatalf("status %d close %v, want %d and close", resp.StatusCode, resp.Close, tc.status)
 			}
+			checkDateField(t, resp)
 			expectEOF(t, br)
 		})
+	}
+}
+
+// checkDateField checks that resp has one Date field, an IMF-fixdate within a
+// minute of now (RFC 9110 §6.6.1: a server with a clock sends one).
+func checkDateField(t *testing.T, resp *nethttp.Response) {
+	t.Helper()
+	v := resp.Header.Values("Date")
+	if len(v) != 1 {
+		t.Fatalf("%d Date fields: %q", len(v), v)
+	}
+	d, err := time.Parse(nethttp.TimeFormat, v[0])
+	if err != nil || time.Since(d).Abs() > time.Minute {
+		t.Fatalf("Date %q: %v", v[0], err)
 	}
 }
 
@@ -342,6 +364,7 @@ func TestSlowlorisGets408(t *testing.T) {
 	if resp.StatusCode != 408 || !resp.Close {
 		t.Fatalf("status %d, want 408 with close", resp.StatusCode)
 	}
+	checkDateField(t, resp)
 	expectEOF(t, br)
 	c.Close()
 	<-done

@@ -10,21 +10,31 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // Session is the data kept for one client between its requests, found again
 // through a cookie: Workerman's $request->session(). Get one with
-// Request.Session; it is saved, and its cookie set, when the response to
-// that request is sent.
+// Request.Session.
+//
+// A session costs nothing until it holds data: only then is it stored and
+// its cookie set (by the response to the request that filled it). When the
+// response to a request is sent, a session that changed is saved, in the
+// background (the response does not wait for the store), and a session
+// that became empty is deleted from the store. The next request of the same
+// session, on any connection of the process, sees what was saved (its load
+// waits for the save). Another process sharing the store (a Worker with
+// ReusePort) may load the session before the save is done, and a process
+// that exits as soon as it has answered may lose a save still running.
 //
 // Values are strings (encode anything else, as JSON for example). A Session
 // belongs to one request and is not safe for concurrent use.
 type Session struct {
 	id    string
 	data  map[string]string
-	isNew bool // the client has no cookie for it yet
+	isNew bool // not in the store, and the client has no cookie for it
 	dirty bool
 }
 
@@ -79,10 +89,16 @@ func (s *Session) Flush() {
 }
 
 // SessionStore keeps session data. Implementations must be safe for
-// concurrent use: every event loop uses the same store. Load runs in
-// Request.Session and Save in the c.Send of the response, usually on an
-// event loop, so they should be quick (a local file, an in-memory map; a
-// network store should cache).
+// concurrent use: every event loop uses the same store.
+//
+// The http:// protocol never calls a store on an event loop (except the
+// first load of a process, see Request.Session): Load runs on a goroutine
+// of its own before a request that carries a session cookie is delivered
+// to OnMessage, and Save or Delete on another after the response is
+// encoded. So a store may take its time (a disk, a network store): the
+// requests of its sessions wait, and no other connection does. The calls
+// for one session are made in order, and a Load waits for the Save or
+// Delete still running for its session.
 type SessionStore interface {
 	// Load returns the data of session id, or nil and no error when there
 	// is none (never saved, expired, deleted).
@@ -96,7 +112,9 @@ type SessionStore interface {
 // SessionConfig configures sessions (Config.Session).
 type SessionConfig struct {
 	// Store keeps the data; nil: a FileSessionStore in
-	// os.TempDir()/workerman-go-sessions with Lifetime.
+	// os.TempDir()/workerman-go-sessions with Lifetime, made when a
+	// session is first used (an existing folder there must be private to
+	// the process's user, see NewFileSessionStore).
 	Store SessionStore
 	// CookieName is the cookie that carries the session id (default
 	// "PHPSID", Workerman's).
@@ -142,31 +160,40 @@ func (c *SessionConfig) withDefaults() (*SessionConfig, error) {
 }
 
 // ErrNoSessions is returned by Request.Session for a request that did not
-// come through a server connection (a Request parsed by a bare Parser).
+// come through a server connection (a Request parsed by a bare Parser), and
+// wrapped, with the reason, when sessions cannot be set up (an invalid
+// SessionConfig, a session folder that is not private).
 var ErrNoSessions = errors.New("http: sessions are not available for this request")
 
 // Session returns the request's session: the one named by its session
-// cookie if the store has it, else a new one (whose cookie is set by the
-// response). The first call loads it; later calls return the same Session.
-// Changes are saved when the response to this request is sent.
+// cookie if the store has it, else a new, empty one (which costs no storage
+// and no cookie unless it is given data). Later calls return the same
+// Session. Changes are saved when the response to this request is sent.
+//
+// On an http:// connection a request that carries a session cookie is
+// delivered once its session is loaded, off the event loop, so Session does
+// no I/O. The exception is the start of a process: until a first Session
+// call has set the store up (the default one creates its folder), requests
+// are delivered without loading, and Session sets up and loads on the
+// event loop.
+//
+// An error wrapping ErrNoSessions says sessions are unavailable (the reason
+// is also logged, once); another error is the store's failure to load.
 func (r *Request) Session() (*Session, error) {
 	if r.session != nil {
 		return r.session, nil
 	}
+	if r.sessionErr != nil {
+		return nil, r.sessionErr
+	}
 	if r.sessions == nil {
 		return nil, ErrNoSessions
 	}
-	cfg, err := r.sessions.get()
-	if err != nil {
-		return nil, err
-	}
-	if id, ok := r.Cookie(cfg.CookieName); ok && validSessionID(id) {
-		data, err := cfg.Store.Load(id)
-		if err != nil {
-			return nil, fmt.Errorf("http: loading session: %w", err)
+	if !r.sessionLoaded {
+		if err := r.loadSession(); err != nil {
+			return nil, err
 		}
-		if data != nil {
-			r.session = &Session{id: id, data: data}
+		if r.session != nil {
 			return r.session, nil
 		}
 	}
@@ -178,11 +205,45 @@ func (r *Request) Session() (*Session, error) {
 	return r.session, nil
 }
 
-// sessionSetup resolves the session configuration once, on first use (the
-// default store creates a folder).
+// loadSession loads the session named by r's cookie, if there is one and
+// the store has it, into r.session, and records that it was looked for.
+// An error is kept in r.sessionErr too. It runs on a goroutine of its own
+// when the server codec preloads the session, else in Session.
+func (r *Request) loadSession() error {
+	r.sessionLoaded = true
+	cfg, err := r.sessions.get()
+	if err != nil {
+		r.sessionErr = err
+		return err
+	}
+	id := r.sessions.cookieID(r)
+	if id == "" {
+		return nil
+	}
+	r.sessions.waitWrites(id)
+	data, err := cfg.Store.Load(id)
+	if err != nil {
+		r.sessionErr = fmt.Errorf("http: loading session: %w", err)
+		return r.sessionErr
+	}
+	if data != nil {
+		r.session = &Session{id: id, data: data}
+	}
+	return nil
+}
+
+// sessionSetup is the session state of one protocol: the configuration,
+// resolved once on first use (the default store creates a folder), and the
+// saves and deletes still running.
 type sessionSetup struct {
-	cfg  *SessionConfig
-	done atomic.Pointer[sessionResult]
+	cfg        *SessionConfig
+	cookieName string // cfg's, with the default applied
+
+	setupMu sync.Mutex // serializes the resolution
+	done    atomic.Pointer[sessionResult]
+
+	mu     sync.Mutex
+	writes map[string]*sessionWrite // the last write started for each session id, until it is done
 }
 
 type sessionResult struct {
@@ -190,19 +251,101 @@ type sessionResult struct {
 	err error
 }
 
+// sessionWrite is a save or delete of one session, done on a goroutine.
+type sessionWrite struct {
+	done chan struct{} // closed when the write is done
+}
+
+func newSessionSetup(cfg *SessionConfig) *sessionSetup {
+	s := &sessionSetup{cfg: cfg, cookieName: "PHPSID", writes: map[string]*sessionWrite{}}
+	if cfg != nil && cfg.CookieName != "" {
+		s.cookieName = cfg.CookieName
+	}
+	return s
+}
+
+// get returns the resolved configuration, resolving it the first time. An
+// error is logged once and wraps ErrNoSessions.
 func (s *sessionSetup) get() (*SessionConfig, error) {
 	if r := s.done.Load(); r != nil {
 		return r.cfg, r.err
 	}
+	s.setupMu.Lock()
+	defer s.setupMu.Unlock()
+	if r := s.done.Load(); r != nil {
+		return r.cfg, r.err
+	}
 	cfg, err := s.cfg.withDefaults()
-	s.done.CompareAndSwap(nil, &sessionResult{cfg: cfg, err: err})
-	r := s.done.Load()
-	return r.cfg, r.err
+	if err != nil {
+		slog.Error("http: sessions are not available", "err", err)
+		err = fmt.Errorf("%w: %w", ErrNoSessions, err)
+	}
+	s.done.Store(&sessionResult{cfg: cfg, err: err})
+	return cfg, err
 }
 
-// sessionFields saves req's session, if it was used, and returns the
-// Set-Cookie field a response must carry for it (nil if none). It runs
-// when the response is encoded.
+// ready reports whether sessions are set up and working: only then does
+// the server codec load sessions before delivering requests (an
+// application that never uses sessions never gets a store).
+func (s *sessionSetup) ready() bool {
+	r := s.done.Load()
+	return r != nil && r.err == nil
+}
+
+// cookieID returns the session id r's cookie names, or "" when it has no
+// session cookie or the value cannot be an id.
+func (s *sessionSetup) cookieID(r *Request) string {
+	if id, ok := r.Cookie(s.cookieName); ok && validSessionID(id) {
+		return id
+	}
+	return ""
+}
+
+// write saves data as session id's, or deletes the session when data is
+// nil, on a goroutine: after the writes of id already started, and before
+// any load of id that starts later.
+func (s *sessionSetup) write(store SessionStore, id string, data map[string]string) {
+	w := &sessionWrite{done: make(chan struct{})}
+	s.mu.Lock()
+	prev := s.writes[id]
+	s.writes[id] = w
+	s.mu.Unlock()
+	go func() {
+		if prev != nil {
+			<-prev.done
+		}
+		var err error
+		if data == nil {
+			err = store.Delete(id)
+		} else {
+			err = store.Save(id, data)
+		}
+		if err != nil {
+			slog.Error("http: saving a session", "err", err)
+		}
+		s.mu.Lock()
+		if s.writes[id] == w {
+			delete(s.writes, id)
+		}
+		s.mu.Unlock()
+		close(w.done)
+	}()
+}
+
+// waitWrites waits until the writes of session id started so far are done.
+func (s *sessionSetup) waitWrites(id string) {
+	s.mu.Lock()
+	w := s.writes[id]
+	s.mu.Unlock()
+	if w != nil {
+		<-w.done
+	}
+}
+
+// sessionFields starts the save of req's session if it changed (or its
+// delete, if it became empty), and returns dst with the Set-Cookie field
+// the response must carry for it: only for a new session that holds data.
+// It runs when the response is encoded.
 func sessionFields(req *Request, dst []Field) []Field {
 	s := req.session
 	if s == nil || req.sessions == nil {
@@ -213,18 +356,15 @@ func sessionFields(req *Request, dst []Field) []Field {
 		return dst
 	}
 	if s.dirty {
-		var err error
-		if len(s.data) == 0 {
-			err = cfg.Store.Delete(s.id)
-		} else {
-			err = cfg.Store.Save(s.id, s.data)
-		}
-		if err != nil {
-			slog.Error("http: saving a session", "err", err)
-		}
 		s.dirty = false
+		switch {
+		case len(s.data) > 0:
+			req.sessions.write(cfg.Store, s.id, maps.Clone(s.data))
+		case !s.isNew:
+			req.sessions.write(cfg.Store, s.id, nil)
+		}
 	}
-	if !s.isNew {
+	if !s.isNew || len(s.data) == 0 {
 		return dst
 	}
 	s.isNew = false
@@ -269,14 +409,22 @@ type FileSessionStore struct {
 	lastGC   atomic.Int64 // UnixNano of the last sweep
 }
 
-// NewFileSessionStore returns a store in dir (created if missing, mode
-// 0700).
+// NewFileSessionStore returns a store in dir, created if missing (mode
+// 0700). The folder must be private to the process's user, since anyone who
+// can read it can take over the sessions, and anyone who can write to it
+// can plant one: a folder that is a symbolic link, is not a folder, or (on
+// Unix) is owned by another user or open to group or others (mode & 0077)
+// is refused with an error that says why.
 func NewFileSessionStore(dir string, lifetime time.Duration) (*FileSessionStore, error) {
 	if lifetime <= 0 {
 		lifetime = DefaultSessionLifetime
 	}
+	dir = filepath.Clean(dir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("http: session folder: %w", err)
+	}
+	if err := checkPrivateFolder(dir); err != nil {
+		return nil, fmt.Errorf("http: session folder %s: %w", dir, err)
 	}
 	s := &FileSessionStore{dir: dir, lifetime: lifetime}
 	s.lastGC.Store(time.Now().UnixNano())

@@ -1,0 +1,38 @@
+//go:build unix
+
+package http
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// checkPrivateFolder checks that dir (itself, not what a symbolic link
+// points to) is a folder owned by the process's effective user and closed
+// to group and others.
+func checkPrivateFolder(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return errors.New("is a symbolic link")
+	case !fi.IsDir():
+		return errors.New("is not a folder")
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return errors.New("has no known owner")
+	}
+	if euid := os.Geteuid(); int(st.Uid) != euid {
+		return fmt.Errorf("is owned by user %d, not by this process's user %d", st.Uid, euid)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("is open to group or others (mode %#o, want 0700)", perm)
+	}
+	return nil
+}
