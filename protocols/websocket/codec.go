@@ -338,6 +338,12 @@ type flushEarly struct{}
 // nothing after it, and closes the connection when the peer answers, or
 // after the close timeout. On a connection that is not a WebSocket
 // connection it just closes c. Safe for concurrent use.
+//
+// A code that may not be sent in a close frame (outside 1000-1003,
+// 1007-1014 and 3000-4999: 0, 1004, CloseNoStatus, CloseAbnormal,
+// CloseTLSHandshake, 5000...; see wsframe.ValidCloseCode) still closes
+// cleanly: the close frame then has an empty payload, no status and no
+// reason, which the peer reports as CloseNoStatus (1005).
 func Close(c *connection.Conn, code int, reason string) {
 	s, ok := c.Codec().(*codec)
 	if !ok {
@@ -405,9 +411,8 @@ func (s *codec) encode(dst []byte, msg any) ([]byte, error) {
 		}
 		return dst, fmt.Errorf("websocket: cannot send a %v message (use Close)", m.Opcode)
 	case closeRequest:
-		if !wsframe.ValidCloseCode(m.code) {
-			return dst, fmt.Errorf("websocket: invalid close code %d", m.code)
-		}
+		// A code that may not be sent gives an empty payload: a close
+		// frame without a status (AppendClosePayload).
 		s.closing.Store(true)
 		return wsframe.AppendFrame(dst, s.frameHeader(OpClose), wsframe.AppendClosePayload(nil, m.code, m.reason)), nil
 	}

@@ -47,6 +47,8 @@
 // Close(c, code, reason) starts the closing handshake: a close frame with
 // one of the Close... codes (or 3000-4999), after which nothing more is
 // sent; the connection closes when the peer answers, or after CloseTimeout.
+// A code that may not be sent (CloseNoStatus, CloseAbnormal, 0, 5000...)
+// sends a close frame without a status, which the peer reports as 1005.
 // A close frame from the peer is answered and the connection closed.
 // OnWebSocketClose tells how a connection ended: with the peer's code and
 // reason, CloseNoStatus for a close frame without a code, or CloseAbnormal
