@@ -10,6 +10,7 @@ import (
 
 	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/internal/testutil"
+	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/websocket"
 	"github.com/workerman-go/workerman/protocols/websocket/wsframe"
 	"github.com/workerman-go/workerman/worker"
@@ -264,4 +265,20 @@ func TestClientIdleTimeout(t *testing.T) {
 	if got := testutil.Recv(t, clientClosed, "the client's OnWebSocketClose"); !strings.HasPrefix(got, "1001 ") {
 		t.Errorf("client OnWebSocketClose(%s), want the echo of its 1001", got)
 	}
+}
+
+// A connection upgraded on an http Worker pings and times out the same way.
+func TestKeepaliveAfterUpgrade(t *testing.T) {
+	opts := websocket.Options{PingInterval: 20 * time.Millisecond, IdleTimeout: 100 * time.Millisecond, CloseTimeout: 50 * time.Millisecond}
+	w := worker.New("http://127.0.0.1:0", http.Protocol())
+	w.Count = 1
+	w.OnMessage = func(c *connection.Conn, r *http.Request) {
+		websocket.Upgrade(c, r, opts, func(c *connection.Conn, m websocket.Message) {})
+	}
+	addr := start(t, w)
+	r, _ := dialRaw(t, addr, "/")
+	if m, err := r.next(); err != nil || m.Opcode != websocket.OpPing {
+		t.Fatalf("got %v %v, want a ping", m.Opcode, err)
+	}
+	r.expectClose(websocket.CloseGoingAway)
 }
