@@ -35,7 +35,10 @@ type ClientOptions struct {
 	MaxMessageSize int
 	// Binary makes Send of a string write a binary frame.
 	Binary bool
-	// PingInterval, IdleTimeout and CloseTimeout are as in Options.
+	// PingInterval, IdleTimeout and CloseTimeout are as in Options: by
+	// default a ping every 30 s (DefaultPingInterval) and a close with
+	// 1001 after 60 s without anything from the server
+	// (DefaultIdleTimeout); a negative value turns either off.
 	PingInterval time.Duration
 	IdleTimeout  time.Duration
 	CloseTimeout time.Duration
@@ -122,9 +125,10 @@ func (p *clientProtocol) NewCodec(limits protocols.Limits) protocols.Codec[Messa
 	o := &p.opts
 	set := &connSettings{
 		Callbacks: o.Callbacks, role: wsframe.RoleClient, max: o.MaxMessageSize, binary: o.Binary,
-		compressThreshold: o.CompressThreshold, pingInterval: o.PingInterval,
-		idleTimeout: o.IdleTimeout, closeTimeout: o.CloseTimeout,
+		compressThreshold: o.CompressThreshold, closeTimeout: o.CloseTimeout,
 	}
+	set.pingInterval, set.idleTimeout = keepalive(o.PingInterval, o.IdleTimeout)
+	set.checkEvery = checkEvery(set.pingInterval, set.idleTimeout)
 	if set.max <= 0 {
 		set.max = limits.MaxPackageSize
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/sweep"
 	"github.com/workerman-go/workerman/protocols"
 	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/websocket/wsframe"
@@ -16,7 +17,37 @@ import (
 const (
 	DefaultCloseTimeout      = 5 * time.Second
 	DefaultCompressThreshold = 512
+	// DefaultPingInterval is how often a connection pings its peer when
+	// PingInterval is 0.
+	DefaultPingInterval = 30 * time.Second
+	// DefaultIdleTimeout is twice DefaultPingInterval: with the default
+	// pings, a connection from which nothing (no message, no pong, no ping)
+	// has arrived for that long is closed with CloseGoingAway (1001). It is
+	// also the idle timeout of a connection whose pings are turned off.
+	DefaultIdleTimeout = 2 * DefaultPingInterval
 )
+
+// keepalive resolves the PingInterval and IdleTimeout of the options: 0
+// selects the default, a negative value turns the check off (0 in the
+// result). A zero IdleTimeout is twice the ping interval, or
+// DefaultIdleTimeout without pings.
+func keepalive(ping, idle time.Duration) (time.Duration, time.Duration) {
+	switch {
+	case ping == 0:
+		ping = DefaultPingInterval
+	case ping < 0:
+		ping = 0
+	}
+	switch {
+	case idle == 0 && ping > 0:
+		idle = 2 * ping
+	case idle == 0:
+		idle = DefaultIdleTimeout
+	case idle < 0:
+		idle = 0
+	}
+	return ping, idle
+}
 
 // Callbacks are the WebSocket events of a connection, with Workerman's
 // names. They run on the connection's event loop and must not block.
@@ -46,8 +77,9 @@ type connSettings struct {
 	max               int
 	binary            bool
 	compressThreshold int
-	pingInterval      time.Duration
-	idleTimeout       time.Duration
+	pingInterval      time.Duration // 0: no pings
+	idleTimeout       time.Duration // 0: no idle timeout
+	checkEvery        time.Duration // the keep-alive sweep's interval; 0 when both are off
 	closeTimeout      time.Duration
 }
 
@@ -79,9 +111,10 @@ type codec struct {
 	// Loop-only.
 	conn      *connection.Conn
 	gotClose  bool
-	activity  uint64
-	seen      uint64
-	quietFrom int64 // UnixNano
+	activity  uint64 // counts the Decode calls that consumed input
+	seen      uint64 // activity at the keep-alive sweep's last visit
+	quietFrom int64  // UnixNano: the visit that last saw activity change
+	pingedAt  int64  // UnixNano: the last ping sent (or the start)
 }
 
 func newCodec(set *connSettings) *codec {
@@ -218,35 +251,76 @@ func (s *codec) handshakeDone() {
 	}
 }
 
-// startTimers starts the ping and idle checks.
+// startTimers puts the connection in its loop's keep-alive sweep, which
+// pings the peer and closes the connection when it is idle: one loop timer
+// for all the loop's connections, so a connection costs a slot in a slice,
+// not a timer of its own. Call it on the loop.
 func (s *codec) startTimers() {
-	every := s.set.pingInterval
-	if every <= 0 {
-		every = s.set.idleTimeout / 2
-	}
+	every := s.set.checkEvery
 	if every <= 0 || s.conn == nil {
 		return
 	}
-	s.quietFrom = time.Now().UnixNano()
-	s.conn.Every(every, s.tick)
+	now := time.Now().UnixNano()
+	s.quietFrom, s.pingedAt = now, now
+	keepalives(s.conn.Loop(), every).Add(s)
 }
 
-// tick pings the peer and closes the connection if it has been silent for
-// the idle timeout.
-func (s *codec) tick() {
-	if s.closing.Load() || s.closed.Load() {
-		return
+// keepaliveKey is the key of a loop's sweep of the WebSocket connections
+// checked every d (connection.Loop.Local).
+type keepaliveKey struct{ every time.Duration }
+
+// keepalives returns loop l's sweep of the connections checked every d.
+// Call it on l.
+func keepalives(l *connection.Loop, d time.Duration) *sweep.Sweep[*codec] {
+	return l.Local(keepaliveKey{d}, func() any {
+		return sweep.New(l, d, (*codec).check)
+	}).(*sweep.Sweep[*codec])
+}
+
+// checkEvery is how often the keep-alive sweep visits a connection with
+// ping interval ping and idle timeout idle (0 for either when off): a
+// quarter of the shorter, so that a ping is at most that late and a silent
+// connection is closed at most that long after its idle timeout; 0 when
+// both are off.
+func checkEvery(ping, idle time.Duration) time.Duration {
+	d := idle
+	if ping > 0 && (d <= 0 || ping < d) {
+		d = ping
 	}
-	now := time.Now().UnixNano()
+	if d <= 0 {
+		return 0
+	}
+	return max(d/4, time.Millisecond)
+}
+
+// check is the keep-alive sweep's visit at now (UnixNano): it closes the
+// connection with CloseGoingAway when nothing has arrived from the peer for
+// the idle timeout, and pings the peer every ping interval. It reports
+// whether the connection stays in the sweep: one that is closing or closed
+// leaves it.
+//
+// Traffic is counted as it arrives, not timed: quietFrom is the visit that
+// first saw the count of the latest traffic, which arrived before it, so
+// the peer has been silent for at least now-quietFrom; the connection is
+// closed between the idle timeout and one visit (plus a timer tick) later.
+func (s *codec) check(now int64) (keep bool) {
+	if s.closing.Load() || s.closed.Load() {
+		return false
+	}
+	set := s.set
 	if s.activity != s.seen {
 		s.seen, s.quietFrom = s.activity, now
-	} else if idle := s.set.idleTimeout; idle > 0 && time.Duration(now-s.quietFrom) >= idle {
+	} else if set.idleTimeout > 0 && time.Duration(now-s.quietFrom) >= set.idleTimeout {
 		Close(s.conn, CloseGoingAway, "idle timeout")
-		return
+		return false
 	}
-	if s.set.pingInterval > 0 {
+	// Half a visit of slack: visits come every checkEvery, give or take the
+	// loop's timer tick, and a ping is due every so many of them.
+	if set.pingInterval > 0 && time.Duration(now-s.pingedAt) >= set.pingInterval-set.checkEvery/2 {
+		s.pingedAt = now
 		_ = s.conn.SendRaw(s.controlFrame(OpPing, nil))
 	}
+	return true
 }
 
 // closeRequest is what Close sends through the codec.
@@ -264,6 +338,12 @@ type flushEarly struct{}
 // nothing after it, and closes the connection when the peer answers, or
 // after the close timeout. On a connection that is not a WebSocket
 // connection it just closes c. Safe for concurrent use.
+//
+// A code that may not be sent in a close frame (outside 1000-1003,
+// 1007-1014 and 3000-4999: 0, 1004, CloseNoStatus, CloseAbnormal,
+// CloseTLSHandshake, 5000...; see wsframe.ValidCloseCode) still closes
+// cleanly: the close frame then has an empty payload, no status and no
+// reason, which the peer reports as CloseNoStatus (1005).
 func Close(c *connection.Conn, code int, reason string) {
 	s, ok := c.Codec().(*codec)
 	if !ok {
@@ -331,9 +411,8 @@ func (s *codec) encode(dst []byte, msg any) ([]byte, error) {
 		}
 		return dst, fmt.Errorf("websocket: cannot send a %v message (use Close)", m.Opcode)
 	case closeRequest:
-		if !wsframe.ValidCloseCode(m.code) {
-			return dst, fmt.Errorf("websocket: invalid close code %d", m.code)
-		}
+		// A code that may not be sent gives an empty payload: a close
+		// frame without a status (AppendClosePayload).
 		s.closing.Store(true)
 		return wsframe.AppendFrame(dst, s.frameHeader(OpClose), wsframe.AppendClosePayload(nil, m.code, m.reason)), nil
 	}

@@ -47,6 +47,8 @@
 // Close(c, code, reason) starts the closing handshake: a close frame with
 // one of the Close... codes (or 3000-4999), after which nothing more is
 // sent; the connection closes when the peer answers, or after CloseTimeout.
+// A code that may not be sent (CloseNoStatus, CloseAbnormal, 0, 5000...)
+// sends a close frame without a status, which the peer reports as 1005.
 // A close frame from the peer is answered and the connection closed.
 // OnWebSocketClose tells how a connection ended: with the peer's code and
 // reason, CloseNoStatus for a close frame without a code, or CloseAbnormal
@@ -81,5 +83,18 @@
 // decompression stops at the same limit, so a compressed message cannot
 // inflate past it. Other breaches of the protocol fail the connection with
 // the RFC's code (CloseProtocolError, CloseInvalidPayload for text that is
-// not UTF-8). PingInterval and IdleTimeout detect dead peers.
+// not UTF-8).
+//
+// # Dead peers
+//
+// A connection (server or client) pings its peer every PingInterval
+// (DefaultPingInterval, 30 s, by default) and closes with CloseGoingAway
+// (1001) when nothing at all (no message, no pong, no ping) has arrived
+// from the peer for IdleTimeout (by default twice the ping interval:
+// DefaultIdleTimeout, 60 s), so a peer that vanished without a FIN, or
+// that stopped answering, does not hold its connection forever; a peer
+// that answers pings stays connected. Zero means the default; a negative
+// PingInterval or IdleTimeout turns that check off. The checks of all the
+// connections of an event loop run from one loop timer, not a timer per
+// connection.
 package websocket

@@ -36,10 +36,17 @@ type Options struct {
 	// $connection->websocketType = BINARY_TYPE_ARRAYBUFFER); see SetBinary
 	// for one connection. A []byte is always sent as binary.
 	Binary bool
-	// PingInterval, when positive, sends a ping that often. IdleTimeout,
-	// when positive, closes (1001) a connection from which nothing (no
-	// message, no pong) has arrived for that long; it is checked at each
-	// ping, or every IdleTimeout/2 without pings.
+	// PingInterval is how often the connection pings the peer: 0 means
+	// DefaultPingInterval (30 s), a negative value sends no pings.
+	// IdleTimeout closes the connection with CloseGoingAway (1001) once
+	// nothing at all (no message, no pong, no ping) has arrived from the
+	// peer for that long: 0 means twice the ping interval (60 s by
+	// default, DefaultIdleTimeout), or DefaultIdleTimeout when pings are
+	// off; a negative value never closes an idle connection. A peer that
+	// answers pings is never idle. Both are kept by one timer per event
+	// loop for all its connections, which visits each every quarter of the
+	// shorter of the two: a ping may come up to that late, and a silent
+	// connection is closed between IdleTimeout and that much later.
 	PingInterval time.Duration
 	IdleTimeout  time.Duration
 	// CloseTimeout bounds the close handshake started by Close: without the
@@ -76,9 +83,10 @@ func (o *Options) maxFor(maxPackage int) int {
 func (o *Options) settings(maxPackage int) *connSettings {
 	set := &connSettings{
 		Callbacks: o.Callbacks, role: wsframe.RoleServer, max: o.MaxMessageSize, binary: o.Binary,
-		compressThreshold: o.CompressThreshold, pingInterval: o.PingInterval,
-		idleTimeout: o.IdleTimeout, closeTimeout: o.CloseTimeout,
+		compressThreshold: o.CompressThreshold, closeTimeout: o.CloseTimeout,
 	}
+	set.pingInterval, set.idleTimeout = keepalive(o.PingInterval, o.IdleTimeout)
+	set.checkEvery = checkEvery(set.pingInterval, set.idleTimeout)
 	if set.max <= 0 {
 		set.max = maxPackage
 	}

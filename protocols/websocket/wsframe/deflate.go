@@ -127,7 +127,9 @@ func windowBits(v string) (int, bool) {
 // value and never answered: compress/flate inflates any window size. The
 // response includes server_no_context_takeover when the offer asks for it or
 // cfg forbids server context takeover, and client_no_context_takeover when
-// cfg forbids client context takeover.
+// the offer has it (the client will not take over its context, and some
+// clients, such as gorilla/websocket, require the echo) or cfg forbids
+// client context takeover.
 func NegotiateDeflate(offers []Extension, cfg DeflateConfig) (p DeflateParams, ok bool) {
 	for _, ext := range offers {
 		if ext.Name != DeflateExtension {
@@ -164,8 +166,10 @@ func acceptOffer(params []ExtensionParam) (p DeflateParams, ok bool) {
 			if prm.Value != "" {
 				return p, false
 			}
-			// A hint that the client will not take over its context; the
-			// response adds client_no_context_takeover only per config.
+			// The client will not take over its context: echoed, as RFC
+			// 7692 section 7.1.1.2 allows, because some clients
+			// (gorilla/websocket) fail the handshake without it.
+			p.ClientNoContextTakeover = true
 		case "server_max_window_bits":
 			i = 2
 			if bits, valid := windowBits(prm.Value); !valid || bits != 15 {

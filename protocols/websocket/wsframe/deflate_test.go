@@ -308,8 +308,8 @@ func TestNegotiateDeflate(t *testing.T) {
 			"permessage-deflate; client_no_context_takeover"},
 		{"client asks server_no_context_takeover", "permessage-deflate; server_no_context_takeover", both, true,
 			"permessage-deflate; server_no_context_takeover"},
-		{"client hints client_no_context_takeover", "permessage-deflate; client_no_context_takeover", both, true,
-			"permessage-deflate"},
+		{"client offers client_no_context_takeover", "permessage-deflate; client_no_context_takeover", both, true,
+			"permessage-deflate; client_no_context_takeover"},
 		{"server_max_window_bits=15", "permessage-deflate; server_max_window_bits=15", both, true,
 			"permessage-deflate; server_max_window_bits=15"},
 		{"quoted 15", `permessage-deflate; server_max_window_bits="15"`, both, true,
@@ -319,7 +319,7 @@ func TestNegotiateDeflate(t *testing.T) {
 			both, true, "permessage-deflate"},
 		{"other extensions first", "x-webkit-deflate-frame, foo; bar=1, permessage-deflate", both, true, "permessage-deflate"},
 		{"all parameters", "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=15; client_max_window_bits=9",
-			both, true, "permessage-deflate; server_no_context_takeover; server_max_window_bits=15"},
+			both, true, "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=15"},
 
 		{"no offer", "", both, false, ""},
 		{"other extension", "x-webkit-deflate-frame", both, false, ""},
@@ -450,5 +450,95 @@ func TestDecompressNoLimitOverflow(t *testing.T) {
 	out, err := ws.NewDecompressor(false).Decompress(nil, []byte("\xf2\x48\xcd\xc9\xc9\x07\x00"), math.MaxInt)
 	if err != nil || string(out) != "Hello" {
 		t.Fatalf("= %q, %v", out, err)
+	}
+}
+
+// The server's answer to every combination of the two context takeover
+// parameters in the offer and of its own config: each parameter is in the
+// answer when the offer has it or the config forbids that side's takeover.
+// A client's client_no_context_takeover is echoed: gorilla/websocket, which
+// offers both, fails the handshake ("invalid compression negotiation")
+// without it.
+func TestNegotiateDeflateContextTakeover(t *testing.T) {
+	for _, offerServer := range []bool{false, true} {
+		for _, offerClient := range []bool{false, true} {
+			for _, cfg := range []ws.DeflateConfig{
+				{}, {ServerContextTakeover: true}, {ClientContextTakeover: true},
+				{ServerContextTakeover: true, ClientContextTakeover: true},
+			} {
+				offer := "permessage-deflate"
+				if offerServer {
+					offer += "; server_no_context_takeover"
+				}
+				if offerClient {
+					offer += "; client_no_context_takeover"
+				}
+				want := ws.DeflateParams{
+					ServerNoContextTakeover: offerServer || !cfg.ServerContextTakeover,
+					ClientNoContextTakeover: offerClient || !cfg.ClientContextTakeover,
+				}
+				exts, err := ws.ParseExtensions(offer)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, ok := ws.NegotiateDeflate(exts, cfg)
+				if !ok || p != want {
+					t.Errorf("offer %q, config %+v: answer %q, %v; want %q", offer, cfg, p, ok, want)
+				}
+			}
+		}
+	}
+}
+
+// Our client and our server agree on every combination of their configs:
+// the client accepts the server's answer to its offer, both sides take
+// over a context only when both allow it, and messages compressed by each
+// side inflate at the other, several in a row.
+func TestDeflateNegotiationRoundTrip(t *testing.T) {
+	configs := []ws.DeflateConfig{
+		{}, {ServerContextTakeover: true}, {ClientContextTakeover: true},
+		{ServerContextTakeover: true, ClientContextTakeover: true},
+	}
+	msgs := [][]byte{quote, append([]byte("again: "), quote...), quote}
+	for _, cc := range configs {
+		for _, sc := range configs {
+			name := fmt.Sprintf("client %+v, server %+v", cc, sc)
+			offer, err := ws.ParseExtensions(ws.DeflateOffer(cc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp, ok := ws.NegotiateDeflate(offer, sc)
+			if !ok {
+				t.Fatalf("%s: offer %q declined", name, ws.DeflateOffer(cc))
+			}
+			answer, err := ws.ParseExtensions(sp.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp, ok, err := ws.ParseDeflateResponse(answer, cc)
+			if !ok || err != nil {
+				t.Fatalf("%s: the client refused the answer %q: %v, %v", name, sp, ok, err)
+			}
+			want := ws.DeflateParams{
+				ServerNoContextTakeover: !(cc.ServerContextTakeover && sc.ServerContextTakeover),
+				ClientNoContextTakeover: !(cc.ClientContextTakeover && sc.ClientContextTakeover),
+			}
+			if sp != want || cp != want {
+				t.Errorf("%s: server agreed %+v, client %+v; want %+v", name, sp, cp, want)
+			}
+			exchange := func(from, to ws.Role, fp, tp ws.DeflateParams) {
+				c := fp.NewCompressor(from, 0)
+				defer c.Release()
+				d := tp.NewDecompressor(to)
+				for i, m := range msgs {
+					out, err := d.Decompress(nil, c.Compress(nil, m), 0)
+					if err != nil || !bytes.Equal(out, m) {
+						t.Errorf("%s: message %d from the %v: %.30q, %v", name, i, from, out, err)
+					}
+				}
+			}
+			exchange(ws.RoleServer, ws.RoleClient, sp, cp)
+			exchange(ws.RoleClient, ws.RoleServer, cp, sp)
+		}
 	}
 }
