@@ -19,8 +19,13 @@ import (
 // DefaultReplayBytes, 1 MiB per topic, keeps a topic's whole default
 // history (1000 messages) when its messages are under about 900 bytes, as
 // chat lines, notifications and small JSON events are: for them the count
-// and the age decide, as before. A topic of large messages keeps its newest
-// MiB, which is what a client that was away for a moment needs.
+// and the age decide. A topic of large messages keeps its newest
+// MiB, which is what a client that was away for a moment needs. It is also
+// a connection's default send buffer (connection.DefaultMaxSendBufferSize),
+// into which a replay is written at once: a whole history of single-line
+// messages, encoded, fits in it (each message's encoding is smaller than
+// what Message.Size counts), rather than disconnecting the client as a
+// slow one. A larger ReplayBytes wants a larger send buffer.
 //
 // DefaultMaxBytes, 64 MiB for all topics together, bounds what the history
 // may take whatever the number of topics (the budget per topic alone grows
