@@ -15,12 +15,15 @@ import (
 
 // Options configure a Hub.
 type Options struct {
-	// ReplayCount, ReplayAge and NoReplay configure the default
-	// MemoryBroker (see MemoryBrokerOptions: by default 1000 messages per
-	// topic, for 10 minutes). With a Broker of your own they do nothing:
-	// its own options bound the history.
+	// ReplayCount, ReplayAge, ReplayBytes, MaxBytes and NoReplay configure
+	// the default MemoryBroker (see MemoryBrokerOptions: by default 1000
+	// messages per topic, for 10 minutes, within 1 MiB per topic and 64 MiB
+	// for all topics). With a Broker of your own they do nothing: its own
+	// options bound the history.
 	ReplayCount int
 	ReplayAge   time.Duration
+	ReplayBytes int
+	MaxBytes    int
 	NoReplay    bool
 	// Broker carries messages between the Hubs that share it and keeps the
 	// history (default: a new MemoryBroker for this Hub alone, which Close
@@ -76,7 +79,13 @@ func NewHub(opts Options) *Hub {
 		h.log = slog.Default()
 	}
 	if h.broker == nil {
-		h.broker = NewMemoryBroker(MemoryBrokerOptions{ReplayCount: opts.ReplayCount, ReplayAge: opts.ReplayAge, NoReplay: opts.NoReplay})
+		h.broker = NewMemoryBroker(MemoryBrokerOptions{
+			ReplayCount: opts.ReplayCount,
+			ReplayAge:   opts.ReplayAge,
+			ReplayBytes: opts.ReplayBytes,
+			MaxBytes:    opts.MaxBytes,
+			NoReplay:    opts.NoReplay,
+		})
 		h.owned = true
 	}
 	h.feed = h.broker.Attach(Handler{Message: h.receive, Error: h.brokerError})
@@ -103,6 +112,10 @@ func (h *Hub) Close() error {
 	}
 	return nil
 }
+
+// Broker returns the Hub's broker: Options.Broker, or the MemoryBroker the
+// Hub made (whose Stats say what its history keeps).
+func (h *Hub) Broker() Broker { return h.broker }
 
 // Stats returns a snapshot of the Hub's counters.
 func (h *Hub) Stats() Stats {

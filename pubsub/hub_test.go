@@ -532,6 +532,33 @@ func TestReplayAll(t *testing.T) {
 	live.expect(t, "m5")
 }
 
+// With the default budgets, a topic's whole history, written at once, fits
+// a connection's default send buffer: a subscriber that asks for it all
+// gets it, rather than being evicted as a slow one.
+func TestReplayAllOfAFullTopic(t *testing.T) {
+	hub := newHub(t, pubsub.Options{})
+	w := topicServer(t, hub, 1, nil)
+	var data []string
+	for i := range 200 {
+		data = append(data, fmt.Sprintf("m%d.%s", i, strings.Repeat(".", 10_000)))
+	}
+	pub(t, hub, "news", data...)
+	st := hub.Broker().(*pubsub.MemoryBroker).Stats()
+	if st.Messages < 90 || st.Messages >= 200 || st.Bytes > pubsub.DefaultReplayBytes {
+		t.Fatalf("broker stats %+v: want the budget, 1 MiB, to decide", st)
+	}
+	all := dialPath(t, w.Addr(), "/all/news", "")
+	for _, want := range data[200-st.Messages:] {
+		e, err := all.dec.Next()
+		if err != nil || e.Data != want {
+			t.Fatalf("replay: %.20q %v, want %.20q (evicted: %d)", e.Data, err, want, hub.Stats().Evicted)
+		}
+	}
+	if n := hub.Stats().Evicted; n != 0 {
+		t.Fatalf("%d evicted", n)
+	}
+}
+
 // A subscription cancelled while its replay is read abandons it (its
 // History's context ends) and gets nothing from it.
 func TestCancelWhileCatchingUp(t *testing.T) {

@@ -22,6 +22,13 @@ type Message struct {
 	Time  time.Time // when it was published, set by the broker
 }
 
+// Size is what m counts against a MemoryBroker's byte budgets
+// (MemoryBrokerOptions.ReplayBytes and MaxBytes): the bytes of its Data,
+// ID, Event and Topic, plus MessageOverhead.
+func (m *Message) Size() int {
+	return len(m.Data) + len(m.ID) + len(m.Event) + len(m.Topic) + MessageOverhead
+}
+
 // Errors of the package.
 var (
 	// ErrGap says that messages were lost to a subscriber: the id to

@@ -186,6 +186,39 @@ func TestGapIsReported(t *testing.T) {
 	}
 }
 
+// Options.ReplayBytes bounds the Hub's broker: a client resuming from a
+// message dropped for the budget is told (OnGap), as for one dropped for the
+// count; Hub.Broker reaches the broker's stats.
+func TestGapAfterByteBudget(t *testing.T) {
+	hub := pubsub.NewHub(pubsub.Options{ReplayBytes: 3 << 10})
+	defer hub.Close()
+	w := sseServer(t, hub, 1, 0)
+	for i := 1; i <= 10; i++ {
+		m, err := hub.Publish(ctx, "news", pubsub.Message{Data: "m" + strconv.Itoa(i) + strings.Repeat(".", 1000)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		idOf["m"+strconv.Itoa(i)] = m.ID
+	}
+	st := hub.Broker().(*pubsub.MemoryBroker).Stats()
+	if st.Messages != 2 || st.Bytes > 3<<10 || st.TopicBudgetDrops != 8 {
+		t.Fatalf("broker stats %+v, want 2 messages kept within 3 KiB", st)
+	}
+	cl := dialSSE(t, w.Addr(), idOf["m7"]) // 8 is gone
+	if e := cl.next(t); e.Event != "snapshot" {
+		t.Fatalf("first event %+v, want the snapshot", e)
+	}
+	cl8 := dialSSE(t, w.Addr(), idOf["m8"])
+	for i := 9; i <= 10; i++ {
+		if e := cl8.next(t); !strings.HasPrefix(e.Data, "m"+strconv.Itoa(i)+".") {
+			t.Fatalf("resuming after 8, event %d: %+v", i, e)
+		}
+	}
+	if n := hub.Stats().Gaps; n != 1 {
+		t.Fatalf("gaps counted: %d", n)
+	}
+}
+
 // Every subscriber on every loop receives every message, in order.
 func TestFanOut(t *testing.T) {
 	hub := pubsub.NewHub(pubsub.Options{})

@@ -13,6 +13,13 @@
 // message for 25 seconds is answered 204 (below the timeouts of proxies,
 // which would answer 502), and the page polls again.
 //
+// The chat keeps its last 100 messages for 10 minutes, for the pages that
+// come back with a cursor (a page whose cursor is older gets 410, and goes
+// on from the newest message). A message is at most 8 KiB (8192 bytes of
+// body): a larger POST is answered 413, and its connection closed. So the
+// whole history fits in its byte budget (100 messages of 8 KiB with their
+// ids, 819 KiB): no message is dropped before its time for its size.
+//
 //	go run ./examples/longpoll-chat                    # http://127.0.0.1:8087/
 //	go run ./examples/longpoll-chat -listen 0.0.0.0:9000 start
 //	curl -i http://127.0.0.1:8087/subscribe            # waits...
@@ -34,8 +41,18 @@ import (
 //go:embed public
 var public embed.FS
 
-// topic is the chat's topic in the hub.
-const topic = "chat"
+const (
+	topic = "chat" // the chat's topic in the hub
+	// keep is the history: the messages a page that comes back with its
+	// cursor can get (for 10 minutes, pubsub.DefaultReplayAge).
+	keep = 100
+	// maxMessage bounds a message, in bytes: a larger POST is answered 413.
+	maxMessage = 8 << 10
+	// keepBytes is the history's byte budget: keep messages of maxMessage
+	// bytes, each with its topic and id (64 bytes are more than enough)
+	// and the broker's overhead.
+	keepBytes = keep * (maxMessage + 64 + pubsub.MessageOverhead)
+)
 
 func main() {
 	newServer("127.0.0.1:8087")
@@ -44,7 +61,12 @@ func main() {
 
 // newServer returns the worker, listening on hostport once started.
 func newServer(hostport string) *worker.Worker[*http.Request] {
-	return newChat(hostport, pubsub.NewHub(pubsub.Options{}), pubsub.DefaultPollTimeout)
+	return newChat(hostport, newHub(), pubsub.DefaultPollTimeout)
+}
+
+// newHub returns the chat's hub, with its history.
+func newHub() *pubsub.Hub {
+	return pubsub.NewHub(pubsub.Options{ReplayCount: keep, ReplayBytes: keepBytes})
 }
 
 // newChat is newServer with its hub, and the time a request stays parked
@@ -57,7 +79,9 @@ func newChat(hostport string, hub *pubsub.Hub, timeout time.Duration) *worker.Wo
 	files := http.NewFSServer(pages)
 	poll := &pubsub.LongPoll{Hub: hub, Timeout: timeout}
 
-	w := worker.New("http://"+hostport, http.Protocol())
+	// A body over maxMessage is refused as soon as its Content-Length (or
+	// its chunks) say so: 413, before it is read.
+	w := worker.New("http://"+hostport, http.ProtocolWith(http.Config{Limits: http.Limits{MaxBodyBytes: maxMessage}}))
 	w.Name = "longpoll-chat"
 	w.OnMessage = func(c *connection.Conn, r *http.Request) {
 		switch {

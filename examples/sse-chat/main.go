@@ -16,6 +16,15 @@
 //   - The page queues outgoing messages and sends the next one only when the
 //     previous one has completed, so they arrive in order.
 //
+// The limits: a message has at most 2000 characters (413 beyond, with a
+// message that says so), and a POST /send at most 32 KiB of body (413
+// before it is read). The topic keeps the last 100 messages for 24 hours,
+// in a byte budget that holds 100 of the largest (2000 characters of 6
+// bytes each once escaped, as a control character's \u0001 is: 12 KB of
+// data, 1.2 MB for the history), so none is dropped before its time for its
+// size; a connection's send buffer is 2 MiB, to take a new page's whole
+// history at once.
+//
 // Each event's data is a JSON object, as in the tutorial:
 //
 //	id: k3x9a-7
@@ -29,6 +38,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -57,6 +67,19 @@ const (
 	topic      = "chat"
 	keep       = 100  // messages kept: the history a new page gets, and what a reconnecting one can replay
 	maxMessage = 2000 // characters
+	// maxBody bounds the body of a POST /send: more than the form field
+	// of a message of maxMessage characters takes (24 KB: at most 12 bytes
+	// each, a 4-byte character URL-encoded).
+	maxBody = 32 << 10
+	// maxData bounds an event's data: the JSON of a message of maxMessage
+	// characters, each at most 6 bytes once escaped for HTML and JSON (a
+	// quote's &#34; takes 5, a control character's \u0001 6), with the
+	// longest author.
+	maxData = 6*maxMessage + len(`{"author":"rgb(255,255,255)","content":""}`)
+	// keepBytes is the history's byte budget: keep messages of maxData,
+	// each with its topic and id (64 bytes are more than enough) and the
+	// broker's overhead.
+	keepBytes  = keep * (maxData + 64 + pubsub.MessageOverhead)
 	cookieName = "author"
 )
 
@@ -67,6 +90,11 @@ func main() {
 
 // newServer returns the worker, listening on hostport once started.
 func newServer(hostport string) *worker.Worker[*http.Request] {
+	return newServerWith(hostport, newChat())
+}
+
+// newServerWith is newServer with its chat (for the test).
+func newServerWith(hostport string, ch *chat) *worker.Worker[*http.Request] {
 	pages, err := fs.Sub(public, "public")
 	if err != nil {
 		panic(err) // the embedded folder is part of the program
@@ -76,10 +104,13 @@ func newServer(hostport string) *worker.Worker[*http.Request] {
 	if err != nil {
 		panic(err)
 	}
-	ch := newChat()
 
-	w := worker.New("http://"+hostport, http.Protocol())
+	w := worker.New("http://"+hostport, http.ProtocolWith(http.Config{Limits: http.Limits{MaxBodyBytes: maxBody}}))
 	w.Name = "sse-chat"
+	// The hub writes a new page's history at once: the send buffer holds
+	// the largest (keepBytes, 1.2 MB), where the default 1 MiB would
+	// disconnect the page as a slow one.
+	w.MaxSendBufferSize = 2 << 20
 	w.OnMessage = func(c *connection.Conn, r *http.Request) {
 		switch {
 		case r.Path == "/" && r.AcceptsEventStream():
@@ -112,7 +143,7 @@ type chat struct {
 }
 
 func newChat() *chat {
-	return &chat{hub: pubsub.NewHub(pubsub.Options{ReplayCount: keep, ReplayAge: 24 * time.Hour})}
+	return &chat{hub: pubsub.NewHub(pubsub.Options{ReplayCount: keep, ReplayAge: 24 * time.Hour, ReplayBytes: keepBytes})}
 }
 
 // stream starts the event stream of a page.
@@ -184,7 +215,7 @@ func (ch *chat) send(c *connection.Conn, r *http.Request) {
 func (ch *chat) publish(m message) error {
 	// The content is escaped already: JSON need not escape it again
 	// (\u0026lt; for &lt;), so the stream stays readable.
-	var data strings.Builder
+	var data bytes.Buffer
 	enc := json.NewEncoder(&data)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(m); err != nil {
@@ -193,8 +224,10 @@ func (ch *chat) publish(m message) error {
 	// The hub's broker gives the message its id, "<run>-<n>": the run
 	// tells this run of the server from earlier ones, so a page that
 	// reconnects with an id from an earlier run gets the history rather
-	// than the messages after whichever message now has that number.
-	_, err := ch.hub.Publish(context.Background(), topic, pubsub.Message{Data: strings.TrimSuffix(data.String(), "\n")})
+	// than the messages after whichever message now has that number. The
+	// data is a string of its own, of its size: the history keeps no
+	// larger buffer alive.
+	_, err := ch.hub.Publish(context.Background(), topic, pubsub.Message{Data: string(bytes.TrimSuffix(data.Bytes(), []byte("\n")))})
 	return err
 }
 

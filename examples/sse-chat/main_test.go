@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/workerman-go/workerman/examples/internal/ssetest"
+	"github.com/workerman-go/workerman/pubsub"
 )
 
 // post sends a message with the given Cookie header (none if "").
@@ -148,5 +149,54 @@ func TestChat(t *testing.T) {
 			t.Fatalf("history %q", contents)
 		}
 		c.Close()
+	}
+}
+
+// The history holds keep messages of the largest kind (maxMessage control
+// characters, 6 bytes each in the event's data) within its byte budget:
+// none is dropped for its size, and a new page gets them all. A body over
+// maxBody is refused before it is read.
+func TestHistoryWithinBudget(t *testing.T) {
+	ch := newChat()
+	t.Cleanup(func() { ch.hub.Close() }) // after the server stops (cleanups run last first)
+	s := ssetest.Start(t, newServerWith("127.0.0.1:0", ch))
+
+	const me = "rgb(255,255,255)" // the longest author
+	if resp, body := s.Do("POST", "/send", "message="+strings.Repeat("x", 1_000_000), "Content-Type", "application/x-www-form-urlencoded"); resp.StatusCode != 413 {
+		t.Fatalf("a body of 1 MB: %d %q, want 413", resp.StatusCode, body)
+	}
+	// The largest: control characters; quotes and 4-byte characters come
+	// close.
+	text := func(i int) string {
+		switch i {
+		case 1:
+			return strings.Repeat(`"`, maxMessage)
+		case 2:
+			return strings.Repeat("😀", maxMessage)
+		}
+		return strings.Repeat("\x01", maxMessage)
+	}
+	for i := range keep {
+		if resp, body := post(s, text(i), cookieFor(me)); resp.StatusCode != 200 {
+			t.Fatalf("message %d: %d %q", i, resp.StatusCode, body)
+		}
+	}
+	st := ch.hub.Broker().(*pubsub.MemoryBroker).Stats()
+	if st.Messages != keep || st.Bytes > keepBytes || st.TopicBudgetDrops != 0 || st.BrokerBudgetDrops != 0 {
+		t.Fatalf("broker stats %+v, want %d messages kept within %d bytes", st, keep, keepBytes)
+	}
+	c := s.Open("/")
+	expectReset(t, c)
+	longest := 0
+	for i := range keep {
+		e := c.Next()
+		longest = max(longest, len(e.Data))
+		var m message
+		if json.Unmarshal([]byte(e.Data), &m) != nil || m.Content != html.EscapeString(text(i)) {
+			t.Fatalf("history, message %d: %.100q", i, e.Data)
+		}
+	}
+	if longest != maxData {
+		t.Fatalf("the longest data has %d bytes, want maxData, %d", longest, maxData)
 	}
 }

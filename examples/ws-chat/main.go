@@ -31,6 +31,13 @@
 // that cannot keep up, its send buffer full, is disconnected). The cut is 50
 // characters, never in the middle of a UTF-8 sequence.
 //
+// The limits: what is published is at most 50 characters (200 bytes), and
+// the topic keeps no history (a client gets the messages sent while it is
+// connected, as in the tutorial), so the chat keeps nothing of what it is
+// sent. A message is read whole before it is cut, up to the WebSocket
+// limit (the connection's MaxPackageSize, 10 MiB): a larger one closes the
+// connection with 1009 (message too big).
+//
 //	go run ./examples/ws-chat                          # http://127.0.0.1:8090/
 //	go run ./examples/ws-chat -listen 0.0.0.0:9000 start
 package main
@@ -63,9 +70,14 @@ func main() {
 
 // newServer returns the worker, listening on hostport once started.
 func newServer(hostport string) *worker.Worker[*http.Request] {
+	return newChat(hostport, newHub())
+}
+
+// newHub returns the chat's hub.
+func newHub() *pubsub.Hub {
 	// No history: as in the tutorial, a client gets the messages sent while
 	// it is connected.
-	return newChat(hostport, pubsub.NewHub(pubsub.Options{NoReplay: true}))
+	return pubsub.NewHub(pubsub.Options{NoReplay: true})
 }
 
 // newChat is newServer with its hub (for the test).

@@ -11,7 +11,7 @@ import (
 )
 
 func TestChat(t *testing.T) {
-	hub := pubsub.NewHub(pubsub.Options{NoReplay: true})
+	hub := newHub()
 	t.Cleanup(func() { hub.Close() }) // after the server stops (cleanups run last first)
 	w := newChat("127.0.0.1:0", hub)
 	w.Count = 2 // clients on both loops: the broadcast crosses loops
@@ -41,6 +41,11 @@ func TestChat(t *testing.T) {
 				t.Fatalf("message %d, client %d: got %q (%d bytes), want %q", i, k, got, len(got), tc.want)
 			}
 		}
+	}
+
+	// Nothing is kept.
+	if st := hub.Broker().(*pubsub.MemoryBroker).Stats(); st.Messages != 0 || st.Bytes != 0 {
+		t.Fatalf("broker stats %+v, want nothing kept", st)
 	}
 
 	// A client that closes is removed from the set; the others go on.

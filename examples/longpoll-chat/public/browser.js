@@ -7,6 +7,10 @@ function PublishForm(form, url) {
     fetch(url, {
       method: 'POST',
       body: message
+    }).then(response => {
+      // Not in javascript.info's version: a message the server refuses (413:
+      // over 8 KiB) is not lost silently.
+      if (!response.ok) alert('Not sent: ' + response.status + ' ' + response.statusText);
     });
   }
 
