@@ -9,10 +9,11 @@
 //   - Send(msg) encodes msg with the connection's protocol and queues it; it
 //     is safe from any goroutine and never blocks. Close(final...) writes
 //     what is queued, then closes; Destroy closes at once.
-//   - MaxSendBufferSize bounds what may be queued: at the bound OnBufferFull
-//     fires once, later sends are dropped (Send returns ErrSendBufferFull,
-//     OnError is told), and OnBufferDrain fires when the queue is empty
-//     again. SendBufferSize says how much is queued.
+//   - MaxSendBufferSize bounds what may be queued: a message that does not
+//     fit in the room left is dropped whole (Send returns
+//     ErrSendBufferFull, OnError is told, or the log without OnError), at
+//     the bound OnBufferFull fires once, and OnBufferDrain fires when the
+//     queue is empty again. SendBufferSize says how much is queued.
 //   - PauseRecv and ResumeRecv stop and resume the delivery of messages;
 //     MaxPackageSize bounds a message and what may be buffered without one.
 //   - After and Every are timers owned by the connection: they run on its
@@ -20,6 +21,27 @@
 //   - WhenClosed runs cleanup when it closes; Data and SetData keep the
 //     application's per-connection state; Pipe forwards its bytes to
 //     another connection with backpressure.
+//
+// # Replies that must not be lost
+//
+// While the bytes queued for a connection fill half its send buffer, the
+// connection's input waits (back-pressure): a client that sends requests
+// faster than it reads the replies gets every reply, as long as each
+// reply fits in half of MaxSendBufferSize. So size MaxSendBufferSize at
+// twice the largest reply, and send larger bodies in pieces (an HTTP file
+// or chunked response). A broadcast or a relay cannot make the receivers
+// wait: a receiver whose buffer is full is too slow, and the usual answer
+// is to close it (in OnError, on ErrSendBufferFull) so that it reconnects
+// and catches up, as package pubsub does, rather than let it miss messages.
+//
+// # Other bounds
+//
+// WriteTimeout closes a connection whose peer takes nothing of what is
+// queued for it for that long (ErrWriteTimeout); MaxPackageSize bounds a
+// message and what one connection may hold undecoded; MaxUnreadInput
+// bounds what all of a Worker's connections hold undecoded
+// (ErrInputBudget). A Close waits at most DefaultCloseTimeout for the peer
+// to take what is queued; the rest is dropped, and logged.
 //
 // # Threading
 //
@@ -36,12 +58,15 @@
 //
 // The files of this package follow a connection's bytes:
 //
-//   - server.go: the engine accepts a connection (refusing it beyond the
-//     connection cap) and hands every read to the connection;
-//   - decode.go: the connection's codec decodes every complete message in
-//     the buffer and each goes to OnMessage (Switch hands the connection to
+//   - accept.go: the server accepts a connection (refusing it beyond the
+//     connection cap, or when the descriptor table is full) and hands it to
+//     an event loop;
+//   - server.go: gnet's events: the connection opens, reads arrive, it
+//     closes;
+//   - decode.go: the connection's codec decodes every complete message
+//     received and each goes to OnMessage (Switch hands the connection to
 //     another protocol; a protocol error closes it, after the protocol's
-//     reply);
+//     reply); input.go keeps what a read leaves undecoded, within bounds;
 //   - send.go: Send encodes into the connection's queue and hands the
 //     connection to its loop;
 //   - loop.go: the loop flushes every connection that received work when

@@ -1,5 +1,10 @@
 // Command echo is a raw TCP echo server: every byte received is sent back.
 //
+// Nothing is lost to a client that sends faster than it reads: the
+// framework stops reading a connection while the bytes queued for it fill
+// half its send buffer, and a tcp message is at most 64 KiB, so every echo
+// fits (see package connection, "Replies that must not be lost").
+//
 //	go run ./examples/echo -listen 127.0.0.1:2345
 //	nc 127.0.0.1 2345
 package main

@@ -84,6 +84,10 @@ func main() {
 	w := worker.New("frame://"+*listen, frame.Protocol())
 	w.Name = "frame-echo"
 	w.Count = 1
+	// Every echo must find room in the send buffer (1 MiB): the framework
+	// stops reading a client while the echoes queued for it fill half of
+	// it, so messages of at most 64 KiB lose nothing.
+	w.MaxPackageSize = 64 << 10
 	w.OnMessage = func(c *connection.Conn, msg []byte) {
 		c.Send("echo: " + string(msg))
 	}

@@ -48,6 +48,7 @@ package main
 
 import (
 	_ "embed"
+	"log"
 
 	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/protocols/http"
@@ -57,6 +58,9 @@ import (
 
 //go:embed public/index.html
 var page string
+
+// maxMessage is the largest message a client may send.
+const maxMessage = 1 << 20
 
 func main() {
 	newServer("0.0.0.0:2000")
@@ -81,6 +85,17 @@ func newServer(hostport string) *worker.Worker[websocket.Message] {
 
 	// Start 4 event loops to serve clients (Workerman's 4 processes)
 	wsWorker.Count = 4
+
+	// Not in the manual: every reply must find room in the send buffer.
+	// The framework stops reading a client while the replies queued for it
+	// fill half the buffer, so a buffer of twice the largest reply loses
+	// nothing to a client that sends faster than it reads; a message is at
+	// most 1 MiB (a larger one closes the connection with 1009).
+	wsWorker.MaxPackageSize = maxMessage
+	wsWorker.MaxSendBufferSize = 2*maxMessage + 64<<10
+	wsWorker.OnError = func(c *connection.Conn, err error) {
+		log.Printf("connection %d: %v", c.ID(), err) // a reply refused, a protocol error
+	}
 
 	// When a client sends data, answer hello $data
 	wsWorker.OnMessage = func(connection *connection.Conn, data websocket.Message) {

@@ -376,3 +376,11 @@ func appendDate(dst []byte) []byte {
 	}
 	return append(dst, e.b...)
 }
+
+// Size is the length of the response's body. It makes a *Response a
+// protocols.Sizer: c.Send refuses (ErrSendBufferFull) a response whose
+// body does not fit in the room left in the connection's send buffer,
+// before encoding it, so the request stays unanswered and the application
+// can answer otherwise. Send a larger body in pieces instead
+// (NewChunkedResponse, ServeFile), or raise MaxSendBufferSize.
+func (r *Response) Size() int { return len(r.Body) }

@@ -248,3 +248,8 @@ func appendLines(b []byte, prefix, s string) []byte {
 		}
 	}
 }
+
+// Size is about how many bytes the event encodes to (its data and comment
+// text). It makes an Event a protocols.Sizer: Send refuses one that does
+// not fit in the room left in the connection's send buffer.
+func (e Event) Size() int { return len(e.Data) + len(e.Comment) + len(e.ID) + len(e.Event) }

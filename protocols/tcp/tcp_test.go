@@ -158,3 +158,17 @@ func TestDecodeDoesNotAllocate(t *testing.T) {
 		t.Fatalf("Decode allocates %v times", allocs)
 	}
 }
+
+// A message carries at most MaxMessage bytes; the rest is the next one.
+func TestDecodeCapsAMessage(t *testing.T) {
+	codec := tcp.Protocol().NewCodec(protocols.Limits{})
+	in := make([]byte, tcp.MaxMessage+100)
+	msg, n, skip, err := codec.Decode(in)
+	if err != nil || skip || n != tcp.MaxMessage || len(msg) != tcp.MaxMessage {
+		t.Fatalf("Decode of %d bytes: %d bytes, n %d, skip %v, %v", len(in), len(msg), n, skip, err)
+	}
+	msg, n, _, _ = codec.Decode(in[n:])
+	if n != 100 || len(msg) != 100 {
+		t.Fatalf("then: %d bytes, n %d", len(msg), n)
+	}
+}

@@ -64,3 +64,8 @@ const (
 // zero value is the cheapest in memory: flate.BestSpeed, and no compression
 // state held between messages.
 type DeflateConfig = wsframe.DeflateConfig
+
+// Size is the length of the payload. It makes a Message a protocols.Sizer:
+// Send refuses one that does not fit in the room left in the connection's
+// send buffer, as it does a string or []byte.
+func (m Message) Size() int { return len(m.Payload) }
