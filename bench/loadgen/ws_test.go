@@ -224,6 +224,18 @@ type gorillaServer struct {
 	mu   sync.Mutex
 	seq  uint64
 	subs map[*gorilla.Conn]*sync.Mutex
+	// registered counts the subscribers ever recorded; a publish waits
+	// until want of them have been recorded since base (gorilla sends the
+	// 101 before the handler can record the connection, so a client may
+	// publish before its own subscription is in place).
+	registered, base, want int
+}
+
+// expect makes the next publishes wait for n new subscribers.
+func (s *gorillaServer) expect(n int) {
+	s.mu.Lock()
+	s.base, s.want = s.registered, n
+	s.mu.Unlock()
 }
 
 func startGorilla(t *testing.T, echo bool) *gorillaServer {
@@ -239,6 +251,7 @@ func startGorilla(t *testing.T, echo bool) *gorillaServer {
 		wmu := new(sync.Mutex)
 		s.mu.Lock()
 		s.subs[c] = wmu
+		s.registered++
 		s.mu.Unlock()
 		defer func() {
 			s.mu.Lock()
@@ -262,7 +275,13 @@ func startGorilla(t *testing.T, echo bool) *gorillaServer {
 		}
 	})
 	mux.HandleFunc("POST /publish", func(w http.ResponseWriter, r *http.Request) {
+		deadline := time.Now().Add(10 * time.Second)
 		s.mu.Lock()
+		for s.registered-s.base < s.want && time.Now().Before(deadline) {
+			s.mu.Unlock()
+			time.Sleep(time.Millisecond)
+			s.mu.Lock()
+		}
 		s.seq++
 		msg := fmt.Sprintf("%d %d", s.seq, time.Now().UnixNano())
 		for c, wmu := range s.subs {
@@ -313,6 +332,7 @@ func TestWSIdleAndBroadcastGorilla(t *testing.T) {
 	if !res.OK || ready != 20 || res.Streams != 20 || res.HeldAtEnd != 20 {
 		t.Fatalf("idle: %s (ready %d)", res.Summary(), ready)
 	}
+	s.expect(30)
 	res = runWS(t, Config{Mode: ModeWSBroadcast, Target: s.addr, PublishTarget: s.addr, Conns: 30,
 		Publishes: 4, PublishBurst: 3, PublishGap: time.Millisecond, Duration: 20 * time.Second})
 	if !res.OK {

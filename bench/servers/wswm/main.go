@@ -61,7 +61,9 @@ func main() {
 
 	// No replay: a subscriber gets what is published while it is connected.
 	hub := pubsub.NewHub(pubsub.Options{NoReplay: true})
-	var opts websocket.Options
+	// No pings and no idle timeout, like the gorilla server it is compared
+	// with (and the load generator does not answer pings).
+	opts := websocket.Options{PingInterval: -1, IdleTimeout: -1}
 	if *mode == "broadcast" {
 		opts.OnWebSocketConnected = func(c *connection.Conn, _ *http.Request) {
 			if _, err := hub.Subscribe(c, topic, pubsub.WebSocketText, pubsub.SubscribeOptions{}); err != nil {
