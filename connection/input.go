@@ -12,7 +12,7 @@ import (
 // bytes all of its connections together may hold received but not yet
 // decoded (a message still arriving, input that waits while a connection
 // is paused or its protocol holds input back).
-const DefaultMaxUnreadInput = 256 << 20 // 256 MiB
+const DefaultMaxUnreadInput = 64 << 20 // 64 MiB
 
 // ErrInputBudget is reported through OnError when a connection is closed
 // because it holds unread input while its Worker's connections together
@@ -39,6 +39,19 @@ func (in *inputBuffer) len() int {
 		return 0
 	}
 	return len(in.b) - in.off
+}
+
+// add appends p. The buffer doubles when it grows (append grows a large
+// slice by a quarter at a time, and every step leaves the old array as
+// garbage: a message that arrives in many reads would cost several times
+// its size before the collector catches up).
+func (in *inputBuffer) add(p []byte) {
+	if need := len(in.b) + len(p); need > cap(in.b) {
+		b := make([]byte, len(in.b), max(2*cap(in.b), need))
+		copy(b, in.b)
+		in.b = b
+	}
+	in.b = append(in.b, p...)
 }
 
 // Input buffers are pooled; one grown beyond maxPooledInput (a large
@@ -72,7 +85,7 @@ func (c *Conn) input() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.in.b = append(c.in.b, p...)
+		c.in.add(p)
 		_, _ = gc.Discard(avail)
 	}
 	return c.in.b[c.in.off:], nil
@@ -110,7 +123,7 @@ func (c *Conn) keepInput() bool {
 		if c.in == nil {
 			c.in = inputPool.Get().(*inputBuffer)
 		}
-		c.in.b = append(c.in.b, p...)
+		c.in.add(p)
 		_, _ = gc.Discard(avail)
 	}
 	if c.in == nil {

@@ -65,7 +65,7 @@ type Worker[M any] struct {
 	// together hold received and not yet decoded (messages still
 	// arriving, input of paused connections). Past it, a connection that
 	// holds unread input is closed (connection.ErrInputBudget). Default
-	// connection.DefaultMaxUnreadInput (256 MiB).
+	// connection.DefaultMaxUnreadInput (64 MiB).
 	MaxUnreadInput int
 	// Logger receives the Worker's logs: panics recovered in callbacks, the
 	// engine's messages, an engine that stops by itself. Default:
