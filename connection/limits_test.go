@@ -47,7 +47,7 @@ func TestWriteTimeout(t *testing.T) {
 	errs := make(chan error, 4)
 	w := worker.New("text://127.0.0.1:0", text.Protocol())
 	w.Count = 1
-	w.WriteTimeout = 300 * time.Millisecond
+	w.WriteTimeout = time.Second
 	w.MaxSendBufferSize = 16 << 20
 	w.OnMessage = func(c *connection.Conn, line string) {
 		// Far more than the sockets hold: the rest waits in the queue.
@@ -67,16 +67,18 @@ func TestWriteTimeout(t *testing.T) {
 	}
 	testutil.Eventually(t, "the stalled connection closed", func() bool { return w.Stats().Connections == 0 })
 
-	// A slow reader: 4 KiB every 50 ms, far below what the server queues,
-	// for longer than several WriteTimeouts.
-	slow := testutil.Dial(t, testutil.SmallWindowDialer, addr)
+	// A slow reader: 16 KiB every 20 ms, far below what the server queues,
+	// for longer than several WriteTimeouts. (Its receive buffer is larger
+	// than loopback's segment size: with a smaller one, the kernel itself
+	// holds back for hundreds of milliseconds between window updates.)
+	slow := testutil.Dial(t, testutil.ReceiveBufferDialer(256<<10), addr)
 	io.WriteString(slow, "go\n")
-	buf := make([]byte, 4<<10)
-	for range 30 {
+	buf := make([]byte, 16<<10)
+	for range 100 {
 		if _, err := io.ReadFull(slow, buf); err != nil {
 			t.Fatalf("the slow reader was closed: %v", err)
 		}
-		time.Sleep(50 * time.Millisecond) // the client's pace, not a wait for the server
+		time.Sleep(20 * time.Millisecond) // the client's pace, not a wait for the server
 	}
 	select {
 	case err := <-errs:
