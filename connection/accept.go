@@ -1,19 +1,16 @@
 package connection
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"syscall"
 	"time"
-
-	"github.com/panjf2000/gnet/v2"
 )
 
 // acceptLoop accepts the connections of ln and hands each to an event loop
-// (gnet's Engine.Register), until ln is closed. It returns nil then, and
+// (gnet's Client.EnrollContext), until ln is closed. It returns nil then, and
 // the error that stopped it otherwise.
 //
 // The server accepts itself, rather than letting gnet do it, because
@@ -33,8 +30,7 @@ import (
 //     the limit, are closed at once, as before: the table keeps headroom
 //     for files and for gnet's own copy of each accepted socket.
 //
-// Refusals are counted in the loops' statistics and logged at most once a
-// second.
+// Refusals are counted (Stats().Refused) and logged at most once a second.
 func (s *server) acceptLoop(ln net.Listener) error {
 	reserve := openReserve()
 	defer func() {
@@ -115,23 +111,13 @@ func (s *server) admit(nc net.Conn) string {
 // and counted as refused.
 func (s *server) register(nc net.Conn) {
 	c := newConn(s.cfg, s.opts.MaxSendBufferSize, s.opts.MaxPackageSize)
-	ctx := gnet.NewNetConnContext(gnet.NewContext(context.Background(), c), nc)
-	s.opening.Add(1)
-	res, err := s.eng.Register(ctx)
-	if err != nil {
+	s.opening.Add(1) // until OnOpen counts it as live
+	if _, err := s.cli.EnrollContext(nc, c); err != nil {
 		s.opening.Add(-1)
 		nc.Close()
 		s.refuse()
-		return
+		s.cfg.logger.Warn("workerman: an accepted connection could not join an event loop", "err", err)
 	}
-	go func() {
-		r := <-res
-		s.opening.Add(-1)
-		if r.Err != nil {
-			s.refuse()
-			s.cfg.logger.Warn("workerman: an accepted connection could not join an event loop", "err", r.Err)
-		}
-	}()
 }
 
 // refuse counts a refused connection.

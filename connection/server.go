@@ -2,12 +2,9 @@ package connection
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -46,9 +43,11 @@ type server struct {
 	byEL  map[gnet.EventLoop]*Loop
 	ln    net.Listener // the listener of Serve
 
-	eng      gnet.Engine
+	cli      *gnet.Client // the engine of Serve
 	ready    chan struct{}
 	ready1   sync.Once
+	stopped  chan struct{} // closed by Stop
+	stop1    sync.Once
 	stopping atomic.Bool
 	live     atomic.Int64  // open connections
 	opening  atomic.Int64  // accepted, not yet opened on a loop
@@ -61,10 +60,11 @@ func newServer(cb hooks, opts engine.Options) engine.Server { return newHandler(
 
 func newHandler(cb hooks, opts engine.Options) *server {
 	s := &server{
-		opts:  opts,
-		cfg:   newConnConfig(cb, opts),
-		byEL:  make(map[gnet.EventLoop]*Loop),
-		ready: make(chan struct{}),
+		opts:    opts,
+		cfg:     newConnConfig(cb, opts),
+		byEL:    make(map[gnet.EventLoop]*Loop),
+		ready:   make(chan struct{}),
+		stopped: make(chan struct{}),
 	}
 	limit, err := fdlimit.Limit()
 	if err != nil {
@@ -85,61 +85,61 @@ func (s *server) newLoop(index int) *Loop {
 	return &Loop{index: index, logger: s.cfg.logger}
 }
 
-// Serve implements engine.Server. The event loops are a gnet engine, and
-// the connections come from acceptLoop, which hands each to a loop: gnet's
-// own acceptor would shut the engine down on EMFILE (see acceptLoop). A
-// gnet engine cannot run without a listener of its own, so it gets one
-// nobody can reach: a Unix socket in a private temporary directory.
+// Serve implements engine.Server. The event loops are a gnet engine of the
+// kind gnet calls a client: it has no listener of its own, and takes
+// connections that were accepted elsewhere (gnet's own acceptor would shut
+// the whole engine down on EMFILE: see acceptLoop). Its loops end only on
+// Stop: nothing they run returns gnet's shutdown action, and there is no
+// listener whose accept could fail.
 func (s *server) Serve(ln net.Listener) error {
-	s.mu.Lock()
-	s.ln = ln
-	s.mu.Unlock()
 	defer ln.Close()
-	dir, err := os.MkdirTemp("", "wm-engine-")
+	cli, err := gnet.NewClient(s,
+		gnet.WithMulticore(true),
+		gnet.WithNumEventLoop(max(s.opts.Loops, 1)),
+		gnet.WithTicker(true),
+		gnet.WithLogger(gnetlog.Logger{L: s.cfg.logger}),
+	)
 	if err != nil {
-		return fmt.Errorf("connection: a directory for the engine's socket: %w", err)
+		return fmt.Errorf("connection: creating the engine: %w", err)
 	}
-	defer os.RemoveAll(dir)
-	served := make(chan error, 1)
-	go func() {
-		served <- gnet.Run(s, "unix://"+filepath.Join(dir, "s"),
-			gnet.WithMulticore(true),
-			gnet.WithNumEventLoop(max(s.opts.Loops, 1)),
-			gnet.WithLoadBalancing(gnet.LeastConnections), // Register from another goroutine needs it
-			gnet.WithTicker(true),
-			gnet.WithLogger(gnetlog.Logger{L: s.cfg.logger}),
-		)
-	}()
-	select {
-	case <-s.ready:
-	case err := <-served:
-		if err == nil {
-			err = errors.New("the engine stopped while starting")
-		}
-		return err
+	if err := cli.Start(); err != nil {
+		return fmt.Errorf("connection: starting the engine: %w", err)
 	}
+	s.mu.Lock()
+	s.ln, s.cli = ln, cli
+	s.mu.Unlock()
+	<-s.ready // the first tick: the loops run
 	accepted := make(chan error, 1)
 	go func() { accepted <- s.acceptLoop(ln) }()
 	select {
-	case err := <-served:
+	case err := <-accepted:
+		if err != nil {
+			// The listener failed: without it the engine is no use.
+			_ = s.Stop(context.Background())
+			return err
+		}
+		<-s.stopped // the listener was closed for a stop: wait for it
+	case <-s.stopped:
 		ln.Close()
 		<-accepted
-		return err
-	case err := <-accepted:
-		if err == nil { // the listener was closed: a stop is under way
-			return <-served
-		}
-		// The listener failed: without it the engine is no use.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.eng.Stop(ctx)
-		<-served
-		return err
 	}
+	return nil
 }
 
-// Stop implements engine.Server.
-func (s *server) Stop(ctx context.Context) error { return s.eng.Stop(ctx) }
+// Stop implements engine.Server: the loops end, and Serve returns.
+func (s *server) Stop(context.Context) error {
+	var err error
+	s.stop1.Do(func() {
+		s.mu.Lock()
+		cli := s.cli
+		s.mu.Unlock()
+		if cli != nil {
+			err = cli.Stop()
+		}
+		close(s.stopped)
+	})
+	return err
+}
 
 // MaxConnections implements engine.Server.
 func (s *server) MaxConnections() int { return int(s.maxConns) }
@@ -201,12 +201,6 @@ func (s *server) loopFor(el gnet.EventLoop) *Loop {
 	return l
 }
 
-// OnBoot implements gnet.EventHandler.
-func (s *server) OnBoot(eng gnet.Engine) gnet.Action {
-	s.eng = eng
-	return gnet.None
-}
-
 // OnTick implements gnet.EventHandler. gnet calls it on its own goroutine;
 // it queues one tick task on each loop that has timers or watched
 // connections, and marks the engine ready the first time.
@@ -223,8 +217,11 @@ func (s *server) OnTick() (time.Duration, gnet.Action) {
 func (s *server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	l := s.loopFor(gc.EventLoop())
 	c, _ := gc.Context().(*Conn)
-	if c == nil { // through gnet's own listener, which nobody should reach
+	if c == nil { // every connection comes with its Conn: see register
 		return nil, gnet.Close
+	}
+	if c.cfg == s.cfg { // accepted: see register
+		s.opening.Add(-1)
 	}
 	s.live.Add(1)
 	l.stats.Connections.Add(1)
