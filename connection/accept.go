@@ -55,8 +55,6 @@ func (s *server) acceptLoop(ln net.Listener) error {
 			case errors.Is(err, net.ErrClosed):
 				return nil
 			case isFDExhausted(err):
-				s.refuse()
-				logRefusal("out of file descriptors", err)
 				if reserve != nil {
 					reserve.Close()
 					if nc, err := ln.Accept(); err == nil {
@@ -65,6 +63,7 @@ func (s *server) acceptLoop(ln net.Listener) error {
 					}
 					reserve = openReserve()
 				}
+				logRefusal("out of file descriptors", err)
 				if reserve == nil {
 					backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 					time.Sleep(backoff)
