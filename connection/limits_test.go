@@ -5,11 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,84 +17,17 @@ import (
 	"github.com/workerman-go/workerman/worker"
 )
 
-// logBuffer collects a Worker's log lines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
-
-// A client that stops reading is closed once it has taken nothing of what
-// is queued for it for WriteTimeout; a slow client that keeps reading is
-// not.
-func TestWriteTimeout(t *testing.T) {
-	errs := make(chan error, 4)
-	w := worker.New("text://127.0.0.1:0", text.Protocol())
-	w.Count = 1
-	w.WriteTimeout = time.Second
-	w.MaxSendBufferSize = 16 << 20
-	w.OnMessage = func(c *connection.Conn, line string) {
-		// Far more than the sockets hold: the rest waits in the queue.
-		chunk := strings.Repeat("z", 1023)
-		for range 8 << 10 {
-			c.Send(chunk)
-		}
-	}
-	w.OnError = func(c *connection.Conn, err error) { errs <- err }
-	addr := start(t, w)
-
-	stalled := testutil.Dial(t, testutil.SmallWindowDialer, addr)
-	io.WriteString(stalled, "go\n")
-	err := testutil.Recv(t, errs, "OnError for the client that reads nothing")
-	if !errors.Is(err, connection.ErrWriteTimeout) {
-		t.Fatalf("OnError: %v, want ErrWriteTimeout", err)
-	}
-	testutil.Eventually(t, "the stalled connection closed", func() bool { return w.Stats().Connections == 0 })
-
-	// A slow reader: 16 KiB every 20 ms, far below what the server queues,
-	// for longer than several WriteTimeouts. (Its receive buffer is larger
-	// than loopback's segment size: with a smaller one, the kernel itself
-	// holds back for hundreds of milliseconds between window updates.)
-	slow := testutil.Dial(t, testutil.ReceiveBufferDialer(256<<10), addr)
-	io.WriteString(slow, "go\n")
-	buf := make([]byte, 16<<10)
-	for range 100 {
-		if _, err := io.ReadFull(slow, buf); err != nil {
-			t.Fatalf("the slow reader was closed: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond) // the client's pace, not a wait for the server
-	}
-	select {
-	case err := <-errs:
-		t.Fatalf("OnError for the slow reader: %v", err)
-	default:
-	}
-}
-
 // A client that sends a large request and then many small ones, reading
 // late, gets every reply: while the replies queued for a connection fill
 // half its send buffer, the server stops delivering its requests
 // (back-pressure) instead of dropping replies. Without back-pressure, the
 // replies sent while the buffer was full were lost without a trace.
 func TestBackpressureKeepsEveryReply(t *testing.T) {
-	var log logBuffer
+	var log testutil.Log
 	conns := make(chan *connection.Conn, 1)
 	w := worker.New("text://127.0.0.1:0", text.Protocol())
 	w.Count = 1
-	w.Logger = log.logger()
+	w.Logger = log.Logger()
 	w.MaxSendBufferSize = 256 << 10
 	w.OnConnect = func(c *connection.Conn) { conns <- c }
 	w.OnMessage = func(c *connection.Conn, line string) { c.Send(line) } // no OnError, no OnBufferFull
@@ -137,11 +67,11 @@ func TestBackpressureKeepsEveryReply(t *testing.T) {
 // A send that is dropped when no OnError is set is logged, once per
 // connection: a full buffer never loses data silently.
 func TestDroppedSendIsLoggedWithoutOnError(t *testing.T) {
-	var log logBuffer
+	var log testutil.Log
 	conns := make(chan *connection.Conn, 1)
 	w := worker.New("tcp://127.0.0.1:0", tcp.Protocol())
 	w.Count = 1
-	w.Logger = log.logger()
+	w.Logger = log.Logger()
 	w.MaxSendBufferSize = 64 << 10
 	w.OnConnect = func(c *connection.Conn) { conns <- c }
 	addr := start(t, w)

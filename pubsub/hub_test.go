@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	nethttp "net/http"
 	"strings"
@@ -125,28 +124,6 @@ func (f *fakeFeed) Unwatch(topic string) {
 	f.b.unwatches[topic]++
 	f.b.mu.Unlock()
 	f.Feed.Unwatch(topic)
-}
-
-// logBuffer collects a Hub's log.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 func newHub(t *testing.T, opts pubsub.Options) *pubsub.Hub {
@@ -305,8 +282,8 @@ func TestReplayHistoryFails(t *testing.T) {
 	})
 	t.Run("logged", func(t *testing.T) {
 		b := newFakeBroker(t, pubsub.MemoryBrokerOptions{})
-		var log logBuffer
-		hub := newHub(t, pubsub.Options{Broker: b, Logger: log.logger()})
+		var log testutil.Log
+		hub := newHub(t, pubsub.Options{Broker: b, Logger: log.Logger()})
 		w := topicServer(t, hub, 1, nil)
 		calls, release := b.holdHistory(true, cause)
 		defer release()
@@ -332,8 +309,8 @@ func TestReplayHistoryFails(t *testing.T) {
 // and counted.
 func TestLiveGap(t *testing.T) {
 	b := newFakeBroker(t, pubsub.MemoryBrokerOptions{})
-	var log logBuffer
-	hub := newHub(t, pubsub.Options{Broker: b, Logger: log.logger()})
+	var log testutil.Log
+	hub := newHub(t, pubsub.Options{Broker: b, Logger: log.Logger()})
 	w := topicServer(t, hub, 2, func(error) {})
 	var news []*sseClient
 	for range 3 {
@@ -409,8 +386,8 @@ func TestLiveGapWhileCatchingUp(t *testing.T) {
 	t.Run("OnGap", testLiveGapWhileCatchingUp)
 	t.Run("logged", func(t *testing.T) {
 		b := newFakeBroker(t, pubsub.MemoryBrokerOptions{})
-		var log logBuffer
-		hub := newHub(t, pubsub.Options{Broker: b, Logger: log.logger()})
+		var log testutil.Log
+		hub := newHub(t, pubsub.Options{Broker: b, Logger: log.Logger()})
 		w := topicServer(t, hub, 1, nil)
 		calls, release := b.holdHistory(true, nil)
 		defer release()
@@ -460,8 +437,8 @@ func testLiveGapWhileCatchingUp(t *testing.T) {
 // evicted, counted and logged.
 func TestHeldMessagesBound(t *testing.T) {
 	b := newFakeBroker(t, pubsub.MemoryBrokerOptions{})
-	var log logBuffer
-	hub := newHub(t, pubsub.Options{Broker: b, Logger: log.logger()})
+	var log testutil.Log
+	hub := newHub(t, pubsub.Options{Broker: b, Logger: log.Logger()})
 	w := topicServer(t, hub, 1, nil)
 	calls, release := b.holdHistory(true, nil)
 	defer release()

@@ -1,7 +1,6 @@
 package timer
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
 	"sync"
@@ -118,27 +117,9 @@ func TestDelAllStopsAll(t *testing.T) {
 	}
 }
 
-// syncBuffer is an io.Writer safe to read while the timer goroutine logs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestPanicIsSurvivedAndLogged(t *testing.T) {
 	reset(t)
-	var logs syncBuffer
+	var logs testutil.Log
 	old := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, nil)))
 	defer slog.SetDefault(old)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
@@ -429,6 +430,23 @@ func NewFileSessionStore(dir string, lifetime time.Duration) (*FileSessionStore,
 	s := &FileSessionStore{dir: dir, lifetime: lifetime}
 	s.lastGC.Store(time.Now().UnixNano())
 	return s, nil
+}
+
+// checkPrivateFolder checks that dir (itself, not what a symbolic link
+// points to) is a folder, and on Unix that it is owned by the process's
+// effective user and closed to group and others (checkOwner).
+func checkPrivateFolder(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return errors.New("is a symbolic link")
+	case !fi.IsDir():
+		return errors.New("is not a folder")
+	}
+	return checkOwner(fi)
 }
 
 func (s *FileSessionStore) file(id string) string { return filepath.Join(s.dir, "sess_"+id) }

@@ -10,20 +10,9 @@ import (
 	"syscall"
 )
 
-// checkPrivateFolder checks that dir (itself, not what a symbolic link
-// points to) is a folder owned by the process's effective user and closed
-// to group and others.
-func checkPrivateFolder(dir string) error {
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return err
-	}
-	switch {
-	case fi.Mode()&fs.ModeSymlink != 0:
-		return errors.New("is a symbolic link")
-	case !fi.IsDir():
-		return errors.New("is not a folder")
-	}
+// checkOwner checks that a folder is owned by the process's effective user
+// and closed to group and others.
+func checkOwner(fi fs.FileInfo) error {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return errors.New("has no known owner")

@@ -160,30 +160,12 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	}
 }
 
-// syncBuffer collects a process's stderr.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // nodeProc is a running node script, killed when the test ends.
 type nodeProc struct {
 	t      *testing.T
 	lines  chan nodeLine
 	exited chan struct{}
-	stderr *syncBuffer
+	stderr *testutil.Log
 }
 
 func startNode(t *testing.T, script string, args ...string) *nodeProc {
@@ -193,7 +175,7 @@ func startNode(t *testing.T, script string, args ...string) *nodeProc {
 	cmd := exec.CommandContext(ctx, node, append([]string{script}, args...)...)
 	cmd.Dir = dir
 	cmd.WaitDelay = 5 * time.Second
-	p := &nodeProc{t: t, lines: make(chan nodeLine, 4096), exited: make(chan struct{}), stderr: &syncBuffer{}}
+	p := &nodeProc{t: t, lines: make(chan nodeLine, 4096), exited: make(chan struct{}), stderr: &testutil.Log{}}
 	cmd.Stdout = &lineWriter{lines: p.lines, bad: func(raw string) { t.Errorf("%s: not a JSON line: %q", script, raw) }}
 	cmd.Stderr = p.stderr
 	stdin, err := cmd.StdinPipe() // the script exits when it closes
