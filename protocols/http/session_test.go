@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,11 +16,24 @@ import (
 
 	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/internal/testutil"
+	"github.com/workerman-go/workerman/protocols"
 	"github.com/workerman-go/workerman/protocols/http"
 )
 
-// A counter kept in the session across requests that carry its cookie.
-func TestSessionCounter(t *testing.T) {
+// sessionServer is an HTTP server whose sessions a FileSessionStore keeps
+// in a fresh folder, and one client connection to it.
+type sessionServer struct {
+	t     *testing.T
+	proto protocols.Protocol[*http.Request]
+	dir   string
+	conn  net.Conn
+	br    *bufio.Reader
+}
+
+// serveSessions starts a sessionServer. A request whose session cannot be
+// loaded gets a 500; the others reach handle with their session.
+func serveSessions(t *testing.T, handle func(*connection.Conn, *http.Request, *http.Session)) *sessionServer {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "sessions") // made private by the store
 	store, err := http.NewFileSessionStore(dir, time.Hour)
 	if err != nil {
@@ -32,6 +46,37 @@ func TestSessionCounter(t *testing.T) {
 			c.Send(http.NewResponse(500, err.Error()))
 			return
 		}
+		handle(c, r, s)
+	})
+	conn := dialRaw(t, addr)
+	return &sessionServer{t: t, proto: proto, dir: dir, conn: conn, br: bufio.NewReader(conn)}
+}
+
+// get sends GET target, with cookie as its Cookie header unless empty, and
+// returns the response's body and Set-Cookie header.
+func (s *sessionServer) get(target, cookie string) (body, setCookie string) {
+	s.t.Helper()
+	req := "GET " + target + " HTTP/1.1\r\nHost: h\r\n"
+	if cookie != "" {
+		req += "Cookie: " + cookie + "\r\n"
+	}
+	io.WriteString(s.conn, req+"\r\n")
+	resp, body := readResponse(s.t, s.br, "GET")
+	return body, resp.Header.Get("Set-Cookie")
+}
+
+// files counts the session files. Sessions are written in the background:
+// it waits until none is pending, so the folder is what the responses left.
+func (s *sessionServer) files() int {
+	s.t.Helper()
+	testutil.Eventually(s.t, "session writes done", func() bool { return http.SessionWritesPending(s.proto) == 0 })
+	m, _ := filepath.Glob(filepath.Join(s.dir, "sess_*"))
+	return len(m)
+}
+
+// A counter kept in the session across requests that carry its cookie.
+func TestSessionCounter(t *testing.T) {
+	srv := serveSessions(t, func(c *connection.Conn, r *http.Request, s *http.Session) {
 		if r.Path == "/logout" {
 			s.Flush()
 			c.Send("bye")
@@ -42,16 +87,11 @@ func TestSessionCounter(t *testing.T) {
 		s.Set("n", strconv.Itoa(n+1))
 		c.Send(strconv.Itoa(n + 1))
 	})
-	c := dialRaw(t, addr)
-	br := bufio.NewReader(c)
 	send := func(path, cookie string) (string, string) {
-		req := "GET " + path + " HTTP/1.1\r\nHost: h\r\n"
 		if cookie != "" {
-			req += "Cookie: other=1; " + cookie + "\r\n"
+			cookie = "other=1; " + cookie
 		}
-		io.WriteString(c, req+"\r\n")
-		resp, body := readResponse(t, br, "GET")
-		return body, resp.Header.Get("Set-Cookie")
+		return srv.get(path, cookie)
 	}
 	body, set := send("/", "")
 	if body != "1" || !strings.HasPrefix(set, "PHPSID=") || !strings.Contains(set, "HttpOnly") || !strings.Contains(set, "SameSite=Lax") {
@@ -70,20 +110,13 @@ func TestSessionCounter(t *testing.T) {
 			t.Fatalf("cookie %q: %q, Set-Cookie %q", bad, body, set)
 		}
 	}
-	// Flushing deletes the stored data (in the background: the files are
-	// counted once no write is pending).
-	writesDone := func() {
-		testutil.Eventually(t, "session writes done", func() bool { return http.SessionWritesPending(proto) == 0 })
-	}
-	writesDone()
-	files, _ := filepath.Glob(filepath.Join(dir, "sess_*"))
+	// Flushing deletes the stored data.
+	files := srv.files()
 	if body, _ := send("/logout", cookie); body != "bye" {
 		t.Fatal(body)
 	}
-	writesDone()
-	after, _ := filepath.Glob(filepath.Join(dir, "sess_*"))
-	if len(after) != len(files)-1 {
-		t.Fatalf("%d session files before the logout, %d after", len(files), len(after))
+	if after := srv.files(); after != files-1 {
+		t.Fatalf("%d session files before the logout, %d after", files, after)
 	}
 	if body, _ := send("/", cookie); body != "1" {
 		t.Fatalf("after logout: %q", body)
@@ -125,18 +158,7 @@ func TestSessionWithoutServer(t *testing.T) {
 // Set-Cookie and leaves no file; a stored session that becomes empty loses
 // its file.
 func TestEmptySessionCostsNothing(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "sessions")
-	store, err := http.NewFileSessionStore(dir, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proto := http.ProtocolWith(http.Config{Session: &http.SessionConfig{Store: store}})
-	addr := serveProtocol(t, proto, func(c *connection.Conn, r *http.Request) {
-		s, err := r.Session()
-		if err != nil {
-			c.Send(http.NewResponse(500, err.Error()))
-			return
-		}
+	srv := serveSessions(t, func(c *connection.Conn, r *http.Request, s *http.Session) {
 		switch r.Path {
 		case "/peek":
 			s.Get("a")
@@ -161,25 +183,7 @@ func TestEmptySessionCostsNothing(t *testing.T) {
 		}
 		c.Send(strings.Join(slices.Sorted(maps.Keys(s.All())), ","))
 	})
-	c := dialRaw(t, addr)
-	br := bufio.NewReader(c)
-	send := func(target, cookie string) (body, set string) {
-		t.Helper()
-		req := "GET " + target + " HTTP/1.1\r\nHost: h\r\n"
-		if cookie != "" {
-			req += "Cookie: " + cookie + "\r\n"
-		}
-		io.WriteString(c, req+"\r\n")
-		resp, body := readResponse(t, br, "GET")
-		return body, resp.Header.Get("Set-Cookie")
-	}
-	files := func() int {
-		// Written in the background: once nothing is pending, the
-		// folder is what the responses left.
-		testutil.Eventually(t, "session writes done", func() bool { return http.SessionWritesPending(proto) == 0 })
-		m, _ := filepath.Glob(filepath.Join(dir, "sess_*"))
-		return len(m)
-	}
+	send, files := srv.get, srv.files
 
 	for _, target := range []string{"/peek", "/set-delete", "/set-flush", "/pull"} {
 		if body, set := send(target, ""); body != "" || set != "" {
