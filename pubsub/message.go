@@ -41,4 +41,8 @@ var (
 	ErrInvalidID = errors.New("pubsub: message id contains CR, LF or NUL")
 	// ErrClosed is the error of a closed Hub or Broker.
 	ErrClosed = errors.New("pubsub: closed")
+	// ErrUnavailable says that the broker cannot be reached (a Redis down
+	// or unreachable): nothing was published. Retry later; an HTTP API
+	// answers 503.
+	ErrUnavailable = errors.New("pubsub: broker unavailable")
 )
