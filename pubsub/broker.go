@@ -55,3 +55,14 @@ type Feed interface {
 	// Close detaches the Hub.
 	Close() error
 }
+
+// WatchWaiter is implemented by a Feed whose Watch takes effect in the
+// background (a remote broker subscribes over the network). The Hub calls
+// WaitWatch before it reads the history of a subscription that replays,
+// so that the history and the live messages meet without a hole.
+type WatchWaiter interface {
+	// WaitWatch returns once every message of topic published from now on
+	// will be delivered, or with an error when ctx ends first (or the feed
+	// is closed, or topic is not watched).
+	WaitWatch(ctx context.Context, topic string) error
+}

@@ -130,7 +130,16 @@ func (h *Hub) subscribe(c *connection.Conn, name string, f *Format, fn func([]Me
 		ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
 		s.stopHistory = cancel
 		go func() {
-			msgs, err := h.broker.History(ctx, name, opts.After, 0)
+			var msgs []Message
+			var err error
+			if w, ok := h.feed.(WatchWaiter); ok {
+				// The live messages from then on are held: the history
+				// read after it reaches them.
+				err = w.WaitWatch(ctx, name)
+			}
+			if err == nil {
+				msgs, err = h.broker.History(ctx, name, opts.After, 0)
+			}
 			cancel()
 			l.Run(func() { s.caughtUp(msgs, err) })
 		}()
