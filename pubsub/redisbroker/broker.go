@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -132,7 +133,7 @@ func (b *Broker) Publish(ctx context.Context, m pubsub.Message) (pubsub.Message,
 	s := b.shardOf(m.Topic)
 	id, err := publishScript.Run(ctx, s.client, []string{b.streamKey(m.Topic)},
 		b.channel(m.Topic), b.opts.ReplayCount, b.opts.ReplayAge.Milliseconds(), b.opts.KeyTTL.Milliseconds(),
-		m.Event, m.Data).Text()
+		m.Event, m.Data, 1+rand.Int32N(1<<31-1)).Text()
 	if err != nil {
 		return pubsub.Message{}, b.redisError("publish on "+m.Topic, err)
 	}

@@ -56,10 +56,15 @@ type watched struct {
 	channel string
 	r       *reader
 
-	// pos is the newest entry delivered, or the stream's newest when the
-	// topic was first caught up (hasPos); "0-0" when there was no stream.
+	// pos is where the topic's stream was read up to (hasPos): the newest
+	// entry seen, or the stream's newest when the topic was first caught
+	// up or after a gap; "0-0" when there was no stream.
 	pos    streamID
 	hasPos bool
+	// newest is the newest entry handed to the Hub (delivered): nothing
+	// older is handed again, whatever happens to the stream.
+	newest    streamID
+	delivered bool
 	// live: caught up in the reader's current session, live messages go
 	// straight to the Hub; otherwise they are held until it is.
 	live     bool
@@ -70,7 +75,7 @@ type watched struct {
 	// since is when Watch was called (Unix ms, this host's clock): its
 	// first catch-up delivers the entries from then on.
 	since int64
-	gone     bool // unwatched
+	gone  bool // unwatched
 }
 
 // reader is a feed's connection to one shard: a Redis pub/sub connection
@@ -339,7 +344,7 @@ func (r *reader) live(v *redis.Message) {
 		f.h.Error(w.topic, fmt.Errorf("redisbroker: topic %q: %w: %w", w.topic, err, pubsub.ErrGap))
 		return
 	}
-	if w.live && w.hasPos && e.id.n != w.pos.n+1 && w.pos.less(e.id) {
+	if w.live && w.hasPos && w.pos.less(e.id) && e.id.n != w.pos.n+1 {
 		// Not the entry after the last one delivered (a stream made
 		// again, or one this connection did not see): the stream says
 		// whether anything was lost.
@@ -359,13 +364,16 @@ func (r *reader) live(v *redis.Message) {
 	w.deliver(e)
 }
 
-// deliver hands e to the Hub unless it was delivered already. f.mu is
-// held.
+// deliver moves the topic's position to e, and hands e to the Hub unless
+// it was delivered already. f.mu is held.
 func (w *watched) deliver(e entry) {
-	if w.hasPos && !w.pos.less(e.id) {
+	if !w.hasPos || w.pos.less(e.id) {
+		w.pos, w.hasPos = e.id, true
+	}
+	if w.delivered && !w.newest.less(e.id) {
 		return
 	}
-	w.pos, w.hasPos = e.id, true
+	w.newest, w.delivered = e.id, true
 	w.r.f.h.Message(e.message(w.topic))
 }
 
@@ -508,16 +516,17 @@ func (r *reader) catchUp() error {
 // apply hands a catch-up's result to the Hub. f.mu is held.
 func (r *reader) apply(w *watched, pos string, res rangeResult) {
 	f := r.f
+	f.b.opts.Logger.Debug("redisbroker: caught up", "topic", w.topic, "after", pos, "status", res.status, "newest", res.last.String(), "entries", len(res.entries), "held", len(w.held))
 	switch {
 	case res.status != "ok":
 		f.h.Error(w.topic, fmt.Errorf("redisbroker: topic %q after %s: %s: %w", w.topic, pos, gapReason(res.status), pubsub.ErrGap))
-		// What the stream holds comes after the gap.
-		w.pos, w.hasPos = streamID{}, false
 	}
 	for _, e := range res.entries {
 		w.deliver(e)
 	}
-	if !w.hasPos {
+	if res.status != "ok" || !w.hasPos {
+		// Read from the stream's newest on (after a gap: what it holds
+		// now comes after the gap).
 		w.pos, w.hasPos = res.last, true
 	}
 	if len(res.entries) == catchUpPage || w.overflow {

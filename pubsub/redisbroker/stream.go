@@ -11,8 +11,8 @@ import (
 // A topic's messages are the entries of a Redis Stream whose ids the
 // broker chooses: "<ms>-<n>", ms the Redis server's clock in milliseconds
 // (never going back within a stream) and n the entry's number in the
-// stream's life, counted up by one from the time in milliseconds at which
-// the stream was made. So:
+// stream's life, counted up by one from a random number (below 2^31)
+// chosen when the stream was made. So:
 //
 //   - ids are ordered by time, and MINID trims by age;
 //   - the entry after <ms>-<n> is the one numbered n+1: whether entries
@@ -22,9 +22,7 @@ import (
 //     saw no stream knows whether it missed entries of the one made since;
 //   - a stream made again (Redis lost its data, or the key expired)
 //     counts from a new start, so an id of its earlier life does not match
-//     an entry of this one (unless more entries than milliseconds were
-//     added over a life, on average: ids are then still ordered, and a gap
-//     across lives may go unnoticed).
+//     an entry of this one (but by a chance of about one in 2^31).
 //
 // A message's Seq is ms<<22 | n mod 2^22 (increasing with the id: a
 // stream's script never gives two ids of the same ms whose n wrap around
@@ -81,11 +79,12 @@ func (id streamID) seq() uint64 { return id.ms<<seqBits | id.n&(1<<seqBits-1) }
 // the message on the topic's channel for the live readers.
 //
 // KEYS[1]: the stream. ARGV: channel, max length, age (ms), key TTL (ms),
-// event, data. Returns the id.
+// event, data, the number of the first entry if the stream is new.
+// Returns the id.
 var publishScript = redis.NewScript(`
 local t = redis.call('TIME')
 local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local n = ms
+local n = tonumber(ARGV[7])
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 if #last > 0 then
   local lms, ln = string.match(last[1][1], '^(%d+)-(%d+)$')
@@ -95,6 +94,11 @@ if #last > 0 then
     ms = lms
     if n % 4194304 == 0 then ms = lms + 1 end
   end
+end
+if #last == 0 then
+  -- A new life starts after every entry of an earlier one (those of the
+  -- same millisecond included), as far as this clock knows.
+  ms = ms + 1
 end
 local id = string.format('%d-%d', ms, n)
 if #last > 0 then
@@ -156,7 +160,9 @@ if before(pm, pn, fm, fn) then
   if pn + 1 ~= fn or pm > fm then return {'trimmed', last, redis.call('XRANGE', KEYS[1], '-', '+', unpack(count))} end
   return {'ok', last, redis.call('XRANGE', KEYS[1], '-', '+', unpack(count))}
 end
-if #redis.call('XRANGE', KEYS[1], pos, pos) == 0 then return {'unknown', last, {}} end
+if #redis.call('XRANGE', KEYS[1], pos, pos) == 0 then
+  return {'unknown', last, redis.call('XRANGE', KEYS[1], '(' .. pos, '+', unpack(count))}
+end
 return {'ok', last, redis.call('XRANGE', KEYS[1], '(' .. pos, '+', unpack(count))}
 `)
 
