@@ -65,7 +65,10 @@
 // What it is not: a message store. A message sent to a uid, a group or a
 // client that has no connection at that moment reaches nobody, and the
 // Hub's history (its broker's) is not used to replay Gateway messages: a
-// Hub made for a Gateway can keep none (pubsub.Options{NoReplay: true}).
+// Hub made for a Gateway alone can keep none (pubsub.Options{NoReplay:
+// true}); with redisbroker, give the "gw:" topics a short Retention (say
+// 100 messages for a minute, deleted after 10 unused), which is enough
+// for a process cut from Redis for a moment to read what it missed.
 // The messages a Gateway sends to one topic (one uid, one group, ...) from
 // one goroutine, or through its asynchronous queue, arrive in order; there
 // is no order between topics. GatewayWorker's sessions (setSession,

@@ -131,8 +131,9 @@ func (b *Broker) Publish(ctx context.Context, m pubsub.Message) (pubsub.Message,
 		return pubsub.Message{}, err
 	}
 	s := b.shardOf(m.Topic)
+	keep := b.opts.retention(m.Topic)
 	id, err := publishScript.Run(ctx, s.client, []string{b.streamKey(m.Topic)},
-		b.channel(m.Topic), b.opts.ReplayCount, b.opts.ReplayAge.Milliseconds(), b.opts.KeyTTL.Milliseconds(),
+		b.channel(m.Topic), keep.Count, keep.Age.Milliseconds(), keep.KeyTTL.Milliseconds(),
 		m.Event, m.Data, 1+rand.Int32N(1<<31-1)).Text()
 	if err != nil {
 		return pubsub.Message{}, b.redisError("publish on "+m.Topic, err)

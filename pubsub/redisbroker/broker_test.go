@@ -567,3 +567,25 @@ func testLogger(t *testing.T) *slog.Logger {
 	})
 	return log.Logger()
 }
+
+// Retention bounds some topics' history differently.
+func TestRetention(t *testing.T) {
+	r := testutil.StartRedis(t)
+	b := newBroker(t, redisbroker.Options{ReplayCount: 1000, Retention: func(topic string) redisbroker.Retention {
+		if topic == "short" {
+			return redisbroker.Retention{Count: 1, Age: 30 * time.Second, KeyTTL: time.Minute}
+		}
+		return redisbroker.Retention{}
+	}}, r.Addr)
+	publish(t, b, "short", seq(1, 400)...)
+	publish(t, b, "long", seq(1, 400)...)
+	short, _ := b.History(ctx, "short", "", 0)
+	long, _ := b.History(ctx, "long", "", 0)
+	if len(short) >= 400 || len(long) != 400 {
+		t.Fatalf("kept %d of the short topic, %d of the long one", len(short), len(long))
+	}
+	ttl, err := b.Client("short").PTTL(ctx, b.KeyPrefix()+"s:short").Result()
+	if err != nil || ttl > time.Minute || ttl <= 0 {
+		t.Fatalf("the short topic's stream expires in %v (%v)", ttl, err)
+	}
+}

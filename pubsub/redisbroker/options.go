@@ -48,6 +48,12 @@ type Options struct {
 	// topics used once (a user's) do not stay in Redis forever. A client
 	// resuming from such a topic is told of a gap.
 	KeyTTL time.Duration
+	// Retention, when set, bounds the history of some topics differently
+	// from ReplayCount, ReplayAge and KeyTTL: its zero fields keep the
+	// broker's. Topics whose history nobody replays (a Gateway's, "gw:...")
+	// still need a little, so that a process whose connection to Redis
+	// was cut reads what it missed: a few seconds' worth.
+	Retention func(topic string) Retention
 	// Logger receives what the broker does on its own: reconnections,
 	// gaps it detects (default slog.Default()).
 	Logger *slog.Logger
@@ -83,4 +89,31 @@ func (opts Options) withDefaults() (Options, error) {
 		opts.Logger = slog.Default()
 	}
 	return opts, nil
+}
+
+// Retention bounds one topic's history (see Options.Retention).
+type Retention struct {
+	Count  int           // about how many messages are kept (XADD MAXLEN ~)
+	Age    time.Duration // messages older than this are dropped
+	KeyTTL time.Duration // the stream is deleted when unused this long (at least Age)
+}
+
+// retention returns the bounds of topic's history.
+func (opts *Options) retention(topic string) Retention {
+	r := Retention{Count: opts.ReplayCount, Age: opts.ReplayAge, KeyTTL: opts.KeyTTL}
+	if opts.Retention == nil {
+		return r
+	}
+	t := opts.Retention(topic)
+	if t.Count > 0 {
+		r.Count = t.Count
+	}
+	if t.Age > 0 {
+		r.Age = t.Age
+	}
+	if t.KeyTTL > 0 {
+		r.KeyTTL = t.KeyTTL
+	}
+	r.KeyTTL = max(r.KeyTTL, r.Age)
+	return r
 }
