@@ -1,10 +1,10 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,7 +23,7 @@ const daemonEnv = "WORKERMAN_GO_DAEMON"
 
 // CommandLine is Workerman's command line for the Workers of a process:
 //
-//	program [-listen host:port] [-pidfile file] [-logfile file] [command] [-d]
+//	program [-listen host:port] [-pidfile file] [-logfile file] [program's flags] [start [-d] | stop | status]
 //
 // Commands: start (the default; -d runs detached, logging to the log file),
 // stop (stops the running instance gracefully and waits for it), status
@@ -31,15 +31,30 @@ const daemonEnv = "WORKERMAN_GO_DAEMON"
 // connections are not supported yet and exit non-zero. -listen replaces the
 // host and port of the first Worker's address.
 //
+// The flags come before the command word: the built-in ones above and the
+// program's own, defined on Flags (for RunAll) or on the flag set in the
+// Flags field, in any order. -h lists them all; a flag that is not defined,
+// or a bad value, is an error that names it, with exit status 2. A program
+// that needs its flags' values to build its Workers (the address of a
+// broker, say) calls ParseFlags first:
+//
+//	redis := worker.Flags.String("redis", "", "`host:port` of Redis (empty: in memory)")
+//	worker.ParseFlags()
+//	newServer(*redis)
+//	worker.RunAll() // "program -redis 10.0.0.5:6379 start -d"
+//
+// start -d starts the program again, detached, with the same arguments
+// (the program's flags included), so the daemon builds the same Workers.
+//
 // start runs every Worker made with New, blocks until SIGINT or SIGTERM,
 // then stops every Worker gracefully (stop accepting, OnWorkerStop, write
 // what is queued, close) and returns. If a Worker's engine stops by itself,
 // the others are stopped too and start exits non-zero, so that a supervisor
 // restarts the process.
 //
-// RunAll runs the zero CommandLine with os.Args. Set the fields to choose
-// where the pid and log files go, or to run it with other arguments and
-// output (a test, a program with a command line of its own).
+// RunAll runs the CommandLine with Flags and os.Args. Set the fields to
+// choose where the pid and log files go, or to run it with other arguments
+// and output (a test, a program with a command line of its own).
 type CommandLine struct {
 	// PidFile is where a running instance records its process id, and
 	// where stop and status find it. Empty: a file in the temporary
@@ -51,15 +66,33 @@ type CommandLine struct {
 	// it.
 	LogFile string
 	// Stdout and Stderr receive the command's output (default os.Stdout
-	// and os.Stderr).
+	// and os.Stderr). Run sets Flags' output to Stderr.
 	Stdout, Stderr io.Writer
+	// Flags is the flag set the arguments are parsed with: the program's
+	// flags with the built-in ones (make it with NewFlagSet; Run defines
+	// the built-in flags it lacks). Nil: a set of the built-in flags only.
+	// When Flags is parsed already (Flags.Parsed(): by ParseFlags, or the
+	// program's own Flags.Parse of the same arguments), Run does not parse
+	// it again: the command is read from Flags.Args(), and args serve to
+	// start the detached copy of start -d.
+	Flags *flag.FlagSet
 }
 
 // RunAll runs every Worker created with New under Workerman's command line
-// (see CommandLine), read from os.Args, and exits the process with a
-// non-zero status if the command fails.
+// (see CommandLine), read from os.Args with the flags of Flags, and exits
+// the process with a non-zero status if the command fails. It parses the
+// flags unless ParseFlags has: -h then prints the usage and returns, a bad
+// flag exits with status 2.
 func RunAll() {
-	if code := (CommandLine{}).Run(os.Args[1:]); code != 0 {
+	if !Flags.Parsed() {
+		if code, ok := parseFlags(Flags, os.Args[1:]); !ok {
+			if code != 0 {
+				os.Exit(code)
+			}
+			return // -h: the usage is printed
+		}
+	}
+	if code := (CommandLine{Flags: Flags}).Run(os.Args[1:]); code != 0 {
 		os.Exit(code)
 	}
 }
@@ -74,20 +107,19 @@ func (cl CommandLine) Run(args []string) int {
 	if stderr == nil {
 		stderr = os.Stderr
 	}
-	fs := flag.NewFlagSet(programName(), flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", "", "host:port to listen on, replacing the first worker's address")
-	pidFile := fs.String("pidfile", cl.PidFile, "pid file of the running instance")
-	logFile := fs.String("logfile", cl.LogFile, "log file of a detached instance (start -d)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: %s [-listen host:port] [-pidfile file] [-logfile file] [start [-d] | stop | status | restart | reload | connections]\n", programName())
-		fs.PrintDefaults()
+	fs := cl.Flags
+	if fs == nil {
+		fs = flag.NewFlagSet(programName(), flag.ContinueOnError)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	addBuiltinFlags(fs, cl.PidFile, cl.LogFile)
+	if fs.Usage == nil {
+		fs.Usage = func() { printUsage(fs) }
+	}
+	fs.SetOutput(stderr)
+	if !fs.Parsed() {
+		if code, ok := parseFlags(fs, args); !ok {
+			return code
 		}
-		return 2
 	}
 	rest := fs.Args()
 	cmd := "start"
@@ -95,8 +127,8 @@ func (cl CommandLine) Run(args []string) int {
 		cmd, rest = rest[0], rest[1:]
 	}
 	inv := &invocation{
-		pidFile: *pidFile,
-		logFile: *logFile,
+		pidFile: cmp.Or(flagValue(fs, flagPidFile), cl.PidFile),
+		logFile: cmp.Or(flagValue(fs, flagLogFile), cl.LogFile),
 		stdout:  stdout,
 		stderr:  stderr,
 		args:    args,
@@ -107,13 +139,13 @@ func (cl CommandLine) Run(args []string) int {
 	if inv.logFile == "" {
 		inv.logFile = strings.TrimSuffix(inv.pidFile, ".pid") + ".log"
 	}
-	if *listen != "" {
+	if listen := flagValue(fs, flagListen); listen != "" {
 		ws := workers()
 		if len(ws) == 0 {
 			fmt.Fprintln(stderr, "-listen: no worker to apply it to")
 			return 2
 		}
-		if err := ws[0].setAddress(*listen); err != nil {
+		if err := ws[0].setAddress(listen); err != nil {
 			fmt.Fprintf(stderr, "-listen: %v\n", err)
 			return 2
 		}
@@ -124,6 +156,7 @@ func (cl CommandLine) Run(args []string) int {
 		sfs.SetOutput(stderr)
 		detach := sfs.Bool("d", false, "run detached (daemon), logging to the log file")
 		if err := sfs.Parse(rest); err != nil {
+			inv.hintMisplaced(fs, sfs, rest)
 			return 2
 		}
 		if *detach && os.Getenv(daemonEnv) == "" {
@@ -135,6 +168,7 @@ func (cl CommandLine) Run(args []string) int {
 		sfs.SetOutput(stderr)
 		sfs.Bool("g", false, "graceful stop (stops are always graceful)")
 		if err := sfs.Parse(rest); err != nil {
+			inv.hintMisplaced(fs, sfs, rest)
 			return 2
 		}
 		return inv.stop()
@@ -158,6 +192,14 @@ type invocation struct {
 }
 
 func programName() string { return filepath.Base(os.Args[0]) }
+
+// hintMisplaced says so when the arguments after the command word hold a
+// flag of the command line (they come before it).
+func (inv *invocation) hintMisplaced(fs, sub *flag.FlagSet, rest []string) {
+	if name := misplacedFlag(fs, sub, rest); name != "" {
+		fmt.Fprintf(inv.stderr, "%s: %s goes before the command: %s [flags] %s\n", programName(), name, programName(), sub.Name())
+	}
+}
 
 // defaultPidFile names the pid file after the program and the directory it
 // runs in, so that "go run ./examples/x stop" finds the instance that

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -56,6 +57,15 @@ func serverMain(mode string) int {
 		}
 	}
 	switch mode {
+	case "flags":
+		return flagsMain()
+	case "plain":
+		// RunAll alone, as a program without flags of its own.
+		w := worker.New("text://127.0.0.1:0", text.Protocol())
+		w.Name = "plain"
+		w.OnMessage = func(c *connection.Conn, line string) { c.Send("plain:" + line) }
+		worker.RunAll()
+		return 0
 	case "echo":
 		w := worker.New("tcp://127.0.0.1:0", tcp.Protocol())
 		w.Name = "echo"
@@ -528,5 +538,202 @@ func TestRunAllRunsEveryWorker(t *testing.T) {
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGINT: %v; stderr: %s", err, stderr.String())
+	}
+}
+
+// flagsMain is a program with flags of its own: it reads them with
+// worker.ParseFlags, builds its Worker with their values, then hands over
+// to worker.RunAll, which must not parse them again (each -tag would be
+// counted twice).
+func flagsMain() int {
+	greeting := worker.Flags.String("greeting", "hello", "what the server answers")
+	var tags []string
+	worker.Flags.Func("tag", "a `tag` added to the answer (repeatable)", func(v string) error {
+		if v == "" {
+			return errors.New("empty tag")
+		}
+		tags = append(tags, v)
+		return nil
+	})
+	worker.ParseFlags()
+	answer := fmt.Sprintf("%s %v", *greeting, tags)
+	w := worker.New("text://127.0.0.1:0", text.Protocol())
+	w.Name = "flags"
+	w.OnMessage = func(c *connection.Conn, line string) { c.Send(answer) }
+	worker.RunAll()
+	return 0
+}
+
+// ask sends a line to addr and returns the answer line.
+func ask(t *testing.T, addr string) string {
+	t.Helper()
+	c := testutil.Dial(t, nil, addr)
+	_ = c.SetDeadline(time.Now().Add(testTimeout))
+	if _, err := io.WriteString(c, "hi\n"); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the answer of %s: %v", addr, err)
+	}
+	return strings.TrimSuffix(line, "\n")
+}
+
+func stopServer(t *testing.T, s *server) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := s.wait(t); code != 0 {
+		t.Fatalf("exit status %d; stderr: %s", code, s.stderr.String())
+	}
+}
+
+// A program's flags are given before the command word, mixed with the
+// built-in ones, and their values are there before it builds its Workers.
+func TestAppFlagsReadBeforeTheWorkersAreBuilt(t *testing.T) {
+	s := startServer(t, "flags", nil, "-greeting", "bonjour", "-tag", "a", "-listen", "127.0.0.1:0",
+		"-tag", "b", "-pidfile", filepath.Join(t.TempDir(), "flags.pid"), "start")
+	if got := ask(t, s.addr); got != "bonjour [a b]" {
+		t.Fatalf("answer %q, want %q (each flag parsed once)", got, "bonjour [a b]")
+	}
+	stopServer(t, s)
+
+	// Without any: the defaults.
+	s = startServer(t, "flags", nil, "-listen", "127.0.0.1:0", "-pidfile", filepath.Join(t.TempDir(), "flags.pid"))
+	if got := ask(t, s.addr); got != "hello []" {
+		t.Fatalf("answer %q, want the defaults", got)
+	}
+	stopServer(t, s)
+
+	// A program that defines no flag and calls RunAll alone works as before.
+	s = startServer(t, "plain", nil, "-listen", "127.0.0.1:0", "-pidfile", filepath.Join(t.TempDir(), "plain.pid"), "start")
+	if got := ask(t, s.addr); got != "plain:hi" {
+		t.Fatalf("answer %q", got)
+	}
+	stopServer(t, s)
+}
+
+func TestAppFlagsHelpAndErrors(t *testing.T) {
+	pid := filepath.Join(t.TempDir(), "flags.pid")
+	out, code := run(t, "flags", "-h")
+	if code != 0 {
+		t.Fatalf("-h: exit %d, output %q", code, out)
+	}
+	for _, want := range []string{"usage: ", "-greeting", "what the server answers", "-tag tag", "-listen host:port", "-pidfile file", "-logfile file", "start [-d]", "status"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("-h does not list %q; output:\n%s", want, out)
+		}
+	}
+	// A program without flags of its own: the built-in ones.
+	if out, code := run(t, "plain", "-h"); code != 0 || !strings.Contains(out, "-listen host:port") || strings.Contains(out, "-greeting") {
+		t.Fatalf("plain -h: exit %d, output %q", code, out)
+	}
+	if out, code := run(t, "plain", "-greeting", "x"); code != 2 || !strings.Contains(out, "flag provided but not defined: -greeting") {
+		t.Fatalf("plain -greeting: exit %d, output %q", code, out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-nope", "start"}, "flag provided but not defined: -nope"},
+		{[]string{"-tag", "", "start"}, `invalid value "" for flag -tag: empty tag`},
+		{[]string{"-greeting"}, "flag needs an argument: -greeting"},
+		{[]string{"-pidfile", pid, "start", "-greeting", "x"}, "-greeting goes before the command"},
+		{[]string{"-pidfile", pid, "stop", "-tag=x"}, "-tag goes before the command"},
+		{[]string{"-pidfile", pid, "start", "-x"}, "flag provided but not defined: -x"},
+	} {
+		out, code := run(t, "flags", c.args...)
+		if code != 2 || !strings.Contains(out, c.want) {
+			t.Errorf("%q: exit %d, output %q; want exit 2 and %q", c.args, code, out, c.want)
+		}
+	}
+}
+
+// start -d starts the daemon with the same flags, the program's included.
+func TestDetachedStartKeepsAppFlags(t *testing.T) {
+	pid := filepath.Join(t.TempDir(), "flags.pid")
+	args := func(cmd ...string) []string {
+		return append([]string{"-greeting", "daemon", "-listen", "127.0.0.1:0", "-tag", "x", "-pidfile", pid}, cmd...)
+	}
+	t.Cleanup(func() { run(t, "flags", args("stop")...) })
+	if out, code := run(t, "flags", args("start", "-d")...); code != 0 || !strings.Contains(out, "start success") {
+		t.Fatalf("start -d: exit %d, output %q", code, out)
+	}
+	// status needs no app flag: the pid file is enough.
+	out, code := run(t, "flags", "-pidfile", pid, "status")
+	if code != 0 {
+		t.Fatalf("status: exit %d, output %q", code, out)
+	}
+	var addr string
+	for _, f := range strings.Fields(out) {
+		if strings.HasPrefix(f, "127.0.0.1:") {
+			addr = f
+			break
+		}
+	}
+	if addr == "" {
+		t.Fatalf("no address in status output %q", out)
+	}
+	if got := ask(t, addr); got != "daemon [x]" {
+		t.Fatalf("the daemon answers %q, want %q", got, "daemon [x]")
+	}
+	if out, code := run(t, "flags", args("stop")...); code != 0 || !strings.Contains(out, "stop success") {
+		t.Fatalf("stop: exit %d, output %q", code, out)
+	}
+}
+
+// CommandLine.Flags: a program's flag set, parsed by Run or before it.
+func TestCommandLineFlagsField(t *testing.T) {
+	pid := filepath.Join(t.TempDir(), "none.pid")
+	newSet := func() (*flag.FlagSet, *int) {
+		fs := worker.NewFlagSet("prog")
+		calls := new(int)
+		fs.Func("x", "an application flag", func(string) error { *calls++; return nil })
+		return fs, calls
+	}
+
+	// Parsed by Run: the values are set once, the command runs.
+	fs, calls := newSet()
+	var out bytes.Buffer
+	cl := worker.CommandLine{Flags: fs, Stdout: &out, Stderr: &out}
+	if code := cl.Run([]string{"-x", "1", "-pidfile", pid, "status"}); code != 1 || !strings.Contains(out.String(), "not running") {
+		t.Fatalf("status: exit %d, output %q", code, out.String())
+	}
+	if *calls != 1 || fs.Lookup("pidfile").Value.String() != pid {
+		t.Fatalf("-x set %d times, -pidfile %q", *calls, fs.Lookup("pidfile").Value)
+	}
+
+	// Parsed before: Run does not parse again.
+	fs, calls = newSet()
+	args := []string{"-x", "1", "-pidfile", pid, "status"}
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	cl = worker.CommandLine{Flags: fs, Stdout: &out, Stderr: &out}
+	if code := cl.Run(args); code != 1 || !strings.Contains(out.String(), "not running") || *calls != 1 {
+		t.Fatalf("status: exit %d, -x set %d times, output %q", code, *calls, out.String())
+	}
+
+	// -h lists both kinds; an unknown flag is exit 2. A plain flag set
+	// gets the built-in flags.
+	plain := flag.NewFlagSet("plain", flag.ContinueOnError)
+	plain.String("mine", "", "a flag of mine")
+	out.Reset()
+	cl = worker.CommandLine{Flags: plain, Stdout: &out, Stderr: &out}
+	if code := cl.Run([]string{"-help"}); code != 0 || !strings.Contains(out.String(), "-mine") || !strings.Contains(out.String(), "-listen") {
+		t.Fatalf("-help: exit %d, output %q", code, out.String())
+	}
+	out.Reset()
+	if code := (worker.CommandLine{Flags: flag.NewFlagSet("p", flag.ContinueOnError), Stdout: &out, Stderr: &out}).Run([]string{"-mine", "x"}); code != 2 ||
+		!strings.Contains(out.String(), "flag provided but not defined: -mine") {
+		t.Fatalf("unknown flag: exit %d, output %q", code, out.String())
+	}
+
+	// Without Flags: the built-in flags, with the fields as defaults.
+	out.Reset()
+	if code := (worker.CommandLine{PidFile: pid, Stdout: &out, Stderr: &out}).Run([]string{"-h"}); code != 0 || !strings.Contains(out.String(), pid) {
+		t.Fatalf("-h: exit %d, output %q", code, out.String())
 	}
 }

@@ -9,7 +9,9 @@
 //	worker.RunAll()
 //
 // RunAll runs every Worker of the process under Workerman's command line
-// (start, start -d, stop, status; see CommandLine). To embed a Worker in a
+// (start, start -d, stop, status; see CommandLine). A program's own flags
+// are defined on Flags and read with ParseFlags before it builds its
+// Workers ("program -redis host:port start -d"). To embed a Worker in a
 // larger program or a test, use Start (it returns once the Worker
 // listens; Addr is then the bound address, so port 0 works), Stop, and
 // Done or Wait to learn when and why a run ended. Stats reads its counters.
