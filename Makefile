@@ -44,7 +44,9 @@ FUZZ_TARGETS = \
 	./protocols/http/:FuzzParse ./protocols/http/:FuzzChunked ./protocols/http/:FuzzServerCodec \
 	./protocols/sse/:FuzzParse ./protocols/sse/:FuzzRoundTrip \
 	./protocols/websocket/wsframe/:FuzzFrames ./protocols/websocket/wsframe/:FuzzInflate ./protocols/websocket/wsframe/:FuzzUTF8 \
-	./examples/json-protocol/jsonproto/:FuzzDecode ./examples/json-protocol/jsonproto/:FuzzRoundTrip
+	./examples/json-protocol/jsonproto/:FuzzDecode ./examples/json-protocol/jsonproto/:FuzzRoundTrip \
+	./pubsub/redisbroker/:FuzzDecodeLive ./pubsub/gateway/:FuzzDecode ./pubsub/publishapi/:FuzzParseSignature \
+	./worker/:FuzzMisplacedFlag ./examples/cluster-chat/:FuzzAuthorCookie
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
