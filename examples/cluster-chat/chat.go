@@ -7,15 +7,12 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"math/rand/v2"
-	"net/url"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/examples/internal/author"
 	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/protocols/sse"
 	"github.com/workerman-go/workerman/protocols/websocket"
@@ -118,7 +115,7 @@ func newServer(hostport string, ch *chat) *worker.Worker[*http.Request] {
 			// The page, served here rather than by the file server, to give
 			// a new user a colour before the first message.
 			resp := http.NewResponse(200, string(index)).WithHeader("Content-Type", "text/html; charset=utf-8")
-			author(r, resp)
+			author.Color(r, resp)
 			c.Send(resp)
 		case r.Path == "/poll":
 			ch.longPoll(c, r)
@@ -352,7 +349,7 @@ func (ch *chat) send(c *connection.Conn, r *http.Request) {
 		return
 	}
 	resp := http.NewResponse(200, "ok\n").WithHeader("Content-Type", "text/plain; charset=utf-8")
-	data, err := json.Marshal(message{Author: author(r, resp), Content: text})
+	data, err := json.Marshal(message{Author: author.Color(r, resp), Content: text})
 	if err != nil { // strings only: it cannot fail
 		c.Send(http.NewResponse(500, err.Error()+"\n"))
 		return
@@ -387,46 +384,4 @@ func publishFailure(err error) *http.Response {
 		slog.Error("cluster-chat: publish failed", "err", err)
 		return http.NewResponse(500, "not sent: "+err.Error()+"\n")
 	}
-}
-
-// --- Authors ---
-
-// colorPattern is the only form of colour accepted from a cookie.
-var colorPattern = regexp.MustCompile(`^rgb\(([0-9]{1,3}),([0-9]{1,3}),([0-9]{1,3})\)$`)
-
-// author returns the user's colour from the request's cookie. When there is
-// none, or its value is not a colour, it makes a new one and sets the cookie
-// on resp.
-func author(r *http.Request, resp *http.Response) string {
-	if v, ok := r.Cookie(cookieName); ok {
-		// The value is URL-encoded (as PHP's setcookie does): "(" and ","
-		// may not appear in a cookie as they are.
-		if color, err := url.QueryUnescape(v); err == nil && validColor(color) {
-			return color
-		}
-	}
-	color := fmt.Sprintf("rgb(%d,%d,%d)", rand.IntN(251), rand.IntN(251), rand.IntN(251))
-	resp.SetCookie(http.Cookie{
-		Name:     cookieName,
-		Value:    url.QueryEscape(color),
-		Path:     "/",
-		MaxAge:   365 * 24 * 3600,
-		SameSite: http.SameSiteLax,
-		// Not HttpOnly: the page reads it to show the user's own colour.
-	})
-	return color
-}
-
-// validColor reports whether s is rgb(r,g,b) with each part from 0 to 255.
-func validColor(s string) bool {
-	m := colorPattern.FindStringSubmatch(s)
-	if m == nil {
-		return false
-	}
-	for _, part := range m[1:] {
-		if n, _ := strconv.Atoi(part); n > 255 {
-			return false
-		}
-	}
-	return true
 }

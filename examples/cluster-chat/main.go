@@ -108,7 +108,6 @@ const (
 	// sendBuffer is a connection's send buffer: a new page's history at
 	// once (keepBytes, 1.2 MB, or somewhat more messages from Redis).
 	sendBuffer = 4 << 20
-	cookieName = "author"
 	// keyPrefix starts the chat's keys in Redis.
 	keyPrefix = "cluster-chat:"
 	// secretEnv holds the publish API's secret when -publish-secret does

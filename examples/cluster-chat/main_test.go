@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/workerman-go/workerman/examples/internal/author"
 	"github.com/workerman-go/workerman/examples/internal/wstest"
 	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/http"
@@ -97,15 +98,15 @@ func postAs(t *testing.T, base, text, cookie string) (*nethttp.Response, string)
 }
 
 // cookieFor is the Cookie header of a user with that colour.
-func cookieFor(color string) string { return cookieName + "=" + url.QueryEscape(color) }
+func cookieFor(color string) string { return author.CookieName + "=" + url.QueryEscape(color) }
 
 // colorCookie returns the colour set by resp's author cookie, "" if none.
 func colorCookie(t *testing.T, resp *nethttp.Response) string {
 	t.Helper()
 	for _, c := range resp.Cookies() {
-		if c.Name == cookieName {
+		if c.Name == author.CookieName {
 			color, err := url.QueryUnescape(c.Value)
-			if err != nil || !validColor(color) {
+			if err != nil || !author.Valid(color) {
 				t.Fatalf("cookie %s=%q: not a colour", c.Name, c.Value)
 			}
 			return color
@@ -528,7 +529,7 @@ func TestAuthors(t *testing.T) {
 		cookieFor(`rgb(1,2,3)"><script>alert(1)</script>`),
 		cookieFor("rgb(256,0,0)"),
 		cookieFor("red"),
-		cookieName + "=rgb(1,2,3)", // not encoded: "," is not allowed in a cookie
+		author.CookieName + "=rgb(1,2,3)", // not encoded: "," is not allowed in a cookie
 		"",
 	} {
 		resp, _ := postAs(t, s.base, "hello", cookie)
@@ -979,8 +980,8 @@ func TestTwoProcessesOnRedis(t *testing.T) {
 func FuzzAuthorCookie(f *testing.F) {
 	for _, s := range []string{
 		cookieFor("rgb(1,2,3)"), cookieFor("rgb(255,255,255)"), cookieFor("rgb(256,0,0)"), cookieFor("rgb(1, 2, 3)"),
-		cookieFor("red"), "", cookieName + "=rgb(1,2,3)", cookieFor(`rgb(1,2,3)"><script>`), cookieFor("rgb(001,2,3)"),
-		cookieFor("rgb(1,2,3)\n"), "a=b; " + cookieFor("rgb(9,9,9)"), cookieName + "=%zz",
+		cookieFor("red"), "", author.CookieName + "=rgb(1,2,3)", cookieFor(`rgb(1,2,3)"><script>`), cookieFor("rgb(001,2,3)"),
+		cookieFor("rgb(1,2,3)\n"), "a=b; " + cookieFor("rgb(9,9,9)"), author.CookieName + "=%zz",
 	} {
 		f.Add(s)
 	}
@@ -988,14 +989,14 @@ func FuzzAuthorCookie(f *testing.F) {
 		var r http.Request
 		r.Header.Add("Cookie", cookie)
 		resp := http.NewResponse(200, "")
-		color := author(&r, resp)
+		color := author.Color(&r, resp)
 		var red, green, blue int
-		if n, err := fmt.Sscanf(color, "rgb(%d,%d,%d)", &red, &green, &blue); n != 3 || err != nil || !validColor(color) ||
+		if n, err := fmt.Sscanf(color, "rgb(%d,%d,%d)", &red, &green, &blue); n != 3 || err != nil || !author.Valid(color) ||
 			red > 255 || green > 255 || blue > 255 || !strings.HasSuffix(color, ")") {
 			t.Fatalf("cookie %q: author %q is not a colour", cookie, color)
 		}
 		set := resp.Header.Get("Set-Cookie") != ""
-		v, ok := r.Cookie(cookieName)
+		v, ok := r.Cookie(author.CookieName)
 		sent, err := url.QueryUnescape(v)
 		kept := ok && err == nil && sent == color
 		if kept == set {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/workerman-go/workerman/examples/internal/author"
 	"github.com/workerman-go/workerman/examples/internal/ssetest"
 	"github.com/workerman-go/workerman/pubsub"
 )
@@ -25,9 +26,9 @@ func post(s *ssetest.Server, text, cookie string) (*nethttp.Response, string) {
 func colorCookie(t *testing.T, resp *nethttp.Response) string {
 	t.Helper()
 	for _, c := range resp.Cookies() {
-		if c.Name == cookieName {
+		if c.Name == author.CookieName {
 			color, err := url.QueryUnescape(c.Value)
-			if err != nil || !validColor(color) {
+			if err != nil || !author.Valid(color) {
 				t.Fatalf("cookie %s=%q: not a colour", c.Name, c.Value)
 			}
 			return color
@@ -37,7 +38,7 @@ func colorCookie(t *testing.T, resp *nethttp.Response) string {
 }
 
 // cookieFor is the Cookie header of a user with that colour.
-func cookieFor(color string) string { return cookieName + "=" + url.QueryEscape(color) }
+func cookieFor(color string) string { return author.CookieName + "=" + url.QueryEscape(color) }
 
 // sent is a message as a stream delivers it.
 type sent struct {
@@ -95,7 +96,7 @@ func TestChat(t *testing.T) {
 		cookieFor("rgb(256,0,0)"),
 		cookieFor("rgb(1, 2, 3)"),
 		cookieFor("red"),
-		cookieName + "=rgb(1,2,3)", // not encoded: "," is not allowed in a cookie
+		author.CookieName + "=rgb(1,2,3)", // not encoded: "," is not allowed in a cookie
 		"",
 	} {
 		resp, _ := post(s, "hello", cookie)
