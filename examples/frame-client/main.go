@@ -19,24 +19,17 @@
 //	-server host:port   where the client connects (default: the -listen address)
 //	-serve=false        run the client only, with no local server
 //
-// The command line. worker.RunAll reads os.Args itself and refuses flags it
-// does not know, so this program does not call it. It parses the whole
-// command line with its own flag.FlagSet, which defines its own flags and
-// also those of the worker package (-listen, -pidfile, -logfile), and it
-// passes the worker package's flags and what follows them (the command:
-// start, stop, status) to worker.CommandLine's Run. So "frame-client stop"
-// and "frame-client status" work as for any Worker program. A detached
-// instance ("start -d") is started again with only the arguments Run was
-// given, so its client always connects to its own server.
+// The flags are defined on worker.Flags, next to the worker package's own
+// (-listen, -pidfile, -logfile), so that "frame-client stop" and
+// "frame-client status" work as for any Worker program, and a detached
+// instance ("start -d") is started again with the same flags.
 package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log"
 	"net"
-	"os"
 	"os/signal"
 	"sync/atomic"
 	"syscall"
@@ -48,17 +41,13 @@ import (
 )
 
 func main() {
-	fs := flag.NewFlagSet(os.Args[0], flag.ExitOnError)
-	listen := fs.String("listen", "127.0.0.1:2347", "`host:port` the local server listens on")
-	fs.String("pidfile", "", "pid `file` of the running instance (see the worker package)")
-	fs.String("logfile", "", "log `file` of a detached instance (start -d)")
-	server := fs.String("server", "", "`host:port` the client connects to (default: the -listen address)")
-	serve := fs.Bool("serve", true, "also run the frame:// echo server on -listen")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: %s [flags] [start [-d] | stop | status]\n", fs.Name())
-		fs.PrintDefaults()
+	server := worker.Flags.String("server", "", "`host:port` the client connects to (default: the -listen address)")
+	serve := worker.Flags.Bool("serve", true, "also run the frame:// echo server on -listen")
+	worker.ParseFlags() // exits on -h and on a bad flag
+	listen := "127.0.0.1:2347"
+	if l := worker.Flags.Lookup("listen").Value.String(); l != "" {
+		listen = l
 	}
-	_ = fs.Parse(os.Args[1:]) // ExitOnError: exits on a bad flag
 	if *server != "" {
 		if _, _, err := net.SplitHostPort(*server); err != nil {
 			log.Fatalf("-server: %v", err)
@@ -66,11 +55,11 @@ func main() {
 	}
 
 	if !*serve {
-		if fs.NArg() > 0 {
-			log.Fatalf("%q: commands are for the server; there is none with -serve=false", fs.Arg(0))
+		if worker.Flags.NArg() > 0 {
+			log.Fatalf("%q: commands are for the server; there is none with -serve=false", worker.Flags.Arg(0))
 		}
 		if *server == "" {
-			*server = *listen
+			*server = listen
 		}
 		runClientOnly(*server)
 		return
@@ -81,7 +70,7 @@ func main() {
 	// runs "stop" or "status", and only once the server listens.
 	var client atomic.Pointer[connection.AsyncConn[[]byte]]
 	var stopping atomic.Bool
-	w := worker.New("frame://"+*listen, frame.Protocol())
+	w := worker.New("frame://"+listen, frame.Protocol())
 	w.Name = "frame-echo"
 	w.Count = 1
 	// Every echo must find room in the send buffer (1 MiB): the framework
@@ -108,16 +97,7 @@ func main() {
 			ac.Close()
 		}
 	}
-
-	// Hand the command line the flags it knows, as given, then the command.
-	args := []string{"-listen", *listen}
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "pidfile" || f.Name == "logfile" {
-			args = append(args, "-"+f.Name, f.Value.String())
-		}
-	})
-	args = append(args, fs.Args()...)
-	os.Exit(worker.CommandLine{}.Run(args))
+	worker.RunAll()
 }
 
 // startClient connects to server (host:port) in the background and keeps
