@@ -3,7 +3,7 @@
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test vet fmt staticcheck cross race allocs fuzz bench-echo bench-http bench-sse bench-ws
+.PHONY: test vet fmt staticcheck cross race allocs fuzz bench-echo bench-http bench-sse bench-ws bench-fanout bench-sse100k
 
 test: fmt vet staticcheck cross race allocs
 
@@ -75,3 +75,14 @@ bench-sse:
 # net/http with a goroutine per connection (bench/README.md).
 bench-ws:
 	cd bench && $(GO) run ./cmd/compare ws
+
+# Scale-out: fan-out latency and events/s to 10,000 SSE streams, one process
+# with the in-memory broker against two processes sharing a Redis
+# (pubsub/redisbroker); needs redis-server (bench/README.md).
+bench-fanout:
+	cd bench && $(GO) run ./cmd/compare fanout
+
+# 100,000 concurrent SSE streams over 8 server processes (ReusePort) sharing
+# a Redis: RSS per stream, CPU per event, publish to last receipt.
+bench-sse100k:
+	cd bench && $(GO) run ./cmd/compare sse100k

@@ -1,8 +1,9 @@
 // Command compare runs the benchmarks of several servers side by side and
 // prints a Markdown table: the echo benchmark (the default, or "echo"), the
 // HTTP hello benchmark ("http", see http.go), the Server-Sent Events
-// benchmark ("sse", see sse.go) and the WebSocket benchmark ("ws", see
-// ws.go).
+// benchmark ("sse", see sse.go), the WebSocket benchmark ("ws", see
+// ws.go), and the scale-out benchmarks ("fanout": the memory broker
+// against Redis; "sse100k": 100,000 streams; see scaleout.go).
 //
 //	go run ./cmd/compare                           # echo: all servers, 5 rounds, ~2.5 minutes
 //	go run ./cmd/compare -servers net,gnet -quick  # echo: 3 short rounds, ~30 s smoke run
@@ -12,6 +13,8 @@
 //	go run ./cmd/compare sse -quick                # sse: 3 short rounds, ~1 minute smoke run
 //	go run ./cmd/compare ws                        # ws: both servers, 5 rounds, ~3.5 minutes
 //	go run ./cmd/compare ws -quick                 # ws: 3 short rounds, ~1 minute smoke run
+//	go run ./cmd/compare fanout                    # fanout: in-memory vs Redis, 10,000 streams, 3 rounds, ~1 minute
+//	go run ./cmd/compare sse100k                   # sse100k: 100,000 streams over 8 servers and Redis, ~1 minute
 //
 // For the echo benchmark, it builds the load generator and the servers into
 // a temporary directory, then for every round, alternating the servers (the
@@ -99,6 +102,12 @@ func main() {
 	}
 	if len(args) > 0 && args[0] == "ws" {
 		os.Exit(wsMain(args[1:]))
+	}
+	if len(args) > 0 && args[0] == "fanout" {
+		os.Exit(fanoutMain(args[1:]))
+	}
+	if len(args) > 0 && args[0] == "sse100k" {
+		os.Exit(sse100kMain(args[1:]))
 	}
 	if len(args) > 0 && args[0] == "echo" {
 		args = args[1:]
