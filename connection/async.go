@@ -203,7 +203,6 @@ func clientEngine() (*gnet.Client, error) {
 	h := newHandler(hooks{}, engine.Options{})
 	cli, err := gnet.NewClient(h,
 		gnet.WithMulticore(true),
-		gnet.WithTicker(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithLogger(gnetlog.Logger{L: h.cfg.logger}),
 	)
@@ -213,6 +212,7 @@ func clientEngine() (*gnet.Client, error) {
 	if err := cli.Start(); err != nil {
 		return nil, fmt.Errorf("connection: starting the client engine: %w", err)
 	}
+	go h.runTicker() // for the life of the process, parked while idle
 	clientCli = cli
 	return cli, nil
 }

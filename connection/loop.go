@@ -64,6 +64,7 @@ type Loop struct {
 	nextDue    atomic.Int64
 	loopTimers int         // loop-only: timers of Every, not of connections
 	locals     map[any]any // loop-only: Local's values
+	tick       *ticker     // the engine's, told by publishTick
 
 	stats loopStats
 }
@@ -277,12 +278,13 @@ func (l *Loop) publishTick() {
 	l.nextDue.Store(due)
 	l.watching.Store(int64(len(l.watch)))
 	l.stats.Timers.Store(int64(l.wheel.Len() - l.loopTimers))
+	l.tick.need(len(l.watch) > 0, due)
 }
 
-// requestTick is called by the engine's ticker goroutine every tickInterval.
-// It queues one tick task on the loop if the loop has watched connections or
-// a timer due by now, and no tick is already queued, so ticks never pile up
-// behind a busy loop and an idle loop is left alone.
+// requestTick is called by the engine's ticker goroutine when some loop
+// needs a tick. It queues one tick task on the loop if the loop has watched
+// connections or a timer due by now, and no tick is already queued, so
+// ticks never pile up behind a busy loop and an idle loop is left alone.
 func (l *Loop) requestTick(now int64) {
 	if due := l.nextDue.Load(); l.watching.Load() == 0 && (due == 0 || now < due) {
 		return

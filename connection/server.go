@@ -44,7 +44,8 @@ type server struct {
 	ln    net.Listener // the listener of Serve
 
 	cli      *gnet.Client // the engine of Serve
-	ready    chan struct{}
+	tick     *ticker
+	ready    chan struct{} // closed by the ticker's first round: the loops run
 	ready1   sync.Once
 	stopped  chan struct{} // closed by Stop
 	stop1    sync.Once
@@ -63,6 +64,7 @@ func newHandler(cb hooks, opts engine.Options) *server {
 		opts:    opts,
 		cfg:     newConnConfig(cb, opts),
 		byEL:    make(map[gnet.EventLoop]*Loop),
+		tick:    newTicker(),
 		ready:   make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
@@ -82,7 +84,7 @@ func newHandler(cb hooks, opts engine.Options) *server {
 }
 
 func (s *server) newLoop(index int) *Loop {
-	return &Loop{index: index, logger: s.cfg.logger}
+	return &Loop{index: index, logger: s.cfg.logger, tick: s.tick}
 }
 
 // Serve implements engine.Server. The event loops are a gnet engine of the
@@ -96,7 +98,6 @@ func (s *server) Serve(ln net.Listener) error {
 	cli, err := gnet.NewClient(s,
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(max(s.opts.Loops, 1)),
-		gnet.WithTicker(true),
 		gnet.WithLogger(gnetlog.Logger{L: s.cfg.logger}),
 	)
 	if err != nil {
@@ -108,7 +109,8 @@ func (s *server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.ln, s.cli = ln, cli
 	s.mu.Unlock()
-	<-s.ready // the first tick: the loops run
+	go s.runTicker()
+	<-s.ready // the ticker's first round: the loops run
 	accepted := make(chan error, 1)
 	go func() { accepted <- s.acceptLoop(ln) }()
 	select {
@@ -199,18 +201,6 @@ func (s *server) loopFor(el gnet.EventLoop) *Loop {
 	s.loops = append(s.loops, l)
 	s.byEL[el] = l
 	return l
-}
-
-// OnTick implements gnet.EventHandler. gnet calls it on its own goroutine;
-// it queues one tick task on each loop that has timers or watched
-// connections, and marks the engine ready the first time.
-func (s *server) OnTick() (time.Duration, gnet.Action) {
-	s.ready1.Do(func() { close(s.ready) })
-	now := time.Now().UnixNano()
-	for _, l := range s.boundLoops() {
-		l.requestTick(now)
-	}
-	return tickInterval, gnet.None
 }
 
 // OnOpen implements gnet.EventHandler.
