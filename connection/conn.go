@@ -134,6 +134,7 @@ type Conn struct {
 	fullLogged  bool  // a full send buffer was logged (no OnError to tell)
 	closeBy     int64 // UnixNano after which a pending close drops what is left
 	writeBy     int64 // UnixNano by which the peer must take some queued bytes; 0: none queued
+	opened      int64 // UnixNano when it opened on its loop
 	data        any
 }
 

@@ -1,10 +1,13 @@
 package connection
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"net"
+	"path"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -141,6 +144,59 @@ func (s *server) Stop(context.Context) error {
 		close(s.stopped)
 	})
 	return err
+}
+
+// ConnectionList implements engine.Server: each loop lists its own
+// connections, in a task of its own.
+func (s *server) ConnectionList(ctx context.Context) ([]engine.ConnInfo, error) {
+	loops := s.boundLoops()
+	lists := make(chan []engine.ConnInfo, len(loops))
+	for _, l := range loops {
+		l.Run(func() { lists <- l.connInfos() })
+	}
+	var all []engine.ConnInfo
+	for range loops {
+		select {
+		case list := <-lists:
+			all = append(all, list...)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connection: listing the connections: %w", ctx.Err())
+		}
+	}
+	slices.SortFunc(all, func(a, b engine.ConnInfo) int { return cmp.Compare(a.ID, b.ID) })
+	return all, nil
+}
+
+// connInfos describes the loop's open connections. It runs on the loop.
+func (l *Loop) connInfos() []engine.ConnInfo {
+	var out []engine.ConnInfo
+	for c := l.head; c != nil; c = c.next {
+		out = append(out, engine.ConnInfo{
+			ID:           c.id,
+			Protocol:     protocolName(c.sess.codecValue()),
+			Remote:       addrString(c.remoteAddr),
+			Local:        addrString(c.localAddr),
+			State:        c.Status().String(),
+			Opened:       time.Unix(0, c.opened),
+			BytesRead:    c.bytesRead.Load(),
+			BytesWritten: c.bytesWritten.Load(),
+			Queued:       c.SendBufferSize(),
+		})
+	}
+	return out
+}
+
+// protocolName is the last element of the package path of a codec's type:
+// "http", "websocket", "text", ...
+func protocolName(codec any) string {
+	t := reflect.TypeOf(codec)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "-"
+	}
+	return path.Base(t.PkgPath())
 }
 
 // MaxConnections implements engine.Server.
@@ -329,6 +385,7 @@ func (s *server) Shutdown(ctx context.Context) error {
 // before (an AsyncConn may Send before it connects).
 func (c *Conn) attach(gc gnet.Conn, l *Loop) {
 	c.gc = gc
+	c.opened = time.Now().UnixNano()
 	c.mu.Lock()
 	c.loop = l
 	c.remoteAddr = cloneAddr(gc.RemoteAddr())

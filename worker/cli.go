@@ -27,8 +27,9 @@ const daemonEnv = "WORKERMAN_GO_DAEMON"
 //
 // Commands: start (the default; -d runs detached, logging to the log file),
 // stop (stops the running instance gracefully and waits for it), status
-// (prints the running instance's per-loop table). restart, reload and
-// connections are not supported yet and exit non-zero. -listen replaces the
+// (prints the running instance's per-loop table), connections (lists the
+// running instance's open connections). restart and reload are not
+// supported yet and exit non-zero. -listen replaces the
 // host and port of the first Worker's address.
 //
 // The flags come before the command word: the built-in ones above and the
@@ -173,8 +174,10 @@ func (cl CommandLine) Run(args []string) int {
 		}
 		return inv.stop()
 	case "status":
-		return inv.status()
-	case "restart", "reload", "connections":
+		return inv.ask("status", askForStatus)
+	case "connections":
+		return inv.ask("connections", askForConnections)
+	case "restart", "reload":
 		fmt.Fprintf(stderr, "%s: the %q command is not supported yet\n", programName(), cmd)
 		return 3
 	default:
@@ -237,7 +240,7 @@ func (inv *invocation) start() int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, append(stopSignals, statusSignal...)...)
+	signal.Notify(sigs, slices.Concat(stopSignals, statusSignal, connectionsSignal)...)
 	defer signal.Stop(sigs)
 
 	started := make([]runner, 0, len(ws))
@@ -286,6 +289,15 @@ wait:
 				if err := writeFileAtomic(inv.pidFile+".status", []byte(statusReport(started))); err != nil {
 					slog.Error("writing status", "err", err)
 				}
+				continue
+			}
+			if slices.Contains(connectionsSignal, sig) {
+				// Off this goroutine: the loops answer in tasks of their own.
+				go func() {
+					if err := writeFileAtomic(inv.pidFile+".connections", []byte(connectionsReport(started))); err != nil {
+						slog.Error("writing connections", "err", err)
+					}
+				}()
 				continue
 			}
 			slog.Info("stopping", "signal", sig.String())
@@ -398,28 +410,30 @@ func (inv *invocation) stop() int {
 }
 
 // status asks the running instance for its status table and prints it.
-func (inv *invocation) status() int {
+// ask asks the running instance for a report (status, connections),
+// which it writes next to its pid file, and prints it.
+func (inv *invocation) ask(what string, signal func(pid int) error) int {
 	pid, ok := inv.runningPid()
 	if !ok {
 		fmt.Fprintf(inv.stderr, "%s: not running (no live process in %s)\n", programName(), inv.pidFile)
 		return 1
 	}
-	statusFile := inv.pidFile + ".status"
-	_ = os.Remove(statusFile)
-	if err := askForStatus(pid); err != nil {
-		fmt.Fprintf(inv.stderr, "%s: status failed: %v\n", programName(), err)
+	file := inv.pidFile + "." + what
+	_ = os.Remove(file)
+	if err := signal(pid); err != nil {
+		fmt.Fprintf(inv.stderr, "%s: %s failed: %v\n", programName(), what, err)
 		return 1
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(statusFile); err == nil {
-			_ = os.Remove(statusFile)
+		if b, err := os.ReadFile(file); err == nil {
+			_ = os.Remove(file)
 			_, _ = inv.stdout.Write(b)
 			return 0
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	fmt.Fprintf(inv.stderr, "%s: status failed: no answer from pid %d\n", programName(), pid)
+	fmt.Fprintf(inv.stderr, "%s: %s failed: no answer from pid %d\n", programName(), what, pid)
 	return 1
 }
 

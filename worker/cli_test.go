@@ -464,9 +464,24 @@ func TestDetachedStartStatusStop(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "1 connections") {
 		t.Fatalf("status with one client: exit %d, output %q", code, out)
 	}
+	// connections lists the client: its address as the peer, the worker,
+	// the protocol, the state and the 4 bytes each way.
+	out, code = run(t, "echo", args("connections")...)
+	if code != 0 || !strings.Contains(out, "1 connections") {
+		t.Fatalf("connections: exit %d, output %q", code, out)
+	}
+	var line string
+	for l := range strings.Lines(out) {
+		if strings.Contains(l, c.LocalAddr().String()) {
+			line = l
+		}
+	}
+	if f := strings.Fields(line); len(f) != 10 || f[1] != "echo" || f[2] != "tcp" || f[4] != addr || f[5] != connection.StatusEstablished.String() || f[7] != "4" || f[8] != "4" || f[9] != "0" {
+		t.Fatalf("connections: the client's line is %q in %q", line, out)
+	}
 	c.Close()
 
-	for _, unsupported := range []string{"restart", "reload", "connections"} {
+	for _, unsupported := range []string{"restart", "reload"} {
 		out, code = run(t, "echo", args(unsupported)...)
 		if code == 0 || !strings.Contains(out, "not supported yet") {
 			t.Fatalf("%s: exit %d, output %q", unsupported, code, out)

@@ -98,7 +98,8 @@ func printUsage(fs *flag.FlagSet) {
                -d runs detached, logging to the log file
   stop         stop the running instance gracefully and wait for it
   status       print the running instance's status
-  (restart, reload and connections are not supported yet)
+  connections  list the running instance's open connections
+  (restart and reload are not supported yet)
 
 Flags, before the command:
 `)

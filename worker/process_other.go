@@ -11,8 +11,9 @@ import (
 // Without Unix signals, a running instance stops on Ctrl+C (os.Interrupt)
 // and cannot be asked for its status or to stop by another process.
 var (
-	stopSignals  = []os.Signal{os.Interrupt}
-	statusSignal []os.Signal
+	stopSignals       = []os.Signal{os.Interrupt}
+	statusSignal      []os.Signal
+	connectionsSignal []os.Signal
 )
 
 var errNoSignals = errors.New("this command needs Unix signals (stop the instance with Ctrl+C)")
@@ -30,6 +31,8 @@ func processAlive(pid int) bool {
 func askToStop(int) error { return errNoSignals }
 
 func askForStatus(int) error { return errNoSignals }
+
+func askForConnections(int) error { return errNoSignals }
 
 func detached() *syscall.SysProcAttr { return nil }
 

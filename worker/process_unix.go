@@ -11,10 +11,12 @@ import (
 )
 
 // The signals a running instance handles: stopSignals stop it gracefully,
-// statusSignal makes it write its status table next to its pid file.
+// statusSignal makes it write its status table next to its pid file,
+// connectionsSignal its list of connections (SIGIO, as Workerman's).
 var (
-	stopSignals  = []os.Signal{syscall.SIGINT, syscall.SIGTERM}
-	statusSignal = []os.Signal{syscall.SIGUSR2}
+	stopSignals       = []os.Signal{syscall.SIGINT, syscall.SIGTERM}
+	statusSignal      = []os.Signal{syscall.SIGUSR2}
+	connectionsSignal = []os.Signal{syscall.SIGIO}
 )
 
 // processAlive reports whether process pid exists.
@@ -28,6 +30,10 @@ func askToStop(pid int) error { return syscall.Kill(pid, syscall.SIGTERM) }
 
 // askForStatus asks the instance pid for its status table (status).
 func askForStatus(pid int) error { return syscall.Kill(pid, syscall.SIGUSR2) }
+
+// askForConnections asks the instance pid for its list of connections
+// (connections).
+func askForConnections(pid int) error { return syscall.Kill(pid, syscall.SIGIO) }
 
 // detached is the process attribute of a detached instance (start -d): a
 // session of its own, so that the terminal's signals do not reach it.

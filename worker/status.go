@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -77,4 +78,36 @@ func rss() string {
 		}
 	}
 	return "unknown"
+}
+
+// connectionsReport lists the open connections of the Workers, as
+// Workerman's connections command: one line each, with its Worker,
+// protocol, peer, state, age, bytes in and out, and bytes queued.
+func connectionsReport(ws []runner) string {
+	var b strings.Builder
+	now := time.Now()
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "id\tworker\tprotocol\tpeer\tlocal\tstate\tage\tbytes_in\tbytes_out\tqueued")
+	n := 0
+	var errs []string
+	for _, w := range ws {
+		info := w.info()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		list, err := w.connections(ctx)
+		cancel()
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", info.name, err))
+		}
+		for _, c := range list {
+			n++
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n", c.ID, info.name, c.Protocol, c.Remote, c.Local,
+				c.State, now.Sub(c.Opened).Round(time.Second), c.BytesRead, c.BytesWritten, c.Queued)
+		}
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(&b, "%d connections\n", n)
+	for _, e := range errs {
+		fmt.Fprintf(&b, "incomplete: %s\n", e)
+	}
+	return b.String()
 }

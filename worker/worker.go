@@ -480,6 +480,7 @@ type runner interface {
 	info() workerInfo
 	setAddress(hostport string) error
 	stopTimeout() time.Duration
+	connections(ctx context.Context) ([]engine.ConnInfo, error)
 }
 
 type workerInfo struct {
@@ -495,6 +496,18 @@ func (w *Worker[M]) info() workerInfo {
 		in.addr, in.started = w.cur.addr, w.cur.started
 	}
 	return in
+}
+
+// connections lists the open connections of the current run (none when
+// not running).
+func (w *Worker[M]) connections(ctx context.Context) ([]engine.ConnInfo, error) {
+	w.mu.Lock()
+	r := w.cur
+	w.mu.Unlock()
+	if r == nil {
+		return nil, nil
+	}
+	return r.srv.ConnectionList(ctx)
 }
 
 func (w *Worker[M]) setAddress(hostport string) error {

@@ -66,6 +66,19 @@ type LoopStats struct {
 	Panics       uint64 // recovered panics in callbacks
 }
 
+// ConnInfo describes one open connection (Workerman's connections
+// command).
+type ConnInfo struct {
+	ID            uint64
+	Protocol      string // the codec's package: "http", "websocket", "text", ...
+	Remote, Local string
+	State         string
+	Opened        time.Time
+	BytesRead     uint64
+	BytesWritten  uint64
+	Queued        int // bytes waiting to be written
+}
+
 // Server is the event-loop server behind a Worker.
 type Server interface {
 	// Serve runs the engine and accepts the connections of ln, and returns
@@ -84,6 +97,9 @@ type Server interface {
 	Refused() uint64
 	// Loops returns every loop's counters.
 	Loops() []LoopStats
+	// ConnectionList returns the open connections, each read on its loop,
+	// ordered by id; ctx bounds the wait for busy loops.
+	ConnectionList(ctx context.Context) ([]ConnInfo, error)
 	// StopAccepting closes the listener: new connections are refused by
 	// the system.
 	StopAccepting()
