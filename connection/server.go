@@ -186,9 +186,13 @@ func (l *Loop) connInfos() []engine.ConnInfo {
 	return out
 }
 
-// protocolName is the last element of the package path of a codec's type:
-// "http", "websocket", "text", ...
+// protocolName is what a codec says it carries (a ProtocolName method:
+// the HTTP codec says "sse" for an event stream), or else the last element
+// of the package path of its type: "http", "websocket", "text", ...
 func protocolName(codec any) string {
+	if n, ok := codec.(interface{ ProtocolName() string }); ok {
+		return n.ProtocolName()
+	}
 	t := reflect.TypeOf(codec)
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()

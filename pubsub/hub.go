@@ -45,6 +45,13 @@ type Stats struct {
 	BrokerErrors uint64 // faults of the broker itself (Handler.Error without a topic, or without ErrGap)
 }
 
+// String gives the counters on one line, for a status (see
+// worker.AddStatus).
+func (s Stats) String() string {
+	return fmt.Sprintf("%d topics  %d subscribers  %d published  %d delivered  %d evicted  %d gaps  %d broker errors",
+		s.Topics, s.Subscribers, s.Published, s.Delivered, s.Evicted, s.Gaps, s.BrokerErrors)
+}
+
 // historyTimeout bounds a replay's call to Broker.History.
 const historyTimeout = 10 * time.Second
 

@@ -286,9 +286,13 @@ wait:
 		select {
 		case sig := <-sigs:
 			if slices.Contains(statusSignal, sig) {
-				if err := writeFileAtomic(inv.pidFile+".status", []byte(statusReport(started))); err != nil {
-					slog.Error("writing status", "err", err)
-				}
+				// Off this goroutine: the loops count their connections in
+				// tasks of their own.
+				go func() {
+					if err := writeFileAtomic(inv.pidFile+".status", []byte(statusReport(started))); err != nil {
+						slog.Error("writing status", "err", err)
+					}
+				}()
 				continue
 			}
 			if slices.Contains(connectionsSignal, sig) {

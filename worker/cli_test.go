@@ -71,6 +71,8 @@ func serverMain(mode string) int {
 		w.Name = "echo"
 		w.Count = 2
 		w.OnMessage = func(c *connection.Conn, b []byte) { c.Send(b) }
+		worker.AddStatus("echo-app", func() string { return "all\nwell" })
+		worker.AddStatus("broken-app", func() string { panic("no report") })
 	case "two":
 		// Two Workers with different protocols in one process, as in Workerman.
 		a := worker.New("text://127.0.0.1:0", text.Protocol())
@@ -461,7 +463,8 @@ func TestDetachedStartStatusStop(t *testing.T) {
 		t.Fatalf("echo through the detached server: %q, %v", b, err)
 	}
 	out, code = run(t, "echo", args("status")...)
-	if code != 0 || !strings.Contains(out, "1 connections") {
+	if code != 0 || !strings.Contains(out, "1 connections") || !strings.Contains(out, "by protocol: tcp 1\n") ||
+		!strings.Contains(out, "echo-app: all well\n") || !strings.Contains(out, "broken-app: (the report panicked: no report)\n") {
 		t.Fatalf("status with one client: exit %d, output %q", code, out)
 	}
 	// connections lists the client: its address as the peer, the worker,

@@ -3,9 +3,12 @@ package worker
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 )
@@ -63,7 +66,76 @@ func statusReport(ws []runner) string {
 	fmt.Fprintf(&b, "%d workers  %d loops  %d connections  %d accepted  %d refused  %d bytes in  %d bytes out  %d send failures  %d timers  %d messages  %d panics\n",
 		len(ws), loops, total.Connections, total.Accepted, refused, total.BytesRead, total.BytesWritten,
 		total.SendFailures, total.Timers, total.Messages, total.Panics)
+	fmt.Fprintf(&b, "by protocol: %s\n", protocolCounts(ws))
+	for _, line := range statusLines() {
+		fmt.Fprintf(&b, "%s: %s\n", line.name, line.text())
+	}
 	return b.String()
+}
+
+// protocolCounts counts the open connections by what they carry ("http",
+// "sse", "websocket", ...), from the loops' lists of connections.
+func protocolCounts(ws []runner) string {
+	counts := map[string]int{}
+	for _, w := range ws {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		list, err := w.connections(ctx)
+		cancel()
+		if err != nil {
+			counts["(unknown: "+err.Error()+")"]++
+		}
+		for _, c := range list {
+			counts[c.Protocol]++
+		}
+	}
+	if len(counts) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(counts)) {
+		parts = append(parts, fmt.Sprintf("%s %d", name, counts[name]))
+	}
+	return strings.Join(parts, "  ")
+}
+
+// A statusLine is a line AddStatus added to the status.
+type statusLine struct {
+	name   string
+	report func() string
+}
+
+var (
+	statusMu   sync.Mutex
+	addedLines []statusLine
+)
+
+// AddStatus adds a line to what the status command prints: name, then
+// what report returns when the status is asked for (one line, on a
+// goroutine of the running instance). For the state of the program's own
+// parts, such as its pubsub Hub's topics, subscribers and evictions:
+//
+//	worker.AddStatus("pubsub", func() string { return hub.Stats().String() })
+func AddStatus(name string, report func() string) {
+	statusMu.Lock()
+	defer statusMu.Unlock()
+	addedLines = append(addedLines, statusLine{name, report})
+}
+
+func statusLines() []statusLine {
+	statusMu.Lock()
+	defer statusMu.Unlock()
+	return slices.Clone(addedLines)
+}
+
+// text runs the report, which is the program's: a panic in it is the
+// line's text, not the end of the process.
+func (l statusLine) text() (s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s = fmt.Sprintf("(the report panicked: %v)", r)
+		}
+	}()
+	return strings.ReplaceAll(l.report(), "\n", " ")
 }
 
 // rss reads the process's resident set size from /proc.

@@ -155,6 +155,8 @@ func run(redisAddr, secret string) error {
 		return err
 	}
 	w := newServer(defaultAddr, ch)
+	// status prints the hub's counters: topics, subscribers, evictions, gaps.
+	worker.AddStatus("pubsub", func() string { return hub.Stats().String() })
 	if redisAddr != "" {
 		// Several copies of the program on one address share the chat
 		// through Redis: the kernel spreads the connections among them.

@@ -958,7 +958,8 @@ func TestTwoProcessesOnRedis(t *testing.T) {
 
 	// status reads one instance, by its pid file.
 	out, code := runProgram(t, bin, nil, "-pidfile", a.pid, "status")
-	if code != 0 || !strings.Contains(out, "cluster-chat") || !strings.Contains(out, a.addr) {
+	if code != 0 || !strings.Contains(out, "cluster-chat") || !strings.Contains(out, a.addr) ||
+		!strings.Contains(out, "by protocol: ") || !strings.Contains(out, "sse ") || !strings.Contains(out, "pubsub: ") {
 		t.Fatalf("status of a: exit %d, output %q", code, out)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -149,6 +150,7 @@ type serverCodec struct {
 	mu        sync.Mutex
 	cur       *Request  // the request being answered; nil between requests
 	streaming bool      // the response is a stream that ends with the connection
+	events    bool      // ... of server-sent events (Content-Type text/event-stream)
 	body      bodyKind  // how the current response's body continues
 	remaining int64     // bodyLength: bytes still to come
 	keepAlive bool      // the current response leaves the connection open
@@ -379,8 +381,22 @@ func (s *serverCodec) Encode(dst []byte, msg any) ([]byte, error) {
 		// event stream): let go of the request, and keep only the state.
 		_ = s.cur.cleanup()
 		s.cur, s.streaming, s.parser = nil, true, nil
+		if r, ok := msg.(*Response); ok {
+			s.events = strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "text/event-stream")
+		}
 	}
 	return dst, nil
+}
+
+// ProtocolName names what the connection carries, for the connections
+// command and the status: "sse" once it is an event stream, else "http".
+func (s *serverCodec) ProtocolName() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.events {
+		return "sse"
+	}
+	return "http"
 }
 
 // continueBody encodes msg as the next part of the open body.

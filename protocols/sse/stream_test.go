@@ -263,3 +263,36 @@ func TestHeartbeatTimersGoneAfterManyCycles(t *testing.T) {
 		return w.Stats().Connections == 0 && timers() == 0
 	})
 }
+
+// A connection names what it carries (the connections command, the
+// status): "http" for requests, "sse" once it streams events.
+func TestProtocolNameOfAStream(t *testing.T) {
+	names := make(chan string, 2)
+	name := func(c *connection.Conn) string {
+		n, ok := c.Codec().(interface{ ProtocolName() string })
+		if !ok {
+			return "no name"
+		}
+		return n.ProtocolName()
+	}
+	w := serve(t, func(c *connection.Conn, r *http.Request) {
+		if !r.AcceptsEventStream() {
+			names <- name(c)
+			c.Send("page")
+			return
+		}
+		if _, err := sse.Start(c, r, sse.Options{Heartbeat: -1}); err == nil {
+			names <- name(c)
+		}
+	})
+	c := testutil.Dial(t, nil, w.Addr())
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\nAccept: text/event-stream\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.Recv(t, names, "the page's name"); got != "http" {
+		t.Errorf("a page's connection is %q, want http", got)
+	}
+	if got := testutil.Recv(t, names, "the stream's name"); got != "sse" {
+		t.Errorf("a stream's connection is %q, want sse", got)
+	}
+}
