@@ -270,6 +270,23 @@ func (inv *invocation) start() int {
 		return 1
 	}
 	defer os.Remove(inv.pidFile)
+	var stops []func()
+	defer func() {
+		for _, stop := range slices.Backward(stops) {
+			stop()
+		}
+	}()
+	for _, hook := range startHookList() {
+		stop, err := hook()
+		if err != nil {
+			fmt.Fprintf(inv.stderr, "%s: %v\n", programName(), err)
+			stopAll()
+			return 1
+		}
+		if stop != nil {
+			stops = append(stops, stop)
+		}
+	}
 	inv.printBanner(started)
 
 	// A Worker whose engine stops by itself ends the process, non-zero.

@@ -66,6 +66,18 @@ func serverMain(mode string) int {
 		w.OnMessage = func(c *connection.Conn, line string) { c.Send("plain:" + line) }
 		worker.RunAll()
 		return 0
+	case "hook", "badhook":
+		// A service beside the Worker, started once it listens and stopped
+		// after it; "badhook"'s fails to start.
+		w := worker.New("tcp://127.0.0.1:0", tcp.Protocol())
+		w.OnMessage = func(c *connection.Conn, b []byte) { c.Send(b) }
+		worker.AddStartHook(func() (func(), error) {
+			if mode == "badhook" {
+				return nil, errors.New("the service cannot start")
+			}
+			fmt.Fprintln(os.Stderr, "hook: started, worker listens on", worker.Snapshot()[0].Address)
+			return func() { fmt.Fprintln(os.Stderr, "hook: stopped, workers:", len(worker.Snapshot())) }, nil
+		})
 	case "echo":
 		w := worker.New("tcp://127.0.0.1:0", tcp.Protocol())
 		w.Name = "echo"
@@ -753,5 +765,26 @@ func TestCommandLineFlagsField(t *testing.T) {
 	out.Reset()
 	if code := (worker.CommandLine{PidFile: pid, Stdout: &out, Stderr: &out}).Run([]string{"-h"}); code != 0 || !strings.Contains(out.String(), pid) {
 		t.Fatalf("-h: exit %d, output %q", code, out.String())
+	}
+}
+
+// A start hook runs once the Workers listen and its stop function once
+// they have stopped; a hook that fails ends the start, non-zero.
+func TestStartHooks(t *testing.T) {
+	pid := filepath.Join(t.TempDir(), "hook.pid")
+	s := startServer(t, "hook", nil, "-pidfile", pid, "start")
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := s.wait(t); code != 0 {
+		t.Fatalf("exit %d; stderr: %s", code, s.stderr.String())
+	}
+	if got := s.stderr.String(); !strings.Contains(got, "hook: started, worker listens on "+s.addr+"\n") ||
+		!strings.Contains(got, "hook: stopped, workers: 0\n") {
+		t.Fatalf("stderr: %s", got)
+	}
+	out, code := run(t, "badhook", "-pidfile", filepath.Join(t.TempDir(), "bad.pid"), "start")
+	if code != 1 || !strings.Contains(out, "the service cannot start") {
+		t.Fatalf("a failing hook: exit %d, output %q", code, out)
 	}
 }
