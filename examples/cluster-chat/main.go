@@ -10,6 +10,9 @@
 //	-publish-secret s    the secret of the HTTP publish API, POST /publish (or
 //	                     the environment variable CLUSTER_CHAT_PUBLISH_SECRET,
 //	                     which ps does not show; empty: no API)
+//	-metrics host:port   serve /metrics (the workers and the chat's hub, for
+//	                     Prometheus), /healthz and /readyz (package
+//	                     worker/metrics)
 //
 // With -redis, the Worker sets ReusePort: several copies may listen on the
 // same address (each with its own -pidfile), and the kernel spreads the
@@ -78,6 +81,7 @@ import (
 	"github.com/workerman-go/workerman/pubsub"
 	"github.com/workerman-go/workerman/pubsub/redisbroker"
 	"github.com/workerman-go/workerman/worker"
+	"github.com/workerman-go/workerman/worker/metrics"
 )
 
 //go:embed public
@@ -155,8 +159,10 @@ func run(redisAddr, secret string) error {
 		return err
 	}
 	w := newServer(defaultAddr, ch)
-	// status prints the hub's counters: topics, subscribers, evictions, gaps.
+	// status prints the hub's counters: topics, subscribers, evictions,
+	// gaps; so does /metrics with -metrics host:port.
 	worker.AddStatus("pubsub", func() string { return hub.Stats().String() })
+	metrics.RegisterHub("chat", hub)
 	if redisAddr != "" {
 		// Several copies of the program on one address share the chat
 		// through Redis: the kernel spreads the connections among them.
