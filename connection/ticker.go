@@ -61,7 +61,7 @@ func (s *server) runTicker() {
 		next, fast := plan(loops, now)
 		t.fast.Store(fast)
 		t.next.Store(next)
-		if again, _ := plan(loops, now); again < next || fast != anyWatching(loops) {
+		if again, againFast := plan(loops, now); again < next || againFast != fast {
 			continue // a loop changed its needs meanwhile
 		}
 		var fire <-chan time.Time
@@ -97,13 +97,4 @@ func plan(loops []*Loop, now int64) (next int64, fast bool) {
 		next = min(next, now+int64(tickInterval))
 	}
 	return next, fast
-}
-
-func anyWatching(loops []*Loop) bool {
-	for _, l := range loops {
-		if l.watching.Load() > 0 {
-			return true
-		}
-	}
-	return false
 }
