@@ -88,14 +88,14 @@ func (s *server) acceptLoop(ln net.Listener) error {
 	}
 }
 
-// admit says why nc must be refused ("" when it may open): the server is
-// stopping, the connection cap is reached, or nc's descriptor is so high
-// that the table is nearly full, whatever holds the other descriptors
-// (Linux hands out the lowest free number).
+// admit says why nc must be refused ("" when it may open): the connection
+// cap is reached, or nc's descriptor is so high that the table is nearly
+// full, whatever holds the other descriptors (Linux hands out the lowest
+// free number). A connection accepted while the server stops is served:
+// it was taken from the accept queue, so no other process will serve it;
+// it opens draining (see Shutdown).
 func (s *server) admit(nc net.Conn) string {
 	switch {
-	case s.stopping.Load():
-		return "stopping"
 	case s.live.Load()+s.opening.Load() >= s.maxConns:
 		return "connection cap reached"
 	case fdOf(nc) >= s.fdCeiling:

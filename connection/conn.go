@@ -145,6 +145,8 @@ type connExtra struct {
 	timers   []*Timer     // loop-only
 	writable func()       // guarded by Conn.mu: WhenWritable's callback
 	onClosed []*closeHook // guarded by Conn.mu: WhenClosed's callbacks
+	onDrain  []*closeHook // guarded by Conn.mu: WhenDraining's callbacks
+	draining bool         // guarded by Conn.mu: the server is ending the connection
 	pipeTo   *Conn        // loop-only: set by Pipe, raw bytes go there
 	closeErr error        // loop-only
 }

@@ -52,7 +52,7 @@ type server struct {
 	ready1   sync.Once
 	stopped  chan struct{} // closed by Stop
 	stop1    sync.Once
-	stopping atomic.Bool
+	draining atomic.Int32  // drainStop or drainRestart once Shutdown has begun
 	live     atomic.Int64  // open connections
 	opening  atomic.Int64  // accepted, not yet opened on a loop
 	refused  atomic.Uint64 // connections closed at accept
@@ -287,6 +287,9 @@ func (s *server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if h := c.cfg.hooks.OnConnect; h != nil {
 		c.Guard("OnConnect", func() { h(c) })
 	}
+	if m := s.draining.Load(); m != 0 && c.cfg == s.cfg {
+		c.drain(m == drainRestart) // accepted as the server stops
+	}
 	l.flushAndLeave()
 	return nil, gnet.None
 }
@@ -331,7 +334,6 @@ func (s *server) OnClose(gc gnet.Conn, err error) gnet.Action {
 
 // StopAccepting implements engine.Server.
 func (s *server) StopAccepting() {
-	s.stopping.Store(true)
 	s.mu.Lock()
 	ln := s.ln
 	s.mu.Unlock()
@@ -341,8 +343,13 @@ func (s *server) StopAccepting() {
 }
 
 // Shutdown implements engine.Server.
-func (s *server) Shutdown(ctx context.Context) error {
+func (s *server) Shutdown(ctx context.Context, restart bool) error {
 	s.StopAccepting()
+	mode := int32(drainStop)
+	if restart {
+		mode = drainRestart
+	}
+	s.draining.Store(mode)
 	// The connections' closes end by the stop's deadline (a little before
 	// it, so that they are over when it passes): one whose peer does not
 	// take what is queued for it drops the rest then, and says so in the
@@ -352,7 +359,7 @@ func (s *server) Shutdown(ctx context.Context) error {
 		margin := min(time.Until(d)/10, 100*time.Millisecond)
 		closeBy = d.Add(-margin).UnixNano()
 	}
-	closeAll := func(destroy bool) {
+	endAll := func(destroy bool) {
 		for _, l := range s.boundLoops() {
 			_ = l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 				l.enter()
@@ -361,8 +368,13 @@ func (s *server) Shutdown(ctx context.Context) error {
 						c.Destroy()
 						continue
 					}
-					c.Close()
-					if closeBy != 0 && (c.closeBy == 0 || c.closeBy > closeBy) {
+					c.drain(restart)
+				}
+				// What is closing by now must be closed by the deadline;
+				// a connection whose protocol is finishing a response
+				// gets the same when it closes, or is destroyed then.
+				for c := l.head; c != nil; c = c.next {
+					if closeBy != 0 && c.Status() == StatusClosing && (c.closeBy == 0 || c.closeBy > closeBy) {
 						c.closeBy = closeBy
 					}
 				}
@@ -371,13 +383,13 @@ func (s *server) Shutdown(ctx context.Context) error {
 			}))
 		}
 	}
-	closeAll(false)
+	endAll(false)
 	t := time.NewTicker(tickInterval)
 	defer t.Stop()
-	for s.live.Load() > 0 {
+	for s.live.Load()+s.opening.Load() > 0 {
 		select {
 		case <-ctx.Done():
-			closeAll(true)
+			endAll(true)
 			return fmt.Errorf("connection: %d connections still open: %w", s.live.Load(), ctx.Err())
 		case <-t.C:
 		}

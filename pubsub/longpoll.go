@@ -26,7 +26,8 @@ const DefaultPollTimeout = 25 * time.Second
 //     JSON array of {"id","event","data"} objects of every message waiting,
 //     up to Batch), X-Cursor the id to send next, X-Event the event name
 //     when it has one;
-//   - 204 after Timeout: nothing new, poll again with the same cursor;
+//   - 204 after Timeout, or when the server stops or hands over to a new
+//     process (reload): nothing new, poll again with the same cursor;
 //   - 410 when the messages after the cursor cannot all be replayed (it is
 //     older than the history the broker keeps, or from an earlier run, or
 //     the broker lost messages): some messages are lost to this client,
@@ -67,18 +68,23 @@ func (lp *LongPoll) Serve(c *connection.Conn, req *http.Request, topic string) e
 	// after these two are set.
 	p.sub = sub
 	p.timer = c.After(timeout, func() { p.answer(http.NewResponse(204, "")) })
+	// A server that stops or hands over to a new process (reload) answers
+	// at once: the client polls again, with the same cursor, and reaches
+	// the new process.
+	p.undrain = c.WhenDraining(func() { p.answer(http.NewResponse(204, "")) })
 	return nil
 }
 
 // poll is one parked request. Everything runs on its connection's loop.
 type poll struct {
-	hub   *Hub
-	c     *connection.Conn
-	topic string
-	sub   *Subscription
-	timer *connection.Timer
-	batch int
-	done  bool
+	hub     *Hub
+	c       *connection.Conn
+	topic   string
+	sub     *Subscription
+	timer   *connection.Timer
+	undrain func() // removes the WhenDraining hook
+	batch   int
+	done    bool
 }
 
 // messages answers with the first messages the subscription delivers:
@@ -124,6 +130,9 @@ func (p *poll) finish() {
 	p.sub.Cancel()
 	if p.timer != nil {
 		p.timer.Stop()
+	}
+	if p.undrain != nil {
+		p.undrain()
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,16 +22,45 @@ import (
 
 const daemonEnv = "WORKERMAN_GO_DAEMON"
 
+// takeOverEnv marks the process a reload starts: it takes over the
+// listening sockets of the instance that started it.
+const takeOverEnv = "WORKERMAN_GO_TAKEOVER"
+
+// DefaultReloadTimeout is how long the new process of a reload or restart
+// may take to become ready, by default.
+const DefaultReloadTimeout = 30 * time.Second
+
 // CommandLine is Workerman's command line for the Workers of a process:
 //
-//	program [-listen host:port] [-pidfile file] [-logfile file] [program's flags] [start [-d] | stop | status]
+//	program [-listen host:port] [-pidfile file] [-logfile file] [program's flags]
+//	        [start [-d] | stop | restart [-d] | reload | status | connections]
 //
 // Commands: start (the default; -d runs detached, logging to the log file),
-// stop (stops the running instance gracefully and waits for it), status
-// (prints the running instance's per-loop table), connections (lists the
-// running instance's open connections). restart and reload are not
-// supported yet and exit non-zero. -listen replaces the
-// host and port of the first Worker's address.
+// stop (stops the running instance gracefully and waits for it), restart
+// (starts this program in place of the running instance, which hands its
+// listening sockets over and then stops; -d as for start), reload (the
+// running instance starts a new copy of its program, with the arguments
+// it was started with, and hands over to it), status (prints the running
+// instance's per-loop table), connections (lists the running instance's
+// open connections). -listen replaces the host and port of the first
+// Worker's address.
+//
+// reload and restart drop no connection: the new process takes the
+// running one's listening sockets (the same sockets: what waits in their
+// accept queues is accepted by the new process) and starts its Workers on
+// them (OnWorkerStart). Once it is ready, the old process stops accepting,
+// runs OnWorkerStop and ends its connections the way each protocol allows
+// a client to come back: a request in progress is answered (with
+// "Connection: close"), an idle keep-alive connection is closed after a
+// short grace, an event stream ends after a retry hint so that the browser
+// reconnects with its Last-Event-ID, a WebSocket closes with 1012
+// (service restart), a parked long poll answers 204. A new process that
+// fails to start, exits, or is not ready within ReloadTimeout leaves the
+// old one serving, and the command exits non-zero. reload needs the
+// program's binary (go build): a program run by "go run" loses its binary
+// when the first process exits. SIGUSR1 asks for a reload too (systemd:
+// ExecReload=/bin/kill -USR1 $MAINPID); under systemd with Type=notify and
+// NotifyAccess=all, the new process tells systemd its pid.
 //
 // The flags come before the command word: the built-in ones above and the
 // program's own, defined on Flags (for RunAll) or on the flag set in the
@@ -69,6 +99,11 @@ type CommandLine struct {
 	// Stdout and Stderr receive the command's output (default os.Stdout
 	// and os.Stderr). Run sets Flags' output to Stderr.
 	Stdout, Stderr io.Writer
+	// ReloadTimeout is how long the new process of a reload or restart may
+	// take to become ready (its Workers listening, its start hooks run)
+	// before the old one gives up on it and serves on. Zero:
+	// DefaultReloadTimeout.
+	ReloadTimeout time.Duration
 	// Flags is the flag set the arguments are parsed with: the program's
 	// flags with the built-in ones (make it with NewFlagSet; Run defines
 	// the built-in flags it lacks). Nil: a set of the built-in flags only.
@@ -128,11 +163,12 @@ func (cl CommandLine) Run(args []string) int {
 		cmd, rest = rest[0], rest[1:]
 	}
 	inv := &invocation{
-		pidFile: cmp.Or(flagValue(fs, flagPidFile), cl.PidFile),
-		logFile: cmp.Or(flagValue(fs, flagLogFile), cl.LogFile),
-		stdout:  stdout,
-		stderr:  stderr,
-		args:    args,
+		pidFile:       cmp.Or(flagValue(fs, flagPidFile), cl.PidFile),
+		logFile:       cmp.Or(flagValue(fs, flagLogFile), cl.LogFile),
+		stdout:        stdout,
+		stderr:        stderr,
+		args:          args,
+		reloadTimeout: cmp.Or(cl.ReloadTimeout, DefaultReloadTimeout),
 	}
 	if inv.pidFile == "" {
 		inv.pidFile = defaultPidFile()
@@ -161,9 +197,9 @@ func (cl CommandLine) Run(args []string) int {
 			return 2
 		}
 		if *detach && os.Getenv(daemonEnv) == "" {
-			return inv.startDetached()
+			return inv.startDetached(false)
 		}
-		return inv.start()
+		return inv.start(os.Getenv(takeOverEnv) != "")
 	case "stop":
 		sfs := flag.NewFlagSet("stop", flag.ContinueOnError)
 		sfs.SetOutput(stderr)
@@ -177,9 +213,28 @@ func (cl CommandLine) Run(args []string) int {
 		return inv.ask("status", askForStatus)
 	case "connections":
 		return inv.ask("connections", askForConnections)
-	case "restart", "reload":
-		fmt.Fprintf(stderr, "%s: the %q command is not supported yet\n", programName(), cmd)
-		return 3
+	case "restart":
+		sfs := flag.NewFlagSet("restart", flag.ContinueOnError)
+		sfs.SetOutput(stderr)
+		detach := sfs.Bool("d", false, "run detached (daemon), logging to the log file")
+		if err := sfs.Parse(rest); err != nil {
+			inv.hintMisplaced(fs, sfs, rest)
+			return 2
+		}
+		if !handOverSupported {
+			fmt.Fprintf(stderr, "%s: restart: %v\n", programName(), errNoHandOverHere)
+			return 3
+		}
+		if *detach && os.Getenv(daemonEnv) == "" {
+			return inv.startDetached(true)
+		}
+		return inv.start(true)
+	case "reload":
+		if !handOverSupported {
+			fmt.Fprintf(stderr, "%s: reload: %v\n", programName(), errNoHandOverHere)
+			return 3
+		}
+		return inv.reload()
 	default:
 		fmt.Fprintf(stderr, "%s: unknown command %q\n", programName(), cmd)
 		fs.Usage()
@@ -192,6 +247,21 @@ type invocation struct {
 	pidFile, logFile string
 	stdout, stderr   io.Writer
 	args             []string
+	reloadTimeout    time.Duration
+}
+
+var errNoHandOverHere = errors.New("this system cannot hand listening sockets to another process (it needs Unix)")
+
+// controlPath is where the running instance's control socket is: next to
+// its pid file.
+func (inv *invocation) controlPath() string { return inv.pidFile + ".sock" }
+
+// removePidFile removes the pid file if it still names this process (a
+// process that took over has written its own).
+func (inv *invocation) removePidFile() {
+	if b, err := os.ReadFile(inv.pidFile); err == nil && strings.TrimSpace(string(b)) == strconv.Itoa(os.Getpid()) {
+		_ = os.Remove(inv.pidFile)
+	}
 }
 
 func programName() string { return filepath.Base(os.Args[0]) }
@@ -226,29 +296,55 @@ func (inv *invocation) runningPid() (int, bool) {
 	return pid, processAlive(pid)
 }
 
-// start runs the workers in the foreground until SIGINT or SIGTERM.
-func (inv *invocation) start() int {
-	if pid, ok := inv.runningPid(); ok && pid != os.Getpid() {
+// start runs the workers in the foreground until SIGINT or SIGTERM, or
+// until a new instance takes over (reload, restart). With takeover, it
+// first takes the listening sockets of the running instance, if there is
+// one, and asks it to stop once this process is ready.
+func (inv *invocation) start(takeover bool) int {
+	var taker *controlConn
+	if takeover {
+		cc, err := takeOver(inv.controlPath())
+		switch {
+		case errors.Is(err, errNotRunning):
+			// Nothing to take over from: a plain start.
+		case err != nil:
+			fmt.Fprintf(inv.stderr, "%s: taking over: %v\n", programName(), err)
+			return 1
+		default:
+			taker = cc
+		}
+	}
+	if pid, ok := inv.runningPid(); ok && pid != os.Getpid() && taker == nil {
 		fmt.Fprintf(inv.stderr, "%s: already running (pid %d, pid file %s)\n", programName(), pid, inv.pidFile)
+		return 1
+	}
+	failStart := func(err error) int {
+		fmt.Fprintf(inv.stderr, "%s: %v\n", programName(), err)
+		if taker != nil {
+			abandon(taker, err)
+		}
 		return 1
 	}
 	ws := workers()
 	if len(ws) == 0 {
-		fmt.Fprintf(inv.stderr, "%s: no worker to run: create one with worker.New before RunAll\n", programName())
-		return 1
+		return failStart(errors.New("no worker to run: create one with worker.New before RunAll"))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, slices.Concat(stopSignals, statusSignal, connectionsSignal)...)
+	signal.Notify(sigs, slices.Concat(stopSignals, statusSignal, connectionsSignal, reloadSignal)...)
 	defer signal.Stop(sigs)
 
 	started := make([]runner, 0, len(ws))
-	stopAll := func() int {
+	stopAll := func(restart bool) int {
 		code := 0
 		for _, w := range started {
 			sctx, scancel := context.WithTimeout(context.Background(), w.stopTimeout())
-			if err := w.Stop(sctx); err != nil {
+			stop := w.Stop
+			if restart {
+				stop = w.handOver
+			}
+			if err := stop(sctx); err != nil {
 				slog.Error("stop failed", "err", err)
 				code = 1
 			}
@@ -258,18 +354,11 @@ func (inv *invocation) start() int {
 	}
 	for _, w := range ws {
 		if err := w.Start(ctx); err != nil {
-			fmt.Fprintf(inv.stderr, "%s: %v\n", programName(), err)
-			stopAll()
-			return 1
+			stopAll(false)
+			return failStart(err)
 		}
 		started = append(started, w)
 	}
-	if err := writeFileAtomic(inv.pidFile, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
-		fmt.Fprintf(inv.stderr, "%s: writing pid file: %v\n", programName(), err)
-		stopAll()
-		return 1
-	}
-	defer os.Remove(inv.pidFile)
 	var stops []func()
 	defer func() {
 		for _, stop := range slices.Backward(stops) {
@@ -279,13 +368,39 @@ func (inv *invocation) start() int {
 	for _, hook := range startHookList() {
 		stop, err := hook()
 		if err != nil {
-			fmt.Fprintf(inv.stderr, "%s: %v\n", programName(), err)
-			stopAll()
-			return 1
+			stopAll(false)
+			return failStart(err)
 		}
 		if stop != nil {
 			stops = append(stops, stop)
 		}
+	}
+	if taker != nil {
+		// Ready: the old instance stops accepting, then this one starts.
+		if err := confirm(taker); err != nil {
+			fmt.Fprintf(inv.stderr, "%s: taking over: %v; the running instance serves on\n", programName(), err)
+			stopAll(false)
+			return 1
+		}
+	}
+	if err := writeFileAtomic(inv.pidFile, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
+		fmt.Fprintf(inv.stderr, "%s: writing pid file: %v\n", programName(), err)
+		stopAll(false)
+		return 1
+	}
+	defer inv.removePidFile()
+	var takers chan takeRequest
+	ctl, err := listenControl(inv.controlPath())
+	if err != nil {
+		slog.Warn("reload and restart will not work: no control socket", "err", err)
+	} else {
+		takers = ctl.takers
+		defer ctl.Close()
+	}
+	if taker != nil {
+		notifySystemd("MAINPID=" + strconv.Itoa(os.Getpid()) + "\nREADY=1")
+	} else {
+		notifySystemd("READY=1")
 	}
 	inv.printBanner(started)
 
@@ -297,12 +412,27 @@ func (inv *invocation) start() int {
 			ended <- w
 		}()
 	}
-	failed := false
+	var (
+		failed, handedOver bool
+		handing            bool // a hand-over is under way
+		handed             = make(chan handOverResult, 1)
+		reloading          *reloadChild // the process a reload started, until it took over or failed
+		childExited        = make(chan *reloadChild, 1)
+		reloadDeadline     <-chan time.Time // the reload's process has not connected by then
+	)
+	endReload := func(answer string) {
+		if reloading == nil {
+			return
+		}
+		inv.answerReload(answer)
+		reloading, reloadDeadline = nil, nil
+	}
 wait:
 	for {
 		select {
 		case sig := <-sigs:
-			if slices.Contains(statusSignal, sig) {
+			switch {
+			case slices.Contains(statusSignal, sig):
 				// Off this goroutine: the loops count their connections in
 				// tasks of their own.
 				go func() {
@@ -310,19 +440,68 @@ wait:
 						slog.Error("writing status", "err", err)
 					}
 				}()
-				continue
-			}
-			if slices.Contains(connectionsSignal, sig) {
+			case slices.Contains(connectionsSignal, sig):
 				// Off this goroutine: the loops answer in tasks of their own.
 				go func() {
 					if err := writeFileAtomic(inv.pidFile+".connections", []byte(connectionsReport(started))); err != nil {
 						slog.Error("writing connections", "err", err)
 					}
 				}()
+			case slices.Contains(reloadSignal, sig):
+				if reloading != nil || handing {
+					inv.answerReload("reload failed: a reload or restart is under way already")
+					continue
+				}
+				if takers == nil {
+					inv.answerReload("reload failed: no control socket (see the log)")
+					continue
+				}
+				child, err := inv.startTaker()
+				if err != nil {
+					inv.answerReload("reload failed: " + err.Error())
+					continue
+				}
+				slog.Info("reload: started a new process to take over", "pid", child.cmd.Process.Pid)
+				reloading, reloadDeadline = child, time.After(inv.reloadTimeout)
+				go func() {
+					_ = child.cmd.Wait()
+					childExited <- child
+				}()
+			default:
+				slog.Info("stopping", "signal", sig.String())
+				break wait
+			}
+		case r := <-takers:
+			if handing {
+				refuse(r, "a hand-over is under way already")
 				continue
 			}
-			slog.Info("stopping", "signal", sig.String())
-			break wait
+			handing, reloadDeadline = true, nil
+			go func() {
+				pid, err := handOver(r, ctl, inv.reloadTimeout)
+				handed <- handOverResult{pid, err}
+			}()
+		case res := <-handed:
+			handing = false
+			if res.err == nil {
+				slog.Info("handed over: the new process accepts the connections; ending this one's", "pid", res.pid)
+				endReload(fmt.Sprintf("reload success: pid %d took over from pid %d\n", res.pid, os.Getpid()))
+				handedOver = true
+				break wait
+			}
+			slog.Error("hand-over failed; serving on", "err", res.err)
+			if reloading != nil {
+				_ = reloading.cmd.Process.Kill()
+			}
+			endReload("reload failed: " + res.err.Error() + "; the running instance serves on\n")
+		case child := <-childExited:
+			if child != reloading || handing {
+				continue // over already, or the hand-over's result says how it ended
+			}
+			endReload(fmt.Sprintf("reload failed: the new process exited before taking over (%v); the running instance serves on\n", child.cmd.ProcessState))
+		case <-reloadDeadline:
+			_ = reloading.cmd.Process.Kill()
+			endReload(fmt.Sprintf("reload failed: the new process did not take over within %v; the running instance serves on\n", inv.reloadTimeout))
 		case w := <-ended:
 			if err := w.Wait(); err != nil {
 				fmt.Fprintf(inv.stderr, "%s: %v\n", programName(), err)
@@ -331,12 +510,97 @@ wait:
 			}
 		}
 	}
-	code := stopAll()
+	code := stopAll(handedOver)
 	if failed {
 		code = 1
 	}
-	fmt.Fprintf(inv.stdout, "%s: stopped\n", programName())
+	if handedOver {
+		fmt.Fprintf(inv.stdout, "%s: handed over and stopped (pid %d)\n", programName(), os.Getpid())
+	} else {
+		fmt.Fprintf(inv.stdout, "%s: stopped\n", programName())
+	}
 	return code
+}
+
+// handOverResult is how a hand-over ended: the pid of the process that
+// took over, or why it failed.
+type handOverResult struct {
+	pid int
+	err error
+}
+
+// reloadChild is the process a reload started.
+type reloadChild struct{ cmd *exec.Cmd }
+
+// startTaker starts the program again, with the arguments this instance
+// was started with, to take over from it.
+func (inv *invocation) startTaker() (*reloadChild, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding the program: %w", err)
+	}
+	args := append([]string{"-pidfile", inv.pidFile, "-logfile", inv.logFile}, inv.args...)
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), takeOverEnv+"=1")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if f, ok := inv.stdout.(*os.File); ok {
+		cmd.Stdout = f
+	}
+	if f, ok := inv.stderr.(*os.File); ok {
+		cmd.Stderr = f
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", exe, err)
+	}
+	return &reloadChild{cmd: cmd}, nil
+}
+
+// answerReload writes the outcome of a reload for the reload command,
+// which waits for it next to the pid file, and logs it.
+func (inv *invocation) answerReload(text string) {
+	if strings.HasPrefix(text, "reload success") {
+		slog.Info(strings.TrimSpace(text))
+	} else {
+		slog.Error(strings.TrimSpace(text))
+	}
+	if err := writeFileAtomic(inv.pidFile+".reload", []byte(text)); err != nil {
+		slog.Error("writing the reload's outcome", "err", err)
+	}
+}
+
+// reload asks the running instance to reload and waits for the outcome.
+func (inv *invocation) reload() int {
+	pid, ok := inv.runningPid()
+	if !ok {
+		fmt.Fprintf(inv.stderr, "%s: not running (no live process in %s)\n", programName(), inv.pidFile)
+		return 1
+	}
+	answer := inv.pidFile + ".reload"
+	_ = os.Remove(answer)
+	fmt.Fprintf(inv.stdout, "%s: reloading (pid %d) ...\n", programName(), pid)
+	if err := askToReload(pid); err != nil {
+		fmt.Fprintf(inv.stderr, "%s: reload failed: %v\n", programName(), err)
+		return 1
+	}
+	deadline := time.Now().Add(inv.reloadTimeout + 15*time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(answer); err == nil {
+			_ = os.Remove(answer)
+			if strings.HasPrefix(string(b), "reload success") {
+				_, _ = inv.stdout.Write(b)
+				return 0
+			}
+			_, _ = inv.stderr.Write(b)
+			return 1
+		}
+		if !processAlive(pid) {
+			fmt.Fprintf(inv.stderr, "%s: reload failed: pid %d exited\n", programName(), pid)
+			return 1
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fmt.Fprintf(inv.stderr, "%s: reload failed: no answer from pid %d\n", programName(), pid)
+	return 1
 }
 
 func (inv *invocation) printBanner(ws []runner) {
@@ -351,9 +615,10 @@ func (inv *invocation) printBanner(ws []runner) {
 }
 
 // startDetached starts the program again, detached, and waits until it has
-// started (its pid file appears) or failed.
-func (inv *invocation) startDetached() int {
-	if pid, ok := inv.runningPid(); ok {
+// started (its pid file names it) or failed. With takeover (restart -d) it
+// takes over from the running instance, if there is one.
+func (inv *invocation) startDetached(takeover bool) int {
+	if pid, ok := inv.runningPid(); ok && !takeover {
 		fmt.Fprintf(inv.stderr, "%s: already running (pid %d)\n", programName(), pid)
 		return 1
 	}
@@ -368,7 +633,9 @@ func (inv *invocation) startDetached() int {
 		return 1
 	}
 	defer logf.Close()
-	_ = os.Remove(inv.pidFile)
+	if !takeover {
+		_ = os.Remove(inv.pidFile)
+	}
 	args := []string{"-pidfile", inv.pidFile, "-logfile", inv.logFile}
 	args = append(args, inv.args...)
 	cmd := exec.Command(exe, args...)

@@ -59,6 +59,8 @@ func serverMain(mode string) int {
 	switch mode {
 	case "flags":
 		return flagsMain()
+	case "reload":
+		return reloadMain()
 	case "plain":
 		// RunAll alone, as a program without flags of its own.
 		w := worker.New("text://127.0.0.1:0", text.Protocol())
@@ -495,13 +497,6 @@ func TestDetachedStartStatusStop(t *testing.T) {
 		t.Fatalf("connections: the client's line is %q in %q", line, out)
 	}
 	c.Close()
-
-	for _, unsupported := range []string{"restart", "reload"} {
-		out, code = run(t, "echo", args(unsupported)...)
-		if code == 0 || !strings.Contains(out, "not supported yet") {
-			t.Fatalf("%s: exit %d, output %q", unsupported, code, out)
-		}
-	}
 
 	out, code = run(t, "echo", args("stop")...)
 	if code != 0 || !strings.Contains(out, "stop success") {

@@ -14,6 +14,7 @@ var (
 	stopSignals       = []os.Signal{os.Interrupt}
 	statusSignal      []os.Signal
 	connectionsSignal []os.Signal
+	reloadSignal      []os.Signal
 )
 
 var errNoSignals = errors.New("this command needs Unix signals (stop the instance with Ctrl+C)")
@@ -33,6 +34,8 @@ func askToStop(int) error { return errNoSignals }
 func askForStatus(int) error { return errNoSignals }
 
 func askForConnections(int) error { return errNoSignals }
+
+func askToReload(int) error { return errNoSignals }
 
 func detached() *syscall.SysProcAttr { return nil }
 

@@ -12,11 +12,14 @@ import (
 
 // The signals a running instance handles: stopSignals stop it gracefully,
 // statusSignal makes it write its status table next to its pid file,
-// connectionsSignal its list of connections (SIGIO, as Workerman's).
+// connectionsSignal its list of connections (SIGIO, as Workerman's),
+// reloadSignal makes it start a new copy of the program and hand over to
+// it (SIGUSR1, as Workerman's reload).
 var (
 	stopSignals       = []os.Signal{syscall.SIGINT, syscall.SIGTERM}
 	statusSignal      = []os.Signal{syscall.SIGUSR2}
 	connectionsSignal = []os.Signal{syscall.SIGIO}
+	reloadSignal      = []os.Signal{syscall.SIGUSR1}
 )
 
 // processAlive reports whether process pid exists.
@@ -34,6 +37,9 @@ func askForStatus(pid int) error { return syscall.Kill(pid, syscall.SIGUSR2) }
 // askForConnections asks the instance pid for its list of connections
 // (connections).
 func askForConnections(pid int) error { return syscall.Kill(pid, syscall.SIGIO) }
+
+// askToReload asks the instance pid to reload (reload).
+func askToReload(pid int) error { return syscall.Kill(pid, syscall.SIGUSR1) }
 
 // detached is the process attribute of a detached instance (start -d): a
 // session of its own, so that the terminal's signals do not reach it.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -180,8 +179,7 @@ type LoopStats struct {
 type Stats struct {
 	Counters
 	// Refused counts the connections closed as soon as they were accepted:
-	// beyond MaxConnections, with the descriptor table (nearly) full, or
-	// while stopping.
+	// beyond MaxConnections, or with the descriptor table (nearly) full.
 	Refused uint64
 	Loops   []LoopStats
 }
@@ -251,7 +249,7 @@ func (w *Worker[M]) Start(ctx context.Context) error {
 	fail := func(err error) error { return fmt.Errorf("worker %s: %w", w.Name, err) }
 	r := &run{served: make(chan struct{}), done: make(chan struct{})}
 
-	ln, err := listen(hostport, w.ReusePort)
+	ln, err := listeners.listen("tcp", hostport, w.ReusePort)
 	if err != nil {
 		return fail(err)
 	}
@@ -315,7 +313,7 @@ func (w *Worker[M]) watch(ctx context.Context, r *run) {
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.Background(), w.stopTimeout())
 		defer cancel()
-		_ = w.stopRun(sctx, r)
+		_ = w.stopRun(sctx, r, false)
 	case <-r.served:
 		if r.stopping.Swap(true) {
 			return // a stop is under way and ends the run
@@ -344,11 +342,25 @@ func (w *Worker[M]) Stop(ctx context.Context) error {
 	if r == nil {
 		return nil
 	}
-	return w.stopRun(ctx, r)
+	return w.stopRun(ctx, r, false)
+}
+
+// handOver stops the Worker as Stop does, for a process that has taken
+// over its listener (reload, restart): clients are told to reconnect
+// (event streams get a retry hint, WebSockets close with 1012).
+func (w *Worker[M]) handOver(ctx context.Context) error {
+	w.mu.Lock()
+	r := w.cur
+	w.mu.Unlock()
+	if r == nil {
+		return nil
+	}
+	return w.stopRun(ctx, r, true)
 }
 
 // stopRun stops run r; a second caller waits for the first one's stop.
-func (w *Worker[M]) stopRun(ctx context.Context, r *run) error {
+// restart is Shutdown's: another process serves the listener now.
+func (w *Worker[M]) stopRun(ctx context.Context, r *run, restart bool) error {
 	if r.stopping.Swap(true) {
 		select {
 		case <-r.done:
@@ -364,7 +376,7 @@ func (w *Worker[M]) stopRun(ctx context.Context, r *run) error {
 		}
 	}
 	var errs []error
-	if err := r.srv.Shutdown(ctx); err != nil {
+	if err := r.srv.Shutdown(ctx, restart); err != nil {
 		errs = append(errs, fmt.Errorf("worker %s: closing connections: %w", w.Name, err))
 	}
 	// gnet's Engine.Stop polls for the end of the engine every 500 ms; the
@@ -454,26 +466,11 @@ func guard(name string, fn func()) (err error) {
 	return nil
 }
 
-// listen opens the Worker's listener. With reusePort, other sockets (other
-// processes) may listen on the same address (SO_REUSEPORT); without it, an
-// address in use is an error, which catches a second copy of a server
-// started by mistake.
-func listen(hostport string, reusePort bool) (net.Listener, error) {
-	lc := net.ListenConfig{}
-	if reusePort {
-		lc.Control = setReusePort
-	}
-	ln, err := lc.Listen(context.Background(), "tcp", hostport)
-	if err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
-	}
-	return ln, nil
-}
-
 // runner is what RunAll needs of a Worker, whatever its message type.
 type runner interface {
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
+	handOver(ctx context.Context) error
 	Done() <-chan struct{}
 	Wait() error
 	Stats() Stats

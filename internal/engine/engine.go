@@ -64,6 +64,22 @@ type LoopStats struct {
 	SendFailures uint64 // sends dropped (buffer full or connection closed)
 	Timers       int64  // pending connection timers
 	Panics       uint64 // recovered panics in callbacks
+	BufferFull   uint64 // times a send buffer filled up (OnBufferFull, set or not)
+	// Queued is the work waiting for the loop when read: tasks handed
+	// over with Loop.Run not yet run, and connections with sends, closes
+	// or timer changes not yet flushed.
+	Queued int
+	// TaskLatency is a histogram of how long the loop took to start work
+	// handed to it while it was idle: from the moment a wake-up was
+	// queued on it (the first Send, Run... that found it idle) to the
+	// moment that wake-up ran. TaskLatency[i] counts the wake-ups that
+	// waited at most TaskLatencyBounds[i] (and longer than the bound
+	// before it); the last element, one more than the bounds, counts
+	// those that waited longer than every bound. TaskLatencySum is the
+	// total wait. TaskLatencyBounds is shared: do not modify it.
+	TaskLatencyBounds []time.Duration
+	TaskLatency       []uint64
+	TaskLatencySum    time.Duration
 }
 
 // ConnInfo describes one open connection (Workerman's connections
@@ -92,8 +108,8 @@ type Server interface {
 	// Connections is the number of open connections.
 	Connections() int
 	// Refused counts the connections closed at accept: beyond the
-	// connection cap, with the descriptor table (nearly) full, or while
-	// stopping.
+	// connection cap, or with the descriptor table (nearly) full. (One
+	// accepted while the server stops is served, and drained.)
 	Refused() uint64
 	// Loops returns every loop's counters.
 	Loops() []LoopStats
@@ -103,10 +119,14 @@ type Server interface {
 	// StopAccepting closes the listener: new connections are refused by
 	// the system.
 	StopAccepting()
-	// Shutdown stops accepting, closes every connection gracefully (queued
-	// data is written first) and waits until all are closed or ctx ends;
-	// then it destroys the rest and returns ctx's error.
-	Shutdown(ctx context.Context) error
+	// Shutdown stops accepting, ends every connection gracefully (each
+	// protocol its own way: a response finished, an event stream given a
+	// retry hint, a WebSocket close handshake; queued data is written
+	// first) and waits until all are closed or ctx ends; then it destroys
+	// the rest and returns ctx's error. restart says that another process
+	// has taken over the listeners (reload, restart), so clients should
+	// reconnect; otherwise the server is going away.
+	Shutdown(ctx context.Context, restart bool) error
 	// Stop stops the engine; Serve returns.
 	Stop(ctx context.Context) error
 }

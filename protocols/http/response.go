@@ -136,7 +136,7 @@ var errChunkedHTTP10 = errors.New("http: chunked response to an HTTP/1.0 request
 // than HTAB (CR, LF, NUL...), an invalid Reason or Status, is an error. On
 // error dst is returned unchanged: nothing is written.
 func (r *Response) AppendTo(dst []byte, req *Request) ([]byte, error) {
-	dst, _, err := r.encode(dst, req, nil)
+	dst, _, err := r.encode(dst, req, nil, false)
 	return dst, err
 }
 
@@ -159,8 +159,9 @@ type framing struct {
 
 // encode is AppendTo, also reporting how the body continues. extra are
 // fields the connection adds after Header (a session cookie); they are
-// valid by construction.
-func (r *Response) encode(dst []byte, req *Request, extra []Field) ([]byte, framing, error) {
+// valid by construction. closing says the connection closes after this
+// response, whatever req asked (the server is ending it).
+func (r *Response) encode(dst []byte, req *Request, extra []Field, closing bool) ([]byte, framing, error) {
 	var fr framing
 	if r.Status < 100 || r.Status > 999 {
 		return dst, fr, fmt.Errorf("http: invalid status code %d", r.Status)
@@ -243,7 +244,7 @@ func (r *Response) encode(dst []byte, req *Request, extra []Field) ([]byte, fram
 	dst = appendFields(dst, extra)
 	if !informational && !hasConn {
 		switch {
-		case stream, req != nil && !req.KeepAlive():
+		case stream, closing, req != nil && !req.KeepAlive():
 			dst = append(dst, "Connection: close\r\n"...)
 		case req != nil && req.ProtoMinor == 0:
 			dst = append(dst, "Connection: keep-alive\r\n"...)
@@ -258,7 +259,7 @@ func (r *Response) encode(dst []byte, req *Request, extra []Field) ([]byte, fram
 		dst = append(dst, "\r\n"...)
 	}
 	dst = append(dst, "\r\n"...)
-	fr.keepAlive = !stream && r.keepAlive(req)
+	fr.keepAlive = !stream && !closing && r.keepAlive(req)
 	if head || noBody {
 		return dst, fr, nil
 	}

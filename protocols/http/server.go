@@ -16,10 +16,11 @@ import (
 	"github.com/workerman-go/workerman/protocols"
 )
 
-// Default timeouts of the server side, used for a Config field that is zero.
+// Defaults of the server side, used for a Config field that is zero.
 const (
 	DefaultHeaderTimeout = 10 * time.Second
 	DefaultIdleTimeout   = 60 * time.Second
+	DefaultRestartRetry  = time.Second
 )
 
 // Config configures the server side of the protocol. The zero value gives
@@ -39,6 +40,12 @@ type Config struct {
 	// check is coarse: a connection is closed between one and two
 	// IdleTimeouts after it went quiet. Default 60 s; negative: none.
 	IdleTimeout time.Duration
+	// RestartRetry is the reconnection delay an event stream is given when
+	// the server hands over to a new process (reload, restart): the stream
+	// ends with "retry: N", N drawn between RestartRetry and twice that,
+	// so that browsers come back to the new process spread over that
+	// time, with their Last-Event-ID. Default DefaultRestartRetry.
+	RestartRetry time.Duration
 	// Session configures Request.Session (nil: the defaults, a file store
 	// in the system's temporary folder, used only if the app asks for a
 	// session).
@@ -51,6 +58,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.RestartRetry <= 0 {
+		c.RestartRetry = DefaultRestartRetry
 	}
 	return c
 }
@@ -154,6 +164,7 @@ type serverCodec struct {
 	body      bodyKind  // how the current response's body continues
 	remaining int64     // bodyLength: bytes still to come
 	keepAlive bool      // the current response leaves the connection open
+	draining  bool      // the server is ending the connection: responses close it
 	closer    io.Closer // released when the current response ends (a file)
 	activity  uint64    // counts reads, requests and responses, for the idle check
 	effects   protocols.Effect
@@ -358,14 +369,14 @@ func (s *serverCodec) Encode(dst []byte, msg any) ([]byte, error) {
 	}
 	switch m := msg.(type) {
 	case *Response:
-		dst, fr, err = m.encode(dst, s.cur, extra)
+		dst, fr, err = m.encode(dst, s.cur, extra, s.draining)
 		if err == nil && m.bodyCloser != nil {
 			s.closer = m.bodyCloser
 		}
 	case string:
-		dst, fr = appendTextResponse(dst, s.cur, m, extra)
+		dst, fr = appendTextResponse(dst, s.cur, m, extra, s.draining)
 	case []byte:
-		dst, fr = appendTextResponse(dst, s.cur, m, extra)
+		dst, fr = appendTextResponse(dst, s.cur, m, extra, s.draining)
 	default:
 		return dst, fmt.Errorf("http: cannot send %T as a response: %w", msg, protocols.ErrUnsupportedMessage)
 	}
@@ -471,7 +482,7 @@ func appendTextChunk(dst []byte, t encoding.TextAppender) ([]byte, error) {
 // completeLocked ends the current response: the next request may be
 // decoded, or the connection closes.
 func (s *serverCodec) completeLocked() {
-	keep := s.keepAlive
+	keep := s.keepAlive && !s.draining
 	s.endResponseLocked()
 	s.activity++
 	s.effects |= protocols.ResumeDecode
@@ -493,9 +504,10 @@ func (s *serverCodec) endResponseLocked() {
 }
 
 // appendTextResponse writes a complete 200 response with body and
-// Workerman's default Content-Type, without building a Response.
-func appendTextResponse[B string | []byte](dst []byte, req *Request, body B, extra []Field) ([]byte, framing) {
-	fr := framing{keepAlive: req.KeepAlive()}
+// Workerman's default Content-Type, without building a Response. closing
+// says the connection closes after it, whatever req asked.
+func appendTextResponse[B string | []byte](dst []byte, req *Request, body B, extra []Field, closing bool) ([]byte, framing) {
+	fr := framing{keepAlive: req.KeepAlive() && !closing}
 	dst = append(dst, "HTTP/1.1 200 OK\r\nServer: workerman-go\r\nDate: "...)
 	dst = appendDate(dst)
 	dst = append(dst, "\r\nContent-Type: text/html; charset=utf-8\r\n"...)
