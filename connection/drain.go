@@ -7,9 +7,11 @@ import "slices"
 // to a new process (reload, restart): HTTP answers the request in
 // progress and then closes, an event stream sends a retry hint, a
 // WebSocket sends a close frame. Drain runs once, on the connection's
-// loop, after the application's WhenDraining functions; it closes the
-// connection (Close) when the protocol is done, or arranges for it. What
-// is still open at the stop's deadline is closed anyway.
+// loop, before the application's WhenDraining functions; it closes the
+// connection (Close) when the protocol is done, or arranges for it (an
+// HTTP request in progress, such as a parked long poll that a
+// WhenDraining function answers next, closes the connection with its
+// response). What is still open at the stop's deadline is closed anyway.
 //
 // restart is true when a new process serves the listening socket now, so
 // a client should come back at once (WebSocket close code 1012, service
@@ -27,7 +29,9 @@ type Drainer interface {
 // application that holds the connection open to let go early and tell its
 // client (a parked long poll answers now, so that its client polls the
 // new process). If the server is ending the connection already, fn runs at
-// once on the calling goroutine. The returned function removes fn; it does
+// once on the calling goroutine. fn runs after the protocol's own Drain
+// (see Drainer): on an event stream or a WebSocket, which end at once,
+// what fn sends may be refused. The returned function removes fn; it does
 // nothing once fn has run. Safe for concurrent use.
 func (c *Conn) WhenDraining(fn func()) (remove func()) {
 	x := c.extra()
@@ -55,8 +59,8 @@ const (
 	drainRestart = 2 // a new process serves the listening socket
 )
 
-// drain begins the graceful end of c: its WhenDraining functions, then its
-// codec's Drain, or Close. It runs on c's loop, once.
+// drain begins the graceful end of c: its codec's Drain (or Close), then
+// its WhenDraining functions. It runs on c's loop, once.
 func (c *Conn) drain(restart bool) {
 	if c.Status() != StatusEstablished {
 		return // closing already
@@ -71,15 +75,14 @@ func (c *Conn) drain(restart bool) {
 	hooks := x.onDrain
 	x.onDrain = nil
 	c.mu.Unlock()
+	// The codec first, so that what the hooks send is framed for a
+	// connection that ends (HTTP: "Connection: close").
+	if d, ok := c.Codec().(Drainer); ok {
+		c.Guard("Drain", func() { d.Drain(c, restart) })
+	} else {
+		c.Close()
+	}
 	for _, h := range hooks {
 		c.Guard("WhenDraining", h.fn)
 	}
-	if c.Status() != StatusEstablished {
-		return
-	}
-	if d, ok := c.Codec().(Drainer); ok {
-		c.Guard("Drain", func() { d.Drain(c, restart) })
-		return
-	}
-	c.Close()
 }

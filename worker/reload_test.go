@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	nethttp "net/http"
 	"os"
 	"os/exec"
@@ -211,7 +212,14 @@ func TestReloadAndRestartUnderLoadDropNoRequest(t *testing.T) {
 	pidFile := filepath.Join(dir, "web.pid")
 	killPidFile(t, pidFile)
 	args := func(cmd ...string) []string { return append([]string{"-pidfile", pidFile}, cmd...) }
-	s := startReloadable(t, nil, args("start")...)
+	// systemd's notification socket (Type=notify): each process says
+	// READY=1, and each that took over its MAINPID.
+	notify, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(dir, "notify"), Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer notify.Close()
+	s := startReloadable(t, []string{"NOTIFY_SOCKET=" + notify.LocalAddr().String()}, args("start")...)
 	first := s.cmd.Process.Pid
 	l := startLoad(s.addr, 4)
 	l.served(t, first)
@@ -231,6 +239,18 @@ func TestReloadAndRestartUnderLoadDropNoRequest(t *testing.T) {
 	}
 	if code := s.exitCode(t); code != 0 {
 		t.Fatalf("the first process exited %d; output: %s", code, s.output())
+	}
+	want := []string{"READY=1"}
+	for _, pid := range pids[1:3] { // the reloads' (restart -d's process does not inherit NOTIFY_SOCKET from the server)
+		want = append(want, "MAINPID="+strconv.Itoa(pid)+"\nREADY=1")
+	}
+	_ = notify.SetReadDeadline(time.Now().Add(testTimeout))
+	for _, w := range want {
+		buf := make([]byte, 256)
+		n, err := notify.Read(buf)
+		if err != nil || string(buf[:n]) != w {
+			t.Fatalf("systemd notification %q, %v; want %q", buf[:n], err, w)
+		}
 	}
 	answered, failures := l.end()
 	if len(failures) > 0 {
