@@ -25,6 +25,9 @@ type ticker struct {
 	// connections.
 	next atomic.Int64
 	fast atomic.Bool
+	// rounds counts the ticker's rounds (for the tests: an idle engine
+	// makes none).
+	rounds atomic.Uint64
 }
 
 func newTicker() *ticker {
@@ -53,6 +56,7 @@ func (s *server) runTicker() {
 	defer timer.Stop()
 	for {
 		s.ready1.Do(func() { close(s.ready) })
+		t.rounds.Add(1)
 		now := time.Now().UnixNano()
 		loops := s.boundLoops()
 		for _, l := range loops {
