@@ -166,7 +166,9 @@ func (c *Conn) checkWatched(now int64) {
 // bufferFull runs when the send buffer reaches MaxSendBufferSize: the
 // connection stops delivering its input until the buffer drains
 // (back-pressure), whatever is piped into it pauses, and OnBufferFull runs.
+// The loop counts it, with or without OnBufferFull.
 func (c *Conn) bufferFull() {
+	c.loop.stats.BufferFull.Add(1)
 	c.recvPaused.Or(pausedWhileFull)
 	if src := c.pipeSource(); src != nil {
 		src.recvPaused.Or(pausedByPipeDest)

@@ -52,6 +52,10 @@ type Loop struct {
 	inCallback  bool
 	wakePending bool
 	tickPending bool
+	// wokenAt is when the pending wake-up was queued (sinceEpoch), for
+	// the task latency: set by wake, read by wakeTask. Next to mu, which
+	// the goroutine that wakes the loop has just written.
+	wokenAt atomic.Int64
 
 	wheel *timer.Wheel
 	watch map[*Conn]struct{}
@@ -80,11 +84,16 @@ type loopStats struct {
 	SendFailures atomic.Uint64 // sends dropped (buffer full or connection closed)
 	Timers       atomic.Int64  // pending connection timers
 	Panics       atomic.Uint64 // recovered panics in callbacks
+	BufferFull   atomic.Uint64 // send buffers that filled up (bufferFull)
+	TaskLatency  latencyHistogram
+
+	loop atomic.Pointer[Loop] // the loop these are the counters of, once bound: its queue
 }
 
-// read returns the counters' current values.
+// read returns the counters' current values. The queue is read under the
+// loop's lock: this is for a status or a scrape, not for a hot path.
 func (s *loopStats) read(index int) engine.LoopStats {
-	return engine.LoopStats{
+	st := engine.LoopStats{
 		Index:        index,
 		Connections:  s.Connections.Load(),
 		Accepted:     s.Accepted.Load(),
@@ -94,12 +103,64 @@ func (s *loopStats) read(index int) engine.LoopStats {
 		SendFailures: s.SendFailures.Load(),
 		Timers:       s.Timers.Load(),
 		Panics:       s.Panics.Load(),
+		BufferFull:   s.BufferFull.Load(),
 	}
+	st.TaskLatencyBounds = latencyBounds[:]
+	st.TaskLatency, st.TaskLatencySum = s.TaskLatency.read()
+	if l := s.loop.Load(); l != nil {
+		l.mu.Lock()
+		st.Queued = len(l.tasks) - l.taskHead + len(l.dirty)
+		l.mu.Unlock()
+	}
+	return st
 }
+
+// latencyBounds are the upper bounds of the buckets of the task latency
+// histogram: from the few microseconds an idle loop takes to wake up to
+// the second of a loop stuck in a callback that blocks.
+var latencyBounds = [...]time.Duration{
+	5 * time.Microsecond, 10 * time.Microsecond, 25 * time.Microsecond, 50 * time.Microsecond,
+	100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond,
+	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond, 10 * time.Millisecond,
+	25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond,
+	250 * time.Millisecond, 500 * time.Millisecond, time.Second,
+}
+
+// latencyHistogram counts durations in the buckets of latencyBounds (the
+// last count: longer than every bound). Safe for concurrent use.
+type latencyHistogram struct {
+	counts [len(latencyBounds) + 1]atomic.Uint64
+	sum    atomic.Int64 // nanoseconds
+}
+
+func (h *latencyHistogram) observe(d time.Duration) {
+	i := 0
+	for i < len(latencyBounds) && d > latencyBounds[i] {
+		i++
+	}
+	h.counts[i].Add(1)
+	h.sum.Add(int64(d))
+}
+
+func (h *latencyHistogram) read() ([]uint64, time.Duration) {
+	counts := make([]uint64, len(h.counts))
+	for i := range h.counts {
+		counts[i] = h.counts[i].Load()
+	}
+	return counts, time.Duration(h.sum.Load())
+}
+
+// epoch is the origin of sinceEpoch.
+var epoch = time.Now()
+
+// sinceEpoch is the time on the monotonic clock, in nanoseconds since the
+// package started.
+func sinceEpoch() int64 { return int64(time.Since(epoch)) }
 
 // bind attaches the loop to its gnet event loop, the first time that loop
 // opens a connection.
 func (l *Loop) bind(el gnet.EventLoop) {
+	l.stats.loop.Store(l)
 	l.el = el
 	l.wheel = timer.NewWheel(tickInterval, nil)
 	l.watch = make(map[*Conn]struct{})
@@ -246,7 +307,11 @@ func (l *Loop) schedule(c *Conn) {
 	}
 }
 
+// wake queues the wake-up task on gnet's loop. It is called by whoever set
+// wakePending: one wake-up is pending at a time, and the time it was
+// queued is the start of its task latency.
 func (l *Loop) wake() {
+	l.wokenAt.Store(sinceEpoch())
 	if err := l.el.Execute(context.Background(), gnet.RunnableFunc(l.wakeTask)); err != nil {
 		// The engine is shutting down: connections are being closed by gnet
 		// and their queued work can no longer be written.
@@ -257,8 +322,11 @@ func (l *Loop) wake() {
 }
 
 // wakeTask is what wake queues on gnet's loop: it only enters and leaves,
-// and flushAndLeave does the work.
+// and flushAndLeave does the work. It records how long it waited to run
+// (read before wakePending is cleared, after which the next wake may set
+// wokenAt again).
 func (l *Loop) wakeTask(context.Context) error {
+	l.stats.TaskLatency.observe(time.Duration(sinceEpoch() - l.wokenAt.Load()))
 	l.enter()
 	l.mu.Lock()
 	l.wakePending = false

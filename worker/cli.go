@@ -436,14 +436,14 @@ wait:
 				// Off this goroutine: the loops count their connections in
 				// tasks of their own.
 				go func() {
-					if err := writeFileAtomic(inv.pidFile+".status", []byte(statusReport(started))); err != nil {
+					if err := writeFileAtomic(inv.pidFile+".status", []byte(StatusReport())); err != nil {
 						slog.Error("writing status", "err", err)
 					}
 				}()
 			case slices.Contains(connectionsSignal, sig):
 				// Off this goroutine: the loops answer in tasks of their own.
 				go func() {
-					if err := writeFileAtomic(inv.pidFile+".connections", []byte(connectionsReport(started))); err != nil {
+					if err := writeFileAtomic(inv.pidFile+".connections", []byte(connectionsReport(running()))); err != nil {
 						slog.Error("writing connections", "err", err)
 					}
 				}()

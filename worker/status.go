@@ -18,6 +18,26 @@ const Version = "0.1.0"
 
 func runtimeVersion() string { return runtime.Version() }
 
+// StatusReport renders the status of the process's running Workers: the
+// text the status command prints (a header about the process, a row per
+// event loop of every Worker, the totals, the connections by protocol and
+// the lines added with AddStatus). It waits for the event loops to count
+// their connections (a few seconds at most), so call it on a goroutine of
+// its own, never on an event loop. Package worker/metrics serves it live
+// at /status.
+func StatusReport() string { return statusReport(running()) }
+
+// running returns the Workers that run now.
+func running() []runner {
+	var out []runner
+	for _, w := range workers() {
+		if w.info().addr != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // statusReport renders Workerman's status page: a header about the process,
 // one row per event loop of every Worker, and a summary line.
 func statusReport(ws []runner) string {

@@ -155,6 +155,13 @@ type Counters struct {
 	SendFailures uint64 // sends dropped: send buffer full, or connection closed
 	Timers       int64  // pending connection timers
 	Panics       uint64 // panics recovered in callbacks
+	// BufferFull counts the times a connection's send buffer filled up
+	// (OnBufferFull ran, or would have run had it been set).
+	BufferFull uint64
+	// Queued is the work waiting for the loop when read: tasks handed to
+	// it (connection.Loop.Run) and connections with sends, closes or timer
+	// changes not yet flushed. It stays near 0 on loops that keep up.
+	Queued int64
 }
 
 func (c *Counters) add(o Counters) {
@@ -166,6 +173,8 @@ func (c *Counters) add(o Counters) {
 	c.SendFailures += o.SendFailures
 	c.Timers += o.Timers
 	c.Panics += o.Panics
+	c.BufferFull += o.BufferFull
+	c.Queued += o.Queued
 }
 
 // LoopStats are one event loop's counters.
@@ -199,6 +208,7 @@ func (w *Worker[M]) Stats() Stats {
 			Connections: max(l.Connections, 0), Accepted: l.Accepted,
 			BytesRead: l.BytesRead, BytesWritten: l.BytesWritten, Messages: l.Messages,
 			SendFailures: l.SendFailures, Timers: l.Timers, Panics: l.Panics,
+			BufferFull: l.BufferFull, Queued: int64(l.Queued),
 		}}
 		s.Loops = append(s.Loops, ls)
 		s.add(ls.Counters)

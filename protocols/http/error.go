@@ -38,8 +38,10 @@ func (e *Error) Unwrap() error {
 
 // Reply returns a complete response for the error: the status line, the
 // Date (RFC 9110 §6.6.1), a plain-text body holding Msg, its
-// Content-Length, and "Connection: close".
+// Content-Length, and "Connection: close". The response counts in
+// ResponseCounts: Reply is called to send it.
 func (e *Error) Reply() []byte {
+	countStatus(e.Status, 0) // rare: one shard will do
 	b := make([]byte, 0, 160+len(e.Msg))
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(e.Status), 10)

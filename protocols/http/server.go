@@ -383,6 +383,7 @@ func (s *serverCodec) Encode(dst []byte, msg any) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
+	s.countResponse(msg)
 	s.body, s.remaining, s.keepAlive = fr.kind, fr.remaining, fr.keepAlive
 	switch fr.kind {
 	case bodyDone:

@@ -214,6 +214,7 @@ func (s *codec) Decode(in []byte) (Message, int, bool, error) {
 		s.receivedClose(m.Payload)
 		return Message{}, n, true, nil
 	}
+	s.counters().received.Add(1)
 	return Message(m), n, false, nil
 }
 
@@ -398,6 +399,7 @@ func (s *codec) encode(dst []byte, msg any) ([]byte, error) {
 	case []byte:
 		return appendData(s, dst, OpBinary, m), nil
 	case protocols.Raw:
+		s.counters().sent.Add(1)
 		return append(dst, m...), nil // whole frames, encoded by the sender
 	case Message:
 		switch m.Opcode {
@@ -420,6 +422,7 @@ func (s *codec) encode(dst []byte, msg any) ([]byte, error) {
 }
 
 func appendData[P string | []byte](s *codec, dst []byte, op Opcode, payload P) []byte {
+	s.counters().sent.Add(1)
 	h := s.frameHeader(op)
 	threshold := s.set.compressThreshold
 	if threshold <= 0 {

@@ -12,8 +12,8 @@ import (
 //
 //	program -metrics 127.0.0.1:9100 start
 //
-// serves /metrics (the Workers, and the Hub registered here), /healthz and
-// /readyz on 127.0.0.1:9100.
+// serves /metrics (the Workers, and the Hub registered here), /healthz,
+// /readyz and the live status page /status on 127.0.0.1:9100.
 func Example() {
 	hub := pubsub.NewHub(pubsub.Options{})
 	metrics.RegisterHub("news", hub)

@@ -1,42 +1,56 @@
 // Package metrics shows a process's Workers, and the pubsub Hubs it is
-// given, to Prometheus, with health endpoints, on an HTTP address of its
-// own.
+// given, to Prometheus and to a person at a browser, with health
+// endpoints, on an HTTP address of its own.
 //
 // Importing it adds the flag -metrics host:port to the Workerman command
 // line (worker.Flags): with it, the start command serves there
 //
-//	/metrics   the Prometheus exposition: per Worker, its connections
-//	           (open, accepted, refused), bytes in and out, messages, send
-//	           failures, timers, panics, and the open connections per event
-//	           loop; per Hub given to RegisterHub, its topics, subscribers,
-//	           published, delivered, evicted and gaps; the Go runtime and
-//	           the process
-//	/healthz   200 while the process runs (liveness)
-//	/readyz    200 while every Worker listens, 503 otherwise: one is not
-//	           listening yet, or they have stopped (readiness)
+//	/metrics        the Prometheus exposition (text format): per Worker,
+//	                its connections (open, by protocol, accepted, refused),
+//	                bytes in and out, messages, send failures, send buffers
+//	                that filled up, timers, panics; per event loop, its open
+//	                connections and the work waiting for it; per Worker, a
+//	                histogram of the loops' task latency (from work handed
+//	                to an idle loop to the loop starting it); the process's
+//	                HTTP responses by status class and WebSocket messages
+//	                received and sent; per Hub given to RegisterHub, its
+//	                topics, subscribers, published, delivered, evicted,
+//	                gaps and broker faults; the Go runtime and the process
+//	/healthz        200 while the process runs (liveness)
+//	/readyz         200 while every Worker listens and every registered
+//	                Hub's broker answers a ping (a Redis broker does; the
+//	                in-memory one has nothing to ask); 503 otherwise, with
+//	                the reason (readiness)
+//	/status         the status command's table, as a web page that updates
+//	                itself every second
+//	/status/events  the same table as server-sent events, one a second
 //
-// The endpoint is plain net/http, beside the event loops: a scrape reads
-// counters that the loops keep anyway and takes no time from them. It is
-// for a private network or localhost: it has no authentication.
+// The endpoints are served by a Worker of the process, named "metrics",
+// with the http protocol and one event loop: it shows in /metrics and on
+// /status like the others (/readyz leaves it out), and a reload hands its
+// listener over with the others'. The work of a scrape (reading
+// the counters, counting the connections of every loop, reading /proc) runs
+// on goroutines, never on an event loop. The counters themselves are kept
+// by the loops and the codecs anyway, as uncontended atomic adds.
 //
-// What it is not: a tracing or logging system, nor a dashboard.
+// The endpoint is for a private network or localhost: it has no
+// authentication, and /status shows the process's figures to anyone who
+// can reach it.
+//
+// What it is not: a tracing or logging system, nor a dashboard (point
+// Grafana at Prometheus for that).
 package metrics
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
+	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/protocols/http"
 	"github.com/workerman-go/workerman/pubsub"
 	"github.com/workerman-go/workerman/worker"
 )
@@ -45,7 +59,7 @@ import (
 var addr string
 
 func init() {
-	worker.Flags.StringVar(&addr, "metrics", "", "`host:port` to serve /metrics, /healthz and /readyz on (empty: none)")
+	worker.Flags.StringVar(&addr, "metrics", "", "`host:port` to serve /metrics, /healthz, /readyz and /status on (empty: none)")
 	worker.AddStartHook(func() (func(), error) {
 		if addr == "" {
 			return nil, nil
@@ -59,64 +73,83 @@ var (
 	hubs   = map[string]*pubsub.Hub{}
 )
 
-// RegisterHub adds a Hub's counters to /metrics, labelled hub=name.
-// Registering a name again replaces the Hub.
+// RegisterHub adds a Hub's counters to /metrics, labelled hub=name, and its
+// broker to /readyz. Registering a name again replaces the Hub; registering
+// nil removes the name.
 func RegisterHub(name string, h *pubsub.Hub) {
 	hubsMu.Lock()
 	defer hubsMu.Unlock()
+	if h == nil {
+		delete(hubs, name)
+		return
+	}
 	hubs[name] = h
 }
 
-// Handler serves /metrics, /healthz and /readyz.
-func Handler() http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector{}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slogErrors{}}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		snap := worker.Snapshot()
-		if len(snap) == 0 {
-			http.Error(w, "no worker is running", http.StatusServiceUnavailable)
-			return
-		}
-		for _, s := range snap {
-			if s.Address == "" {
-				http.Error(w, fmt.Sprintf("worker %q is not listening", s.Name), http.StatusServiceUnavailable)
-				return
-			}
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	return mux
+// registeredHubs returns a copy of the registered Hubs.
+func registeredHubs() map[string]*pubsub.Hub {
+	hubsMu.Lock()
+	defer hubsMu.Unlock()
+	out := make(map[string]*pubsub.Hub, len(hubs))
+	for name, h := range hubs {
+		out[name] = h
+	}
+	return out
 }
 
-// Serve serves Handler on address (host:port; port 0 picks one) until the
-// returned stop function is called. The start command calls it when
-// -metrics is given.
+// stopTimeout bounds the stop of the metrics Worker: its connections are
+// scrapes and status pages, which close at once.
+const stopTimeout = 3 * time.Second
+
+// Serve serves the endpoints on address (host:port; port 0 picks one) with
+// a Worker named "metrics", until the returned stop function is called.
+// The start command calls it when -metrics is given, once the other
+// Workers listen, and calls stop once they have stopped.
 func Serve(address string) (stop func(), err error) {
-	ln, err := net.Listen("tcp", address)
-	if err != nil {
-		return nil, fmt.Errorf("metrics: listening on %s: %w", address, err)
+	if _, err := net.ResolveTCPAddr("tcp", address); err != nil {
+		return nil, fmt.Errorf("metrics: address %s: %w", address, err)
 	}
-	srv := &http.Server{Handler: Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			slog.Error("metrics: serving", "addr", ln.Addr().String(), "err", err)
-		}
-	}()
-	slog.Info("metrics: serving /metrics, /healthz and /readyz", "addr", ln.Addr().String())
-	served.Store(ln.Addr().String())
+	w := worker.New("http://"+address, http.Protocol())
+	w.Name = "metrics"
+	w.Count = 1
+	w.StopTimeout = stopTimeout
+	w.OnMessage = handle
+	if err := w.Start(context.Background()); err != nil {
+		return nil, fmt.Errorf("metrics: serving on %s: %w", address, err)
+	}
+	bound := w.Addr()
+	own.add(bound)
+	served.Store(bound)
+	slog.Info("metrics: serving /metrics, /healthz, /readyz and /status", "addr", bound)
 	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 		defer cancel()
-		_ = srv.Shutdown(ctx)
+		if err := w.Stop(ctx); err != nil {
+			slog.Error("metrics: stopping", "addr", bound, "err", err)
+		}
+		own.remove(bound)
 	}, nil
 }
 
-// served is the address Serve listens on (for the tests).
+// own holds the addresses the metrics Workers of the process are bound to,
+// so that /readyz leaves them out: the process is ready when the Workers
+// it serves are.
+var own = addrSet{m: map[string]bool{}}
+
+type addrSet struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+func (s *addrSet) add(a string)    { s.mu.Lock(); s.m[a] = true; s.mu.Unlock() }
+func (s *addrSet) remove(a string) { s.mu.Lock(); delete(s.m, a); s.mu.Unlock() }
+func (s *addrSet) has(a string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[a]
+}
+
+// served is the address the last Serve listens on (for the tests).
 var served stringValue
 
 type stringValue struct {
@@ -127,83 +160,72 @@ type stringValue struct {
 func (v *stringValue) Store(s string) { v.mu.Lock(); v.s = s; v.mu.Unlock() }
 func (v *stringValue) Load() string   { v.mu.Lock(); defer v.mu.Unlock(); return v.s }
 
-// slogErrors passes promhttp's errors to slog.
-type slogErrors struct{}
-
-func (slogErrors) Println(v ...any) { slog.Error("metrics: " + fmt.Sprint(v...)) }
-
-// The metrics, described once.
-var (
-	workerLabels = []string{"worker"}
-	descs        = struct {
-		up, connections, accepted, refused, bytesRead, bytesWritten, messages, sendFailures, timers, panics, loopConnections *prometheus.Desc
-		topics, subscribers, published, delivered, evicted, gaps, brokerErrors                                               *prometheus.Desc
-	}{
-		up:              prometheus.NewDesc("workerman_up", "1 while the Worker listens.", workerLabels, nil),
-		connections:     prometheus.NewDesc("workerman_connections", "Open connections.", workerLabels, nil),
-		accepted:        prometheus.NewDesc("workerman_connections_accepted_total", "Connections opened since the start.", workerLabels, nil),
-		refused:         prometheus.NewDesc("workerman_connections_refused_total", "Connections closed at accept: over the cap, descriptor table full, or stopping.", workerLabels, nil),
-		bytesRead:       prometheus.NewDesc("workerman_bytes_read_total", "Bytes received.", workerLabels, nil),
-		bytesWritten:    prometheus.NewDesc("workerman_bytes_written_total", "Bytes sent.", workerLabels, nil),
-		messages:        prometheus.NewDesc("workerman_messages_total", "Messages delivered to OnMessage.", workerLabels, nil),
-		sendFailures:    prometheus.NewDesc("workerman_send_failures_total", "Sends dropped: send buffer full, or connection closed.", workerLabels, nil),
-		timers:          prometheus.NewDesc("workerman_timers", "Pending connection timers.", workerLabels, nil),
-		panics:          prometheus.NewDesc("workerman_panics_total", "Panics recovered in callbacks.", workerLabels, nil),
-		loopConnections: prometheus.NewDesc("workerman_loop_connections", "Open connections per event loop.", []string{"worker", "loop"}, nil),
-		topics:          prometheus.NewDesc("pubsub_topics", "Topics with subscribers.", []string{"hub"}, nil),
-		subscribers:     prometheus.NewDesc("pubsub_subscribers", "Subscriptions.", []string{"hub"}, nil),
-		published:       prometheus.NewDesc("pubsub_published_total", "Messages received from the broker.", []string{"hub"}, nil),
-		delivered:       prometheus.NewDesc("pubsub_delivered_total", "Messages written to subscribers, replays included.", []string{"hub"}, nil),
-		evicted:         prometheus.NewDesc("pubsub_evicted_total", "Subscribers disconnected for not keeping up.", []string{"hub"}, nil),
-		gaps:            prometheus.NewDesc("pubsub_gaps_total", "Times subscribers were told that messages were lost to them.", []string{"hub"}, nil),
-		brokerErrors:    prometheus.NewDesc("pubsub_broker_errors_total", "Faults of the broker itself.", []string{"hub"}, nil),
+// handle routes a request of the metrics Worker. It runs on the Worker's
+// event loop: what takes time (gathering, counting connections, pinging a
+// broker) runs on a goroutine that sends the answer.
+func handle(c *connection.Conn, r *http.Request) {
+	if r.Method != "GET" && r.Method != "HEAD" {
+		c.Send(http.NewResponse(405, "only GET and HEAD\n").WithHeader("Allow", "GET, HEAD"))
+		return
 	}
-)
-
-// collector reads the Workers' and Hubs' counters at every scrape.
-type collector struct{}
-
-func (collector) Describe(ch chan<- *prometheus.Desc) {
-	prometheus.DescribeByCollect(collector{}, ch)
+	switch r.Path {
+	case "/metrics":
+		go func() { c.Send(metricsResponse()) }()
+	case "/healthz":
+		c.Send(textResponse(200, "ok\n"))
+	case "/readyz":
+		go func() { c.Send(readyResponse()) }()
+	case "/status":
+		go func() { c.Send(statusPage()) }()
+	case "/status/events":
+		statusEvents(c, r)
+	default:
+		c.Send(textResponse(404, "not found: the endpoints are /metrics, /healthz, /readyz, /status and /status/events\n"))
+	}
 }
 
-func (collector) Collect(ch chan<- prometheus.Metric) {
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
-	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
-	}
-	for _, w := range worker.Snapshot() {
-		up := 0.0
-		if w.Address != "" {
-			up = 1
+// textResponse is a plain-text response that no cache keeps.
+func textResponse(status int, body string) *http.Response {
+	return http.NewResponse(status, body).
+		WithHeader("Content-Type", "text/plain; charset=utf-8").
+		WithHeader("Cache-Control", "no-store")
+}
+
+// pingTimeout bounds the ping of a broker by /readyz.
+const pingTimeout = 2 * time.Second
+
+// pinger is a broker that can say whether it is reachable (a Redis broker).
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// readyResponse answers /readyz: 200 when every Worker (but the metrics
+// ones) listens and every registered Hub's broker answers.
+func readyResponse() *http.Response {
+	n := 0
+	for _, s := range worker.Snapshot() {
+		if s.Address != "" && own.has(s.Address) {
+			continue
 		}
-		st := w.Stats
-		gauge(descs.up, up, w.Name)
-		gauge(descs.connections, float64(st.Connections), w.Name)
-		counter(descs.accepted, st.Accepted, w.Name)
-		counter(descs.refused, st.Refused, w.Name)
-		counter(descs.bytesRead, st.BytesRead, w.Name)
-		counter(descs.bytesWritten, st.BytesWritten, w.Name)
-		counter(descs.messages, st.Messages, w.Name)
-		counter(descs.sendFailures, st.SendFailures, w.Name)
-		gauge(descs.timers, float64(st.Timers), w.Name)
-		counter(descs.panics, st.Panics, w.Name)
-		for _, l := range st.Loops {
-			gauge(descs.loopConnections, float64(l.Connections), w.Name, strconv.Itoa(l.Index))
+		if s.Address == "" {
+			return textResponse(503, fmt.Sprintf("worker %q is not listening\n", s.Name))
+		}
+		n++
+	}
+	if n == 0 {
+		return textResponse(503, "no worker is running\n")
+	}
+	for name, h := range registeredHubs() {
+		p, ok := h.Broker().(pinger)
+		if !ok {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+		err := p.Ping(ctx)
+		cancel()
+		if err != nil {
+			return textResponse(503, fmt.Sprintf("hub %q: the broker does not answer: %v\n", name, err))
 		}
 	}
-	hubsMu.Lock()
-	defer hubsMu.Unlock()
-	for name, h := range hubs {
-		st := h.Stats()
-		gauge(descs.topics, float64(st.Topics), name)
-		gauge(descs.subscribers, float64(st.Subscribers), name)
-		counter(descs.published, st.Published, name)
-		counter(descs.delivered, st.Delivered, name)
-		counter(descs.evicted, st.Evicted, name)
-		counter(descs.gaps, st.Gaps, name)
-		counter(descs.brokerErrors, st.BrokerErrors, name)
-	}
+	return textResponse(200, "ready\n")
 }
