@@ -3,7 +3,7 @@
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test vet fmt staticcheck cross race allocs fuzz bench-echo bench-http bench-sse bench-ws bench-fanout bench-sse100k
+.PHONY: test vet fmt staticcheck cross race allocs fuzz bench-echo bench-http bench-sse bench-ws bench-fanout bench-sse100k bench-idle
 
 test: fmt vet staticcheck cross race allocs
 
@@ -81,6 +81,11 @@ bench-ws:
 # (pubsub/redisbroker); needs redis-server (bench/README.md).
 bench-fanout:
 	cd bench && $(GO) run ./cmd/compare fanout
+
+# Idle CPU and wake-ups over 10 s, ours against net/http (schedstat of all
+# threads; Linux).
+bench-idle:
+	bash bench/idle.sh 10
 
 # 100,000 concurrent SSE streams over 8 server processes (ReusePort) sharing
 # a Redis: RSS per stream, CPU per event, publish to last receipt.
