@@ -38,14 +38,35 @@ func (c *Conn) flush() {
 	for _, op := range ops {
 		c.applyTimerOp(op)
 	}
-	if buf != nil && len(buf.b) > 0 {
-		n := len(buf.b)
-		_, err := c.gc.Write(buf.b) // on a write error gnet closes c (OnClose runs now)
-		putBuffer(buf)
-		if err == nil {
-			c.bytesWritten.Add(uint64(n))
-			c.loop.stats.BytesWritten.Add(uint64(n))
+	var layer *tlsLayer
+	if x := c.x.Load(); x != nil && x.tls != nil {
+		layer = x.tls
+		if out := layer.tr.takeOut(); len(out) > 0 {
+			_, _ = c.writeWire(out) // the handshake's records
+			if c.gc == nil {
+				putBuffer(buf)
+				return
+			}
 		}
+	}
+	if buf != nil && len(buf.b) > 0 {
+		if layer != nil {
+			// Encrypted by crypto/tls, whose transport writes the records
+			// (writeWire): on a write error gnet closes c.
+			if layer.established {
+				_, _ = layer.conn.Write(buf.b)
+			} else {
+				_, _ = c.writeWire(buf.b) // a reply to a failed handshake
+			}
+		} else {
+			n := len(buf.b)
+			_, err := c.gc.Write(buf.b) // on a write error gnet closes c (OnClose runs now)
+			if err == nil {
+				c.bytesWritten.Add(uint64(n))
+				c.loop.stats.BytesWritten.Add(uint64(n))
+			}
+		}
+		putBuffer(buf)
 		if c.gc == nil {
 			return
 		}

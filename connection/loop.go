@@ -68,6 +68,7 @@ type Loop struct {
 	nextDue    atomic.Int64
 	loopTimers int         // loop-only: timers of Every, not of connections
 	locals     map[any]any // loop-only: Local's values
+	tlsBuf     []byte      // loop-only: decrypted TLS records, before they join a connection's input
 	tick       *ticker     // the engine's, told by publishTick
 
 	stats loopStats

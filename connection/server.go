@@ -3,6 +3,8 @@ package connection
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -279,6 +281,20 @@ func (s *server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 
 	l.enter()
 	c.attach(gc, l)
+	if c.cfg == s.cfg && s.opts.TLS != nil {
+		// The protocol and OnConnect wait for the handshake.
+		c.startTLS(func(nc net.Conn) *tls.Conn { return tls.Server(nc, s.opts.TLS) }, s.opts.HandshakeTimeout,
+			func(err error) { s.handshakeDone(c, err) })
+	} else {
+		s.open(c)
+	}
+	l.flushAndLeave()
+	return nil, gnet.None
+}
+
+// open installs the protocol of c and runs OnConnect: when it opens, or
+// once its TLS handshake is done.
+func (s *server) open(c *Conn) {
 	if c.sess != nil {
 		c.Guard("protocol", func() { c.sess.opened(c) })
 	} else if bind := c.cfg.hooks.Bind; bind != nil {
@@ -290,8 +306,46 @@ func (s *server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if m := s.draining.Load(); m != 0 && c.cfg == s.cfg {
 		c.drain(m == drainRestart) // accepted as the server stops
 	}
-	l.flushAndLeave()
-	return nil, gnet.None
+}
+
+// plaintextToTLS answers a plain HTTP request sent to a TLS port, as
+// net/http does: the client learns what went wrong.
+const plaintextToTLS = "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n" +
+	"Client sent an HTTP request to an HTTPS server.\n"
+
+// handshakeDone continues c, an accepted TLS connection, once its
+// handshake is over: it opens, with what arrived meanwhile decrypted, or
+// it closes.
+func (s *server) handshakeDone(c *Conn, err error) {
+	if err != nil {
+		var rh tls.RecordHeaderError
+		if errors.As(err, &rh) && looksLikeHTTP(rh.RecordHeader[:]) {
+			_, _ = c.writeWire([]byte(plaintextToTLS))
+			c.Close()
+		} else {
+			c.Destroy()
+		}
+		s.cfg.logger.Debug("workerman: TLS handshake failed", "conn", c.id, "remote", addrString(c.remoteAddr), "err", err)
+		return
+	}
+	s.open(c)
+	if c.Status() != StatusEstablished {
+		return
+	}
+	if layer := c.x.Load().tls; c.decryptTLS(layer) && c.sess != nil && c.Status() == StatusEstablished {
+		c.sess.process(c) // a request that came with the handshake's end
+	}
+}
+
+// looksLikeHTTP reports whether the first bytes of a connection are those
+// of an HTTP request line.
+func looksLikeHTTP(b []byte) bool {
+	for _, m := range []string{"GET /", "HEAD ", "POST ", "PUT /", "DELET", "OPTIO", "PATCH", "CONNE", "TRACE"} {
+		if strings.HasPrefix(string(b), m[:min(len(m), len(b))]) && len(b) >= 4 {
+			return true
+		}
+	}
+	return false
 }
 
 // OnTraffic implements gnet.EventHandler.
@@ -307,7 +361,12 @@ func (s *server) OnTraffic(gc gnet.Conn) gnet.Action {
 	n := uint64(gc.InboundBuffered())
 	l.stats.BytesRead.Add(n)
 	c.bytesRead.Add(n)
-	if c.Status() == StatusEstablished && c.sess != nil {
+	if x := c.x.Load(); x != nil && x.tls != nil && c.Status() == StatusEstablished {
+		// Decrypted into c.in, or handed to the handshake.
+		if c.readTLS(x.tls) && x.tls.established && c.sess != nil {
+			c.sess.process(c)
+		}
+	} else if c.Status() == StatusEstablished && c.sess != nil {
 		c.sess.process(c)
 	} else {
 		// Closing: nothing more is delivered; drop what arrives.

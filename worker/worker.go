@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -70,6 +71,23 @@ type Worker[M any] struct {
 	// engine's messages, an engine that stops by itself. Default:
 	// slog.Default().
 	Logger *slog.Logger
+
+	// TLSConfig, when set, serves TLS on the Worker's port with the
+	// standard crypto/tls (Workerman's transport = 'ssl'), whatever the
+	// protocol: https and wss for http (pages, event streams, WebSocket
+	// upgrades, long polling on one port), websocket://, text, frame,
+	// tcp. It needs a certificate (Certificates or GetCertificate, which
+	// also serves SNI and certificate reloads without a restart). For the
+	// http and websocket protocols, NextProtos defaults to "http/1.1"
+	// (ALPN). The -tls-cert and -tls-key flags of the command line set it
+	// for the first Worker. The connection's callbacks see plaintext;
+	// OnConnect runs once the handshake is done; c.TLS() tells what was
+	// negotiated.
+	TLSConfig *tls.Config
+	// HandshakeTimeout bounds a TLS handshake: a client that has not
+	// finished it by then is disconnected. Default
+	// connection.DefaultHandshakeTimeout (10 s).
+	HandshakeTimeout time.Duration
 
 	// OnWorkerStart runs once per start, after the Worker listens and its
 	// loops run, on the goroutine that started it. Addr is valid from here
@@ -269,6 +287,11 @@ func (w *Worker[M]) Start(ctx context.Context) error {
 		count = runtime.NumCPU()
 	}
 	onMessage := w.OnMessage
+	tlsConfig := w.TLSConfig
+	if tlsConfig != nil && len(tlsConfig.NextProtos) == 0 && (scheme == "http" || scheme == "websocket") {
+		tlsConfig = tlsConfig.Clone()
+		tlsConfig.NextProtos = []string{"http/1.1"}
+	}
 	r.srv = engine.NewServer(engine.Callbacks[*connection.Conn]{
 		Bind: func(c *connection.Conn) {
 			codec := w.protocol.NewCodec(protocols.Limits{MaxPackageSize: c.MaxPackageSize()})
@@ -287,6 +310,8 @@ func (w *Worker[M]) Start(ctx context.Context) error {
 		WriteTimeout:      w.WriteTimeout,
 		MaxUnreadInput:    w.MaxUnreadInput,
 		Logger:            w.logger(),
+		TLS:               tlsConfig,
+		HandshakeTimeout:  w.HandshakeTimeout,
 	})
 	go func() {
 		r.serveErr = r.srv.Serve(ln)

@@ -13,6 +13,7 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"time"
@@ -39,6 +40,11 @@ type Options struct {
 	MaxUnreadInput int
 	// Logger receives the server's logs: recovered panics, gnet's messages.
 	Logger *slog.Logger
+	// TLS, when set, makes every accepted connection a TLS server
+	// connection with this configuration; HandshakeTimeout bounds its
+	// handshake (0: the connection package's default).
+	TLS              *tls.Config
+	HandshakeTimeout time.Duration
 }
 
 // Callbacks are a server's connection callbacks. C is *connection.Conn.
