@@ -32,7 +32,7 @@ const DefaultReloadTimeout = 30 * time.Second
 
 // CommandLine is Workerman's command line for the Workers of a process:
 //
-//	program [-listen host:port] [-pidfile file] [-logfile file] [program's flags]
+//	program [-listen host:port] [-pidfile file] [-logfile file] [-tls-cert file -tls-key file] [program's flags]
 //	        [start [-d] | stop | restart [-d] | reload | status | connections]
 //
 // Commands: start (the default; -d runs detached, logging to the log file),
@@ -43,7 +43,8 @@ const DefaultReloadTimeout = 30 * time.Second
 // it was started with, and hands over to it), status (prints the running
 // instance's per-loop table), connections (lists the running instance's
 // open connections). -listen replaces the host and port of the first
-// Worker's address.
+// Worker's address; -tls-cert and -tls-key make it serve TLS with that
+// certificate and key (PEM files, read again when they change).
 //
 // reload and restart drop no connection: the new process takes the
 // running one's listening sockets (the same sockets: what waits in their
@@ -175,6 +176,19 @@ func (cl CommandLine) Run(args []string) int {
 	}
 	if inv.logFile == "" {
 		inv.logFile = strings.TrimSuffix(inv.pidFile, ".pid") + ".log"
+	}
+	if cert, key := flagValue(fs, flagTLSCert), flagValue(fs, flagTLSKey); cert != "" || key != "" {
+		ws := workers()
+		if cert == "" || key == "" || len(ws) == 0 {
+			fmt.Fprintln(stderr, "-tls-cert and -tls-key: give both, for a program with a worker")
+			return 2
+		}
+		cf, err := loadCertFiles(cert, key)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		ws[0].setTLS(cf.GetCertificate)
 	}
 	if listen := flagValue(fs, flagListen); listen != "" {
 		ws := workers()
@@ -607,7 +621,11 @@ func (inv *invocation) printBanner(ws []runner) {
 	fmt.Fprintf(inv.stdout, "workerman-go %s  %s  pid %d\n", Version, runtimeVersion(), os.Getpid())
 	for _, w := range ws {
 		in := w.info()
-		fmt.Fprintf(inv.stdout, "  worker %-16s %-28s listening on %s\n", in.name, in.socketName, in.addr)
+		name := in.socketName
+		if in.tls {
+			name += " (TLS)"
+		}
+		fmt.Fprintf(inv.stdout, "  worker %-16s %-28s listening on %s\n", in.name, name, in.addr)
 	}
 	if os.Getenv(daemonEnv) == "" {
 		fmt.Fprintf(inv.stdout, "Press Ctrl+C to stop. Status: %s status\n", programName())

@@ -61,6 +61,19 @@ func serverMain(mode string) int {
 		return flagsMain()
 	case "reload":
 		return reloadMain()
+	case "tls":
+		// An http Worker made with no TLS of its own: -tls-cert and
+		// -tls-key give it TLS.
+		w := worker.New("http://127.0.0.1:0", http.Protocol())
+		w.Name = "web"
+		w.OnMessage = func(c *connection.Conn, r *http.Request) {
+			if r.AcceptsEventStream() {
+				c.Send(http.NewResponse(200, "").WithHeader("Content-Type", "text/event-stream"))
+				c.Close("data: one\n\n", "data: two\n\n")
+				return
+			}
+			c.Send("hello over TLS")
+		}
 	case "plain":
 		// RunAll alone, as a program without flags of its own.
 		w := worker.New("text://127.0.0.1:0", text.Protocol())

@@ -13,6 +13,8 @@ const (
 	flagListen  = "listen"
 	flagPidFile = "pidfile"
 	flagLogFile = "logfile"
+	flagTLSCert = "tls-cert"
+	flagTLSKey  = "tls-key"
 )
 
 // Flags is the flag set of RunAll's command line. It holds the built-in
@@ -86,6 +88,12 @@ func addBuiltinFlags(fs *flag.FlagSet, pidFile, logFile string) {
 	if fs.Lookup(flagLogFile) == nil {
 		fs.String(flagLogFile, logFile, "log `file` of a detached instance, start -d (default: the pid file's name with .log)")
 	}
+	if fs.Lookup(flagTLSCert) == nil {
+		fs.String(flagTLSCert, "", "certificate `file` (PEM, the chain after the leaf): serve TLS on the first worker's address, with -tls-key")
+	}
+	if fs.Lookup(flagTLSKey) == nil {
+		fs.String(flagTLSKey, "", "private key `file` (PEM) of -tls-cert; both are read again when they change, without a restart")
+	}
 }
 
 // printUsage prints the command line's usage and every flag of fs, the
@@ -97,9 +105,11 @@ func printUsage(fs *flag.FlagSet) {
   start [-d]   run in the foreground until SIGINT or SIGTERM (the default);
                -d runs detached, logging to the log file
   stop         stop the running instance gracefully and wait for it
+  restart [-d] start in place of the running instance, which hands its
+               listening sockets over and ends its connections gracefully
+  reload       the running instance starts its program again and hands over
   status       print the running instance's status
   connections  list the running instance's open connections
-  (restart and reload are not supported yet)
 
 Flags, before the command:
 `)

@@ -511,6 +511,7 @@ type runner interface {
 	Stats() Stats
 	info() workerInfo
 	setAddress(hostport string) error
+	setTLS(getCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error))
 	stopTimeout() time.Duration
 	connections(ctx context.Context) ([]engine.ConnInfo, error)
 }
@@ -518,12 +519,13 @@ type runner interface {
 type workerInfo struct {
 	name, socketName, addr string
 	started                time.Time
+	tls                    bool
 }
 
 func (w *Worker[M]) info() workerInfo {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	in := workerInfo{name: w.Name, socketName: w.socketName}
+	in := workerInfo{name: w.Name, socketName: w.socketName, tls: w.TLSConfig != nil}
 	if w.cur != nil {
 		in.addr, in.started = w.cur.addr, w.cur.started
 	}
@@ -540,6 +542,17 @@ func (w *Worker[M]) connections(ctx context.Context) ([]engine.ConnInfo, error) 
 		return nil, nil
 	}
 	return r.srv.ConnectionList(ctx)
+}
+
+// setTLS makes the Worker serve TLS with the certificates getCertificate
+// returns, keeping the rest of its TLSConfig if it has one.
+func (w *Worker[M]) setTLS(getCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error)) {
+	cfg := &tls.Config{}
+	if w.TLSConfig != nil {
+		cfg = w.TLSConfig.Clone()
+	}
+	cfg.Certificates, cfg.GetCertificate = nil, getCertificate
+	w.TLSConfig = cfg
 }
 
 func (w *Worker[M]) setAddress(hostport string) error {
