@@ -1,6 +1,7 @@
 package connection
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"sync"
@@ -43,6 +44,16 @@ type AsyncConn[M any] struct {
 
 	// ConnectTimeout bounds the TCP connect (default 10 s).
 	ConnectTimeout time.Duration
+	// TLSConfig, when set, makes the connection a TLS client
+	// (Workerman's transport = 'ssl'), with the standard crypto/tls: the
+	// server's certificate is verified against RootCAs (nil: the
+	// system's roots) for ServerName (empty: the address's host, which is
+	// also sent as SNI). OnConnect runs once the handshake is done; a
+	// failed handshake is reported through OnError (a *TLSError), then
+	// OnClose. Sends made before are encrypted and written after it. The
+	// handshake is bounded by HandshakeTimeout (0: DefaultHandshakeTimeout).
+	TLSConfig        *tls.Config
+	HandshakeTimeout time.Duration
 
 	proto          protocols.Protocol[M]
 	hostport       string
@@ -126,6 +137,15 @@ func (a *AsyncConn[M]) Connect() {
 
 func (a *AsyncConn[M]) dial() {
 	c := a.Conn
+	c.cfg.tlsClient, c.cfg.handshakeTimeout = nil, a.HandshakeTimeout
+	if a.TLSConfig != nil {
+		cfg := a.TLSConfig
+		if cfg.ServerName == "" {
+			cfg = cfg.Clone()
+			cfg.ServerName, _, _ = net.SplitHostPort(a.hostport)
+		}
+		c.cfg.tlsClient = cfg
+	}
 	nc, err := net.DialTimeout("tcp", a.hostport, a.ConnectTimeout)
 	if err == nil {
 		var cli *gnet.Client

@@ -1,6 +1,7 @@
 package connection
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -169,6 +170,9 @@ type connConfig struct {
 	maxUnread    int64
 	logger       *slog.Logger
 	onClosed     func(c *Conn) // AsyncConn's reconnect hook
+	tlsClient    *tls.Config   // AsyncConn's TLS, set before each connect
+	// handshakeTimeout bounds an AsyncConn's TLS handshake.
+	handshakeTimeout time.Duration
 
 	unread atomic.Int64 // bytes the connections hold received and not decoded
 }

@@ -16,8 +16,16 @@ func (c *Conn) flush() {
 		c.mu.Unlock()
 		return
 	}
+	var layer *tlsLayer
+	if x := c.x.Load(); x != nil && x.tls != nil {
+		layer = x.tls
+	}
 	buf := c.pending
-	c.pending = nil
+	if layer != nil && !layer.established {
+		buf = nil // plaintext waits for the handshake
+	} else {
+		c.pending = nil
+	}
 	var ops []timerOp
 	if x := c.x.Load(); x != nil {
 		ops, x.ops = x.ops, nil
@@ -38,9 +46,7 @@ func (c *Conn) flush() {
 	for _, op := range ops {
 		c.applyTimerOp(op)
 	}
-	var layer *tlsLayer
-	if x := c.x.Load(); x != nil && x.tls != nil {
-		layer = x.tls
+	if layer != nil {
 		if out := layer.tr.takeOut(); len(out) > 0 {
 			_, _ = c.writeWire(out) // the handshake's records
 			if c.gc == nil {
@@ -53,11 +59,7 @@ func (c *Conn) flush() {
 		if layer != nil {
 			// Encrypted by crypto/tls, whose transport writes the records
 			// (writeWire): on a write error gnet closes c.
-			if layer.established {
-				_, _ = layer.conn.Write(buf.b)
-			} else {
-				_, _ = c.writeWire(buf.b) // a reply to a failed handshake
-			}
+			_, _ = layer.conn.Write(buf.b)
 		} else {
 			n := len(buf.b)
 			_, err := c.gc.Write(buf.b) // on a write error gnet closes c (OnClose runs now)

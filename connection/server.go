@@ -281,11 +281,16 @@ func (s *server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 
 	l.enter()
 	c.attach(gc, l)
-	if c.cfg == s.cfg && s.opts.TLS != nil {
-		// The protocol and OnConnect wait for the handshake.
+	// With TLS, the protocol and OnConnect wait for the handshake.
+	switch {
+	case c.cfg == s.cfg && s.opts.TLS != nil:
 		c.startTLS(func(nc net.Conn) *tls.Conn { return tls.Server(nc, s.opts.TLS) }, s.opts.HandshakeTimeout,
 			func(err error) { s.handshakeDone(c, err) })
-	} else {
+	case c.cfg.tlsClient != nil:
+		cfg := c.cfg.tlsClient
+		c.startTLS(func(nc net.Conn) *tls.Conn { return tls.Client(nc, cfg) }, c.cfg.handshakeTimeout,
+			func(err error) { s.handshakeDone(c, err) })
+	default:
 		s.open(c)
 	}
 	l.flushAndLeave()
@@ -317,6 +322,12 @@ const plaintextToTLS = "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; ch
 // handshake is over: it opens, with what arrived meanwhile decrypted, or
 // it closes.
 func (s *server) handshakeDone(c *Conn, err error) {
+	if err != nil && c.cfg != s.cfg {
+		// A client's: the application is told.
+		c.callError(&TLSError{Err: err})
+		c.Destroy()
+		return
+	}
 	if err != nil {
 		var rh tls.RecordHeaderError
 		if errors.As(err, &rh) && looksLikeHTTP(rh.RecordHeader[:]) {
@@ -332,6 +343,11 @@ func (s *server) handshakeDone(c *Conn, err error) {
 	if c.Status() != StatusEstablished {
 		return
 	}
+	c.mu.Lock()
+	if c.pending.len() > 0 {
+		c.scheduleLocked() // sent before the handshake ended: encrypted now
+	}
+	c.mu.Unlock()
 	if layer := c.x.Load().tls; c.decryptTLS(layer) && c.sess != nil && c.Status() == StatusEstablished {
 		c.sess.process(c) // a request that came with the handshake's end
 	}

@@ -148,8 +148,8 @@ func (t *tlsTransport) Close() error {
 	return nil
 }
 
-func (t *tlsTransport) LocalAddr() net.Addr                { return t.c.LocalAddr() }
-func (t *tlsTransport) RemoteAddr() net.Addr               { return t.c.RemoteAddr() }
+func (t *tlsTransport) LocalAddr() net.Addr              { return t.c.LocalAddr() }
+func (t *tlsTransport) RemoteAddr() net.Addr             { return t.c.RemoteAddr() }
 func (t *tlsTransport) SetDeadline(time.Time) error      { return nil }
 func (t *tlsTransport) SetReadDeadline(time.Time) error  { return nil }
 func (t *tlsTransport) SetWriteDeadline(time.Time) error { return nil }

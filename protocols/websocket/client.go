@@ -3,6 +3,7 @@ package websocket
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"net/url"
@@ -23,6 +24,10 @@ const maxHandshakeResponse = 16 << 10
 type ClientOptions struct {
 	// Header holds more request fields: Origin, Cookie, Authorization...
 	Header http.Header
+	// TLSConfig configures a wss:// connection: RootCAs to verify the
+	// server with (nil: the system's roots), client certificates...
+	// ServerName defaults to the URL's host. Unused for ws://.
+	TLSConfig *tls.Config
 	// Subprotocols are offered in this order; Subprotocol(c) tells which
 	// one the server chose.
 	Subprotocols []string
@@ -61,15 +66,33 @@ type ClientOptions struct {
 // after the handshake, in order. Every frame is masked with a fresh random
 // key, as RFC 6455 requires of clients.
 //
-// wss:// is not supported (terminate TLS elsewhere, or use a TLS-capable
-// client).
+// A wss:// URL connects over TLS (the standard crypto/tls, on the event
+// loops), verifying the server's certificate for the URL's host (also sent
+// as SNI) against opts.TLSConfig's RootCAs, or the system's roots.
 func Dial(rawURL string, opts ClientOptions) (*connection.AsyncConn[Message], error) {
 	p, err := newClientProtocol(rawURL, opts)
 	if err != nil {
 		return nil, err
 	}
 	u, _ := url.Parse(rawURL)
-	return connection.NewAsync("ws://"+hostPort(u), p)
+	a, err := connection.NewAsync("ws://"+hostPort(u), p)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme == "wss" {
+		cfg := &tls.Config{}
+		if opts.TLSConfig != nil {
+			cfg = opts.TLSConfig.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = u.Hostname()
+		}
+		if len(cfg.NextProtos) == 0 {
+			cfg.NextProtos = []string{"http/1.1"}
+		}
+		a.TLSConfig = cfg
+	}
+	return a, nil
 }
 
 // newClientProtocol returns the "ws" scheme for connection.NewAsync, talking
@@ -80,10 +103,8 @@ func newClientProtocol(rawURL string, opts ClientOptions) (protocols.Protocol[Me
 		return nil, fmt.Errorf("websocket: %w", err)
 	}
 	switch {
-	case u.Scheme == "wss":
-		return nil, fmt.Errorf("websocket: %s: wss (TLS) is not supported", rawURL)
-	case u.Scheme != "ws":
-		return nil, fmt.Errorf("websocket: %s: the scheme must be ws", rawURL)
+	case u.Scheme != "ws" && u.Scheme != "wss":
+		return nil, fmt.Errorf("websocket: %s: the scheme must be ws or wss", rawURL)
 	case u.Host == "":
 		return nil, fmt.Errorf("websocket: %s: no host", rawURL)
 	}
@@ -103,8 +124,11 @@ func newClientProtocol(rawURL string, opts ClientOptions) (protocols.Protocol[Me
 }
 
 func hostPort(u *url.URL) string {
-	if u.Port() != "" {
+	switch {
+	case u.Port() != "":
 		return u.Host
+	case u.Scheme == "wss":
+		return u.Host + ":443"
 	}
 	return u.Host + ":80"
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -86,5 +87,46 @@ func TestInteropNodeOverTLS(t *testing.T) {
 	}
 	if c := got["wss-close"]; c.Code != 1000 {
 		t.Fatalf("wss close: %+v", c)
+	}
+}
+
+// The project's own client over wss://: websocket.Dial verifies the
+// server against the given roots, for the URL's host, with
+// permessage-deflate; a client that does not trust the server's CA is
+// told why through OnError.
+func TestDialWSS(t *testing.T) {
+	ca := testutil.NewCA(t)
+	w := worker.New("websocket://127.0.0.1:0", websocket.Protocol(websocket.Options{Deflate: &websocket.DeflateConfig{}}))
+	w.TLSConfig = &tls.Config{Certificates: []tls.Certificate{ca.Issue(t, "server")}}
+	w.OnMessage = func(c *connection.Conn, m websocket.Message) { c.Send(m) }
+	addr := testutil.Start(t, w)
+	_, port, _ := strings.Cut(addr, ":")
+	url := "wss://localhost:" + port + "/"
+
+	c := dialInterop(t, url, websocket.ClientOptions{TLSConfig: &tls.Config{RootCAs: ca.Pool()}, Deflate: &websocket.DeflateConfig{}})
+	big := prose(200000)
+	c.send(big)
+	c.expect(websocket.OpBinary, big)
+	c.send("small")
+	c.expect(websocket.OpText, []byte("small"))
+
+	// Another CA: the handshake fails, and says so.
+	ac, err := websocket.Dial(url, websocket.ClientOptions{TLSConfig: &tls.Config{RootCAs: testutil.NewCA(t).Pool()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := make(chan error, 1)
+	ac.OnError = func(_ *connection.Conn, err error) {
+		select {
+		case failed <- err:
+		default:
+		}
+	}
+	ac.Connect()
+	t.Cleanup(ac.Destroy)
+	err = testutil.Recv(t, failed, "the handshake's failure")
+	var te *connection.TLSError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("error %v, want a *connection.TLSError about the certificate", err)
 	}
 }
