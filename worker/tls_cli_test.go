@@ -53,7 +53,7 @@ func TestTLSFlagsWithCurl(t *testing.T) {
 		defer c.Close()
 		return c.ConnectionState().PeerCertificates[0].Subject.CommonName
 	}
-	if got := subject(); got != "workerman-go test server" {
+	if got := subject(); got != "workerman-go development server" {
 		t.Fatalf("certificate %q", got)
 	}
 	renewed := t.TempDir()
