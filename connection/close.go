@@ -101,6 +101,9 @@ func (c *Conn) finish(err error) {
 	x := c.x.Load()
 	if x != nil {
 		x.closeErr = err
+		if x.tls != nil {
+			x.tls.tr.Close() // a handshake under way ends now
+		}
 		for _, t := range x.timers {
 			l.wheel.Del(t.id)
 			t.id = 0

@@ -148,7 +148,7 @@ type connExtra struct {
 	onClosed []*closeHook // guarded by Conn.mu: WhenClosed's callbacks
 	onDrain  []*closeHook // guarded by Conn.mu: WhenDraining's callbacks
 	draining bool         // guarded by Conn.mu: the server is ending the connection
-	tls      *tlsLayer    // set when the connection opens, if it uses TLS
+	tls      *tlsLayer    // set on the loop when the connection opens, if it uses TLS (under Conn.mu: TLS reads it)
 	pipeTo   *Conn        // loop-only: set by Pipe, raw bytes go there
 	closeErr error        // loop-only
 }

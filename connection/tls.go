@@ -173,10 +173,16 @@ func (c *Conn) writeWire(p []byte) (int, error) {
 // when the connection does not use TLS or its handshake is not done.
 func (c *Conn) TLS() (tls.ConnectionState, bool) {
 	x := c.x.Load()
-	if x == nil || x.tls == nil {
+	if x == nil {
 		return tls.ConnectionState{}, false
 	}
-	st := x.tls.conn.ConnectionState()
+	c.mu.Lock()
+	layer := x.tls
+	c.mu.Unlock()
+	if layer == nil {
+		return tls.ConnectionState{}, false
+	}
+	st := layer.conn.ConnectionState()
 	return st, st.HandshakeComplete
 }
 
@@ -185,7 +191,10 @@ func (c *Conn) TLS() (tls.ConnectionState, bool) {
 func (c *Conn) startTLS(conn func(net.Conn) *tls.Conn, timeout time.Duration, done func(err error)) {
 	tr := newTLSTransport(c)
 	layer := &tlsLayer{conn: conn(tr), tr: tr}
-	c.extra().tls = layer
+	x := c.extra()
+	c.mu.Lock() // TLS reads it from any goroutine
+	x.tls = layer
+	c.mu.Unlock()
 	if timeout <= 0 {
 		timeout = DefaultHandshakeTimeout
 	}
