@@ -3,7 +3,7 @@
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test vet fmt staticcheck cross race allocs fuzz bench-echo bench-http bench-sse bench-ws bench-fanout bench-sse100k bench-idle
+.PHONY: test vet fmt staticcheck cross race allocs fuzz bench-echo bench-http bench-sse bench-ws bench-fanout bench-sse100k bench-idle bench-tls
 
 test: fmt vet staticcheck cross race allocs
 
@@ -81,6 +81,12 @@ bench-ws:
 # (pubsub/redisbroker); needs redis-server (bench/README.md).
 bench-fanout:
 	cd bench && $(GO) run ./cmd/compare fanout
+
+# TLS on the event loops against net/http's TLS server (HTTP/1.1), side by
+# side: keep-alive requests/s over https (wrk), new handshakes/s, RSS per idle
+# TLS connection and per idle TLS event stream at 10,000 (bench/README.md).
+bench-tls:
+	cd bench && $(GO) run ./cmd/compare tls
 
 # Idle CPU and wake-ups over 10 s, ours against net/http (schedstat of all
 # threads; Linux).

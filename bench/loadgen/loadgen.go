@@ -23,6 +23,10 @@
 //     (handshake checked, masked client frames, server frames read by
 //     wsframe.Assembler), then the echo schedule with text messages, an
 //     idle hold, or the fan-out schedule of the sse mode (see ws.go).
+//   - tls-handshake, tls-idle, tls-sse: HTTP/1.1 over TLS with Go's
+//     crypto/tls and a goroutine per connection (the exception): full
+//     handshakes for a fixed time, or connections (streams) opened with a
+//     handshake and one request and then held (see tls.go).
 //
 // Targets and source addresses must be IPv4 loopback (127.0.0.0/8).
 // Connects are non-blocking, at most Burst in flight, with bounded retries.
@@ -55,7 +59,7 @@ const (
 )
 
 // Modes lists the modes.
-var Modes = []string{ModeEcho, ModeIdle, ModeSSE, ModeWSEcho, ModeWSIdle, ModeWSBroadcast}
+var Modes = []string{ModeEcho, ModeIdle, ModeSSE, ModeWSEcho, ModeWSIdle, ModeWSBroadcast, ModeTLSHandshake, ModeTLSIdle, ModeTLSSSE}
 
 // DefaultMaxConns is the most connections one process opens by default: the
 // machine allows 20,000 descriptors per process and a few are needed for
@@ -101,6 +105,15 @@ type Config struct {
 	// descendants) is sampled over the measured echo or sse window (the
 	// fan-out schedule in sse mode).
 	ServerPID int
+
+	// The TLS modes: CAFile is the PEM file of the CA that signed the
+	// server's certificate, ServerName the name the certificate must hold
+	// (default "localhost"; also the request's Host); TLSVerifyEach
+	// verifies the chain on every handshake rather than on the first one
+	// only (see tls.go).
+	CAFile        string
+	ServerName    string
+	TLSVerifyEach bool
 
 	// OnReady, when set, is called once the connect phase is over with the
 	// number of established connections, before the echo or hold phase.
@@ -169,6 +182,14 @@ type Result struct {
 	BurstP99us   float64       `json:"burst_p99_us,omitempty"`
 	BurstLatency *Hist         `json:"burst_latency,omitempty"`
 
+	// tls-handshake: connections (each a full handshake, a request and its
+	// response) completed in the window, and their rate; P50us, P99us,
+	// MaxUs and Latency are the times from connect to the end of the
+	// handshake. All TLS modes: TLS.
+	Handshakes       uint64   `json:"handshakes,omitempty"`
+	HandshakesPerSec float64  `json:"handshakes_per_sec,omitempty"`
+	TLS              *TLSInfo `json:"tls,omitempty"`
+
 	// idle
 	HeldSec         float64 `json:"held_sec,omitempty"`
 	HeldAtEnd       int     `json:"held_at_end"`
@@ -214,6 +235,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.PublishTimeout <= 0 {
 		c.PublishTimeout = 10 * time.Second
+	}
+	if c.ServerName == "" {
+		c.ServerName = "localhost"
 	}
 }
 
@@ -328,6 +352,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.CPUs, _, _ = procfs.CPUsAllowed(res.PID)
 	if cfg.echoMode() {
 		res.Size, res.Depth = cfg.Size, cfg.Depth
+	}
+	if cfg.tlsMode() {
+		addrs := make([]netip.Addr, len(sources))
+		for i, s := range sources {
+			addrs[i] = netip.AddrFrom4(s.Addr)
+		}
+		return runTLS(ctx, &cfg, res, target, addrs)
 	}
 	loops := make([]*loop, 0, nl)
 	defer func() {
@@ -614,6 +645,15 @@ func (r *Result) Summary() string {
 		if r.Mode == ModeWSIdle {
 			fmt.Fprintf(&b, ", %d handshakes", r.Streams)
 		}
+	case ModeTLSHandshake:
+		fmt.Fprintf(&b, "%s %s: %d workers, %d connections (full handshake + request) in %.2fs = %.0f/s, handshake p50 %.1f µs, p99 %.1f µs",
+			r.Mode, r.Target, r.Conns, r.Handshakes, r.WindowSec, r.HandshakesPerSec, r.P50us, r.P99us)
+		if r.ServerCPU > 0 && r.Handshakes > 0 {
+			fmt.Fprintf(&b, ", server CPU %.1f µs/handshake", r.ServerCPU*1e6/float64(r.Handshakes))
+		}
+	case ModeTLSIdle, ModeTLSSSE:
+		fmt.Fprintf(&b, "%s %s: %d/%d conns established in %.2fs, held %.1fs, %d open at end",
+			r.Mode, r.Target, r.Established, r.Conns, r.ConnectSec, r.HeldSec, r.HeldAtEnd)
 	case ModeSSE, ModeWSBroadcast:
 		fmt.Fprintf(&b, "%s %s: %d/%d streams in %.2fs, %d events, %d comments, %d open at end",
 			r.Mode, r.Target, r.Streams, r.Conns, r.ConnectSec, r.Events, r.Comments, r.HeldAtEnd)
@@ -627,6 +667,9 @@ func (r *Result) Summary() string {
 		if r.ServerCPU > 0 && r.WindowSec > 0 {
 			fmt.Fprintf(&b, ", server CPU %.1f %%", r.ServerCPU/r.WindowSec*100)
 		}
+	}
+	if t := r.TLS; t != nil {
+		fmt.Fprintf(&b, "; %s, %s, %s, ALPN %q, %s", t.Version, t.CipherSuite, t.Group, t.ALPN, t.Proto)
 	}
 	if r.ConnectRetries > 0 {
 		fmt.Fprintf(&b, ", %d connect retries", r.ConnectRetries)

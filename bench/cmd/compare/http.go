@@ -218,26 +218,53 @@ func (d *httpDriver) abort(err error) error {
 }
 
 // round measures server s once, on a fresh process.
-func (d *httpDriver) round(ctx context.Context, s serverSpec, round int) (rec httpRecord) {
+func (d *httpDriver) round(ctx context.Context, s serverSpec, round int) httpRecord {
+	rec := d.wrkRound(ctx, s, round, wrkSpec{
+		wrk: d.wrk, threads: d.o.Threads, conns: d.o.Conns,
+		warmup: d.o.Warmup, duration: d.o.Duration,
+		url:   func(addr string) string { return "http://" + addr + "/" },
+		check: dialCheckHello,
+	})
+	if !rec.OK {
+		d.failures++
+	}
+	return rec
+}
+
+// wrkSpec describes a round of wrk against a fresh server: the server's
+// extra arguments, the check of its answer before the load (check(ctx,
+// addr)), wrk's path and settings (url gives the URL for the server's
+// address), the warm-up (0: none) and the measured run.
+type wrkSpec struct {
+	serverArgs       []string
+	check            func(ctx context.Context, addr string) error
+	wrk              string
+	threads, conns   int
+	warmup, duration time.Duration
+	url              func(addr string) string
+}
+
+// wrkRound measures server s once with wrk, on a fresh process: start it,
+// check its answer, warm it up, then read its CPU time and the machine's
+// around the measured wrk run.
+func (h *harness) wrkRound(ctx context.Context, s serverSpec, round int, spec wrkSpec) (rec httpRecord) {
 	rec = httpRecord{Server: s.Name, Round: round}
-	defer func() {
-		if !rec.OK {
-			d.failures++
-		}
-	}()
-	srv, addr, err := d.startServer(ctx, s)
+	srv, addr, err := h.startServer(ctx, s, spec.serverArgs...)
 	if err != nil {
 		rec.Error = err.Error()
 		return rec
 	}
 	defer srv.stop(3 * time.Second)
 
-	if err := dialCheckHello(ctx, addr); err != nil {
+	if err := spec.check(ctx, addr); err != nil {
 		rec.Error = fmt.Sprintf("%s: checking its answer: %v", s.Name, err)
 		return rec
 	}
-	if d.o.Warmup > 0 {
-		res, _, _, err := d.runWrk(ctx, "wrk-warmup", addr, d.o.Warmup)
+	args := func(dur time.Duration) []string {
+		return wrkURLArgs(spec.threads, spec.conns, int(dur/time.Second), spec.url(addr))
+	}
+	if spec.warmup > 0 {
+		res, _, _, err := h.runWrk(ctx, spec.wrk, "wrk-warmup", args(spec.warmup), spec.warmup)
 		if err == nil {
 			if p := res.problems(); len(p) > 0 {
 				err = fmt.Errorf("%s", strings.Join(p, "; "))
@@ -250,7 +277,7 @@ func (d *httpDriver) round(ctx context.Context, s serverSpec, round int) (rec ht
 	}
 
 	win := startCPUWindow(srv.pid())
-	res, wrkInfo, wrkCPU, err := d.runWrk(ctx, "wrk", addr, d.o.Duration)
+	res, wrkInfo, wrkCPU, err := h.runWrk(ctx, spec.wrk, "wrk", args(spec.duration), spec.duration)
 	win.end(srv.pid())
 	if err != nil {
 		rec.Error = err.Error()
@@ -261,7 +288,7 @@ func (d *httpDriver) round(ctx context.Context, s serverSpec, round int) (rec ht
 	problems := res.problems()
 	if srv.exited() {
 		problems = append(problems, fmt.Sprintf("server exited during the test: %v%s", srv.exitErr(), srv.diag()))
-	} else if info, err := d.inspectServer(srv); err != nil { // again, now that all its threads exist
+	} else if info, err := h.inspectServer(srv); err != nil { // again, now that all its threads exist
 		problems = append(problems, err.Error())
 	} else {
 		rec.ServerInfo = info
@@ -286,19 +313,20 @@ func (d *httpDriver) round(ctx context.Context, s serverSpec, round int) (rec ht
 	return rec
 }
 
-// runWrk runs wrk against addr for d (whole seconds) on the load generator
-// CPU and returns its report, what was seen of its threads and the CPU time
-// it used. An error is a run that could not be measured at all (wrk failed
-// or printed no report); errors reported by wrk are in the result.
-func (d *httpDriver) runWrk(ctx context.Context, name, addr string, dur time.Duration) (wrkResult, serverInfo, time.Duration, error) {
+// runWrk runs wrk (at path wrk) with args, a run of dur, on the load
+// generator CPU and returns its report, what was seen of its threads and
+// the CPU time it used. An error is a run that could not be measured at
+// all (wrk failed or printed no report); errors reported by wrk are in the
+// result.
+func (h *harness) runWrk(ctx context.Context, wrk, name string, args []string, dur time.Duration) (wrkResult, serverInfo, time.Duration, error) {
 	var info serverInfo
-	p, err := startProc(d.reg, name, "", false, d.pin.loadgenCPU(), d.wrk, wrkArgs(d.o.Threads, d.o.Conns, int(dur/time.Second), addr)...)
+	p, err := startProc(h.reg, name, "", false, h.pin.loadgenCPU(), wrk, args...)
 	if err != nil {
 		return wrkResult{}, info, 0, err
 	}
 	// Once wrk has started its threads, check where they may run.
 	if sleepCtx(ctx, min(500*time.Millisecond, dur/2)) && !p.exited() {
-		if info, err = inspect(p, d.pin.loadgenCPU()); err != nil && !p.exited() {
+		if info, err = inspect(p, h.pin.loadgenCPU()); err != nil && !p.exited() {
 			p.kill()
 			return wrkResult{}, info, 0, err
 		}

@@ -2,8 +2,10 @@
 // prints a Markdown table: the echo benchmark (the default, or "echo"), the
 // HTTP hello benchmark ("http", see http.go), the Server-Sent Events
 // benchmark ("sse", see sse.go), the WebSocket benchmark ("ws", see
-// ws.go), and the scale-out benchmarks ("fanout": the memory broker
-// against Redis; "sse100k": 100,000 streams; see scaleout.go).
+// ws.go), the TLS benchmark ("tls": TLS on the event loops against
+// net/http's TLS server, see tls.go), and the scale-out benchmarks
+// ("fanout": the memory broker against Redis; "sse100k": 100,000 streams;
+// see scaleout.go).
 //
 //	go run ./cmd/compare                           # echo: all servers, 5 rounds, ~2.5 minutes
 //	go run ./cmd/compare -servers net,gnet -quick  # echo: 3 short rounds, ~30 s smoke run
@@ -13,6 +15,8 @@
 //	go run ./cmd/compare sse -quick                # sse: 3 short rounds, ~1 minute smoke run
 //	go run ./cmd/compare ws                        # ws: both servers, 5 rounds, ~3.5 minutes
 //	go run ./cmd/compare ws -quick                 # ws: 3 short rounds, ~1 minute smoke run
+//	go run ./cmd/compare tls                       # tls: both servers, 3 rounds, ~5 minutes
+//	go run ./cmd/compare tls -quick                # tls: 3 short rounds, ~2 minutes smoke run
 //	go run ./cmd/compare fanout                    # fanout: in-memory vs Redis, 10,000 streams, 3 rounds, ~1 minute
 //	go run ./cmd/compare sse100k                   # sse100k: 100,000 streams over 8 servers and Redis, ~1 minute
 //
@@ -34,7 +38,7 @@
 //
 // Figures are medians over the rounds. The table and the raw results are
 // written to bench/results/echo-<date>.md (http-<date>.md for http,
-// sse-<date>.md for sse, ws-<date>.md for ws). All
+// sse-<date>.md for sse, ws-<date>.md for ws, tls-<date>.md for tls). All
 // traffic stays on loopback. Every child process is killed when the driver
 // ends, whatever the reason, and the whole run is bounded by -timeout.
 package main
@@ -102,6 +106,9 @@ func main() {
 	}
 	if len(args) > 0 && args[0] == "ws" {
 		os.Exit(wsMain(args[1:]))
+	}
+	if len(args) > 0 && args[0] == "tls" {
+		os.Exit(tlsMain(args[1:]))
 	}
 	if len(args) > 0 && args[0] == "fanout" {
 		os.Exit(fanoutMain(args[1:]))

@@ -199,12 +199,18 @@ func parseWrkBytes(s string) (float64, error) {
 // connections, whole seconds and the latency distribution. Connections are
 // kept alive (HTTP/1.1 requests without "Connection: close": wrk's default).
 func wrkArgs(threads, conns, seconds int, addr string) []string {
+	return wrkURLArgs(threads, conns, seconds, "http://"+addr+"/")
+}
+
+// wrkURLArgs are wrkArgs for any URL ("https://127.0.0.1:PORT/": wrk
+// speaks TLS through OpenSSL, without verifying the certificate).
+func wrkURLArgs(threads, conns, seconds int, url string) []string {
 	return []string{
 		"-t" + strconv.Itoa(threads),
 		"-c" + strconv.Itoa(conns),
 		"-d" + strconv.Itoa(seconds) + "s",
 		"--latency",
-		"http://" + addr + "/",
+		url,
 	}
 }
 

@@ -9,9 +9,12 @@
 //	loadgen -mode ws-echo -target 127.0.0.1:9000 -conns 1000 -size 64 -warmup 1s -duration 5s
 //	loadgen -mode ws-idle -target 127.0.0.1:9000 -conns 10000 -duration 60s -stdin-stop
 //	loadgen -mode ws-broadcast -target 127.0.0.1:9000 -publish-target 127.0.0.1:9001 -conns 10000 -publishes 30 -publish-burst 20
+//	loadgen -mode tls-handshake -target 127.0.0.1:9443 -ca ca.pem -conns 32 -warmup 1s -duration 5s
+//	loadgen -mode tls-idle -target 127.0.0.1:9443 -ca ca.pem -conns 5000 -duration 60s -stdin-stop
+//	loadgen -mode tls-sse -target 127.0.0.1:9443 -ca ca.pem -conns 5000 -duration 60s -stdin-stop
 //
 // One JSON line with the result is printed on stdout; human-readable text goes
-// to stderr. In the idle, sse, ws-idle and ws-broadcast modes a line
+// to stderr. In the idle, sse, ws-idle, ws-broadcast, tls-idle and tls-sse modes a line
 // "READY <n>" is printed on stdout as soon as the connect phase is over
 // (n = established connections, or streams and WebSockets whose response head
 // arrived); idle connections are then held, and sse streams read, until
@@ -70,7 +73,10 @@ func run() int {
 	flag.DurationVar(&cfg.SetupTimeout, "setup-timeout", 60*time.Second, "timeout of the whole connect phase")
 	flag.IntVar(&cfg.MaxConns, "max-conns", loadgen.DefaultMaxConns, "refuse to open more connections than this in one process")
 	flag.IntVar(&cfg.ServerPID, "server-pid", 0, "echo, sse, ws-echo, ws-broadcast: report this process tree's CPU time over the measured window")
-	flag.BoolVar(&stdinStop, "stdin-stop", false, "idle, sse, ws-idle: stop holding when stdin reaches EOF")
+	flag.StringVar(&cfg.CAFile, "ca", "", "tls-*: PEM `file` of the CA that signed the server's certificate (required)")
+	flag.StringVar(&cfg.ServerName, "server-name", "localhost", "tls-*: name the server's certificate must hold (SNI, and the requests' Host)")
+	flag.BoolVar(&cfg.TLSVerifyEach, "tls-verify-each", false, "tls-*: verify the certificate chain on every handshake (default: on the first; later ones must present the same certificate)")
+	flag.BoolVar(&stdinStop, "stdin-stop", false, "idle, sse, ws-idle, tls-idle, tls-sse: stop holding when stdin reaches EOF")
 	flag.Parse()
 	if flag.NArg() > 0 || cfg.Target == "" {
 		fmt.Fprintln(os.Stderr, "loadgen: -target is required and no positional arguments are accepted")
@@ -103,7 +109,7 @@ func run() int {
 	cfg.OnReady = func(n int) {
 		fmt.Fprintf(os.Stderr, "loadgen: %d/%d connections established\n", n, cfg.Conns)
 		switch cfg.Mode {
-		case loadgen.ModeIdle, loadgen.ModeSSE, loadgen.ModeWSIdle, loadgen.ModeWSBroadcast:
+		case loadgen.ModeIdle, loadgen.ModeSSE, loadgen.ModeWSIdle, loadgen.ModeWSBroadcast, loadgen.ModeTLSIdle, loadgen.ModeTLSSSE:
 			outMu.Lock()
 			fmt.Fprintf(out, "READY %d\n", n)
 			out.Flush()

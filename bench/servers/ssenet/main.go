@@ -19,10 +19,14 @@
 //     what its channel holds and flushes once.
 //
 // It prints "LISTENING <addr>" on stdout once the listener is bound.
-// -pprof host:port serves net/http/pprof on a separate listener.
+// -tls-cert FILE -tls-key FILE serve TLS as ListenAndServeTLS does, HTTP/1.1
+// only (TLSNextProto is an empty map: no HTTP/2), for the TLS benchmark
+// (compare tls). -pprof host:port serves net/http/pprof on a separate
+// listener.
 package main
 
 import (
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"net"
@@ -49,7 +53,13 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on (port 0: any free port)")
 	mode := flag.String("mode", "idle", "what the streams get: idle, tick or fanout")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (off by default)")
+	certFile := flag.String("tls-cert", "", "serve TLS (HTTP/1.1 only) with this certificate `file` (PEM), with -tls-key")
+	keyFile := flag.String("tls-key", "", "private key `file` (PEM) of -tls-cert")
 	flag.Parse()
+	if (*certFile == "") != (*keyFile == "") {
+		fmt.Fprintln(os.Stderr, "ssenet: -tls-cert and -tls-key go together")
+		os.Exit(2)
+	}
 	switch *mode {
 	case "idle", "tick", "fanout":
 	default:
@@ -82,16 +92,30 @@ func main() {
 			serveFanout(w, r, b)
 		}
 	})
+	srv := &http.Server{Handler: mux}
+	if *certFile != "" {
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ssenet: -tls-cert %s, -tls-key %s: %v\n", *certFile, *keyFile, err)
+			os.Exit(1)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		// Not nil: no HTTP/2 (net/http configures it only when TLSNextProto is nil).
+		srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ssenet:", err)
 		os.Exit(1)
 	}
 	fmt.Println("LISTENING", ln.Addr())
-	if err := http.Serve(ln, mux); err != nil {
-		fmt.Fprintln(os.Stderr, "ssenet:", err)
-		os.Exit(1)
+	if *certFile != "" {
+		err = srv.ServeTLS(ln, "", "") // the certificate is in TLSConfig
+	} else {
+		err = srv.Serve(ln)
 	}
+	fmt.Fprintln(os.Stderr, "ssenet:", err)
+	os.Exit(1)
 }
 
 // startStream sends the head of an event stream.

@@ -16,12 +16,14 @@
 //
 // The worker is started with worker.CommandLine.Run (the RunAll command line) and
 // prints "LISTENING <addr>" once it listens, which the compare driver waits
-// for. -pprof host:port serves net/http/pprof on a separate listener, for
-// investigations.
+// for. -tls-cert FILE -tls-key FILE serve TLS (Worker.TLSConfig with the
+// key pair; the TLS benchmark, compare tls). -pprof host:port serves
+// net/http/pprof on a separate listener, for investigations.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"os"
@@ -44,6 +46,8 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on (port 0: any free port)")
 	mode := flag.String("mode", "idle", "what the streams get: idle, tick or fanout")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (off by default)")
+	certFile := flag.String("tls-cert", "", "serve TLS with this certificate `file` (PEM), with -tls-key")
+	keyFile := flag.String("tls-key", "", "private key `file` (PEM) of -tls-cert")
 	flag.Parse()
 	switch *mode {
 	case "idle", "tick", "fanout":
@@ -51,11 +55,23 @@ func main() {
 		fmt.Fprintf(os.Stderr, "ssewm: unknown -mode %q (idle, tick, fanout)\n", *mode)
 		os.Exit(2)
 	}
+	if (*certFile == "") != (*keyFile == "") {
+		fmt.Fprintln(os.Stderr, "ssewm: -tls-cert and -tls-key go together")
+		os.Exit(2)
+	}
 	pprofserve.Start("ssewm", *pprofAddr)
 
 	hub := pubsub.NewHub(pubsub.Options{})
 	w := worker.New("http://"+*listen, http.Protocol()) // *worker.Worker[*http.Request]
 	w.Name = "bench-sse"
+	if *certFile != "" {
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ssewm: -tls-cert %s, -tls-key %s: %v\n", *certFile, *keyFile, err)
+			os.Exit(1)
+		}
+		w.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	}
 	w.OnWorkerStart = func(w *worker.Worker[*http.Request]) {
 		fmt.Println("LISTENING", w.Addr())
 	}
