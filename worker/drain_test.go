@@ -111,6 +111,32 @@ func (rc *rawClient) expectEOF(t *testing.T, what string) {
 	}
 }
 
+// skipEvent reads the stream up to the end of its next event.
+func (rc *rawClient) skipEvent(t *testing.T) {
+	t.Helper()
+	for {
+		line, err := rc.r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line == "\n" {
+			return
+		}
+	}
+}
+
+// inBackground runs stop (a stop or a hand-over) on a goroutine, bounded
+// by testutil.Timeout, and returns where its result will be.
+func inBackground(stop func(context.Context) error) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
+		defer cancel()
+		done <- stop(ctx)
+	}()
+	return done
+}
+
 // wsCloseCode reads a server's close frame and returns its code.
 func (rc *rawClient) wsCloseCode(t *testing.T) int {
 	t.Helper()
@@ -161,22 +187,9 @@ func TestHandOverEndsConnectionsSoClientsComeBack(t *testing.T) {
 	slow := dialRaw(t, addr, get("/slow"))
 	// The event stream's first event tells that the server has its
 	// connection; /slow's request is in by the time the others answered.
-	for {
-		line, err := stream.r.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		if line == "\n" {
-			break
-		}
-	}
+	stream.skipEvent(t)
 
-	done := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
-		defer cancel()
-		done <- w.handOver(ctx)
-	}()
+	done := inBackground(w.handOver)
 
 	// The stream: a retry hint between 1 and 2 s, then its end.
 	rest, err := io.ReadAll(stream.r)
@@ -227,21 +240,8 @@ func TestStopEndsConnectionsForAServerGoingAway(t *testing.T) {
 	ws.response(t)
 	idle := dialRaw(t, addr, get("/"))
 	idle.body(t, idle.response(t))
-	for {
-		line, err := stream.r.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		if line == "\n" {
-			break
-		}
-	}
-	done := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testutil.Timeout)
-		defer cancel()
-		done <- w.Stop(ctx)
-	}()
+	stream.skipEvent(t)
+	done := inBackground(w.Stop)
 	stream.expectEOF(t, "the event stream")
 	if code := ws.wsCloseCode(t); code != websocket.CloseGoingAway {
 		t.Fatalf("WebSocket close code %d, want %d", code, websocket.CloseGoingAway)
