@@ -50,7 +50,9 @@ type AsyncConn[M any] struct {
 	// system's roots) for ServerName (empty: the address's host, which is
 	// also sent as SNI). OnConnect runs once the handshake is done; a
 	// failed handshake is reported through OnError (a *TLSError), then
-	// OnClose. Sends made before are encrypted and written after it. The
+	// OnClose (or just after OnClose, when the server closed first, on
+	// the alert the failing handshake sent it). Sends made before are
+	// encrypted and written after it. The
 	// handshake is bounded by HandshakeTimeout (0: DefaultHandshakeTimeout).
 	TLSConfig        *tls.Config
 	HandshakeTimeout time.Duration

@@ -204,8 +204,17 @@ func (c *Conn) startTLS(conn func(net.Conn) *tls.Conn, timeout time.Duration, do
 		err := layer.conn.HandshakeContext(ctx)
 		cancel()
 		l.Run(func() {
-			if c.gc == nil || c.x.Load() == nil || c.x.Load().tls != layer {
-				return // closed meanwhile
+			if c.x.Load().tls != layer {
+				return // a later connection of an AsyncConn has its own
+			}
+			if c.gc == nil {
+				// Closed meanwhile: the peer may close as soon as it has
+				// the alert that the failing handshake sent. A client's
+				// application is still told why, after OnClose then.
+				if err != nil && c.cfg.tlsClient != nil {
+					c.callError(&TLSError{Err: err})
+				}
+				return
 			}
 			l.enter()
 			defer l.flushAndLeave()
