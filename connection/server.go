@@ -330,7 +330,7 @@ func (s *server) handshakeDone(c *Conn, err error) {
 	}
 	if err != nil {
 		var rh tls.RecordHeaderError
-		if errors.As(err, &rh) && looksLikeHTTP(rh.RecordHeader[:]) {
+		if errors.As(err, &rh) && looksLikeHTTP(rh.RecordHeader) {
 			_, _ = c.writeWire([]byte(plaintextToTLS))
 			c.Close()
 		} else {
@@ -353,16 +353,13 @@ func (s *server) handshakeDone(c *Conn, err error) {
 	}
 }
 
-// looksLikeHTTP reports whether the first bytes of a connection are those
-// of an HTTP request line.
-func looksLikeHTTP(b []byte) bool {
-	for _, m := range []string{"GET /", "HEAD ", "POST ", "PUT /", "DELET", "OPTIO", "PATCH", "CONNE", "TRACE"} {
-		if strings.HasPrefix(string(b), m[:min(len(m), len(b))]) && len(b) >= 4 {
-			return true
-		}
-	}
-	return false
-}
+// httpStarts are the first five bytes of HTTP request lines: what a TLS
+// record header (five bytes) holds when a client speaks plain HTTP.
+var httpStarts = []string{"GET /", "HEAD ", "POST ", "PUT /", "DELET", "OPTIO", "PATCH", "CONNE", "TRACE"}
+
+// looksLikeHTTP reports whether header, the first five bytes of a
+// connection, start an HTTP request line.
+func looksLikeHTTP(header [5]byte) bool { return slices.Contains(httpStarts, string(header[:])) }
 
 // OnTraffic implements gnet.EventHandler.
 func (s *server) OnTraffic(gc gnet.Conn) gnet.Action {
