@@ -52,8 +52,8 @@ func startSSE(t *testing.T, s *sseTestServer) *sseTestServer {
 		if s.identity {
 			w.Header().Set("Transfer-Encoding", "identity")
 		}
-		w.WriteHeader(200)
-		w.(http.Flusher).Flush()
+		// Subscribe before the head goes out: a client that has seen the
+		// head counts its stream as open and may publish at once.
 		ch := make(chan string, 64)
 		s.mu.Lock()
 		s.subs[ch] = struct{}{}
@@ -63,6 +63,8 @@ func startSSE(t *testing.T, s *sseTestServer) *sseTestServer {
 			delete(s.subs, ch)
 			s.mu.Unlock()
 		}()
+		w.WriteHeader(200)
+		w.(http.Flusher).Flush()
 		var tc <-chan time.Time
 		if s.tick > 0 {
 			tk := time.NewTicker(s.tick)
