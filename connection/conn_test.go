@@ -439,6 +439,60 @@ func TestConnectionTimersDieWithTheirConnections(t *testing.T) {
 	}
 }
 
+// What a timer sends is written when its callback returns, not after the
+// other timers due on the same tick: a's timer sends, then b's timer,
+// due with it or later on the same loop, finds a's bytes already written.
+func TestTimerSendIsWrittenWhenItsCallbackReturns(t *testing.T) {
+	w := worker.New("tcp://127.0.0.1:0", tcp.Protocol())
+	w.Count = 1 // one loop, one wheel: the timers run in the order added
+	conns := make(chan *connection.Conn, 2)
+	w.OnConnect = func(c *connection.Conn) { conns <- c }
+	addr := start(t, w)
+	ca := dial(t, addr)
+	a := testutil.Recv(t, conns, "the first connection")
+	dial(t, addr)
+	b := testutil.Recv(t, conns, "the second connection")
+
+	for _, loopTimer := range []bool{false, true} {
+		before := a.BytesWritten()
+		seen := make(chan uint64, 1)
+		sendA := func() { a.Send("x") }
+		checkB := func() { seen <- a.BytesWritten() - before }
+		var stops []func()
+		onLoop(t, a.Loop(), func() {
+			if loopTimer { // the loop's own timers (heartbeat sweeps)
+				var done bool
+				stops = append(stops, a.Loop().Every(10*time.Millisecond, func() {
+					if !done {
+						sendA()
+					}
+				}), a.Loop().Every(10*time.Millisecond, func() {
+					if !done {
+						done = true
+						checkB()
+					}
+				}))
+				return
+			}
+			a.After(10*time.Millisecond, sendA)
+			b.After(10*time.Millisecond, checkB)
+		})
+		if n := testutil.Recv(t, seen, "the second timer"); n != 1 {
+			t.Fatalf("loop timer %v: when the second timer ran, %d bytes of the first one's send were written, want 1", loopTimer, n)
+		}
+		onLoop(t, a.Loop(), func() {
+			for _, stop := range stops {
+				stop()
+			}
+		})
+		buf := make([]byte, 1)
+		_ = ca.SetReadDeadline(time.Now().Add(testTimeout))
+		if _, err := io.ReadFull(ca, buf); err != nil || buf[0] != 'x' {
+			t.Fatalf("loop timer %v: the client read %q, %v", loopTimer, buf, err)
+		}
+	}
+}
+
 func TestPanicInCallbackClosesOnlyThatConnection(t *testing.T) {
 	w := worker.New("text://127.0.0.1:0", text.Protocol())
 	w.OnMessage = func(c *connection.Conn, line string) {

@@ -237,8 +237,7 @@ func (l *Loop) flushAndLeave() {
 			}
 			break
 		}
-		batch := l.dirty
-		l.dirty, l.spare = l.spare[:0], nil
+		batch := l.takeDirtyLocked()
 		// One task per round, after the flush: what it sends is written
 		// before the next task runs, so a burst of tasks (a burst of
 		// broadcasts) never piles up in a connection's send buffer.
@@ -251,17 +250,53 @@ func (l *Loop) flushAndLeave() {
 			}
 		}
 		l.mu.Unlock()
-		for i, c := range batch {
-			c.flush()
-			batch[i] = nil
-		}
-		spare = batch[:0]
+		spare = flushBatch(batch)
 		if task != nil {
 			l.runGuarded(task)
 		}
 	}
 	l.depth--
 	l.publishTick()
+}
+
+// takeDirtyLocked takes the connections that received work, leaving the
+// spare slice in their place. Call it with l.mu held.
+func (l *Loop) takeDirtyLocked() []*Conn {
+	batch := l.dirty
+	l.dirty, l.spare = l.spare[:0], nil
+	return batch
+}
+
+// flushBatch flushes the connections of batch, and returns the emptied
+// slice for reuse.
+func flushBatch(batch []*Conn) []*Conn {
+	for i, c := range batch {
+		c.flush()
+		batch[i] = nil
+	}
+	return batch[:0]
+}
+
+// flushNow writes out, in the middle of the loop's work, the connections
+// that received work so far. Every timer's callback is followed by it (a
+// connection's Timer, a loop's Every), so what a timer sends goes out when
+// its callback returns, not after every other timer of the same tick has
+// run: with 10,000 streams of one event a second, a tick runs about a
+// hundred timers, and their writes would otherwise wait for each other.
+func (l *Loop) flushNow() {
+	l.mu.Lock()
+	if len(l.dirty) == 0 {
+		l.mu.Unlock()
+		return
+	}
+	batch := l.takeDirtyLocked()
+	l.mu.Unlock()
+	spare := flushBatch(batch)
+	l.mu.Lock()
+	if l.spare == nil {
+		l.spare = spare
+	}
+	l.mu.Unlock()
 }
 
 // Run runs fn on the loop's goroutine, soon, in the order of the calls to
@@ -407,7 +442,7 @@ func (l *Loop) unwatchConn(c *Conn) {
 // and stop on the loop (from a callback or a Run task). A panic in fn is
 // recovered and logged.
 func (l *Loop) Every(d time.Duration, fn func()) (stop func()) {
-	id := l.wheel.Add(d, func() { l.runGuarded(fn) })
+	id := l.wheel.Add(d, func() { l.runGuarded(fn); l.flushNow() })
 	l.loopTimers++
 	return func() {
 		if l.wheel.Del(id) {

@@ -90,6 +90,7 @@ func (t *Timer) run() {
 		c.forgetTimer(t)
 	}
 	c.Guard("timer", t.fn)
+	c.loop.flushNow() // what the timer sent goes out now (see Loop.flushNow)
 }
 
 // dropTimer removes t from the wheel and from the connection.
