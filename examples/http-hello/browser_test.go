@@ -44,6 +44,7 @@ func TestBrowserHTTPHello(t *testing.T) {
 	if ts, err := time.Parse(time.RFC3339, got.RFC3339); err != nil || ts.Unix() != got.Unix {
 		t.Fatalf("the page shows %q: rfc3339 and unix disagree (%v)", out, err)
 	}
+	p.Screenshot("http-hello")
 
 	// The hello form, a GET.
 	p.SetValue("form[action='/hello'] input[name=name]", "Ada Lovelace")

@@ -34,4 +34,5 @@ func TestBrowserClockTicks(t *testing.T) {
 	if next, t2 := shown(); !t2.After(t1) {
 		t.Fatalf("the clock went from %q to %q, want a later time", first, next)
 	}
+	p.Screenshot("sse-clock")
 }

@@ -33,4 +33,5 @@ func TestBrowserColors(t *testing.T) {
 	// The labels go on changing: each shows the time of its last event.
 	before := p.Text("label.red > span") + p.Text("label.green > span") + p.Text("label.blue > span")
 	p.WaitFor("the labels to change", `[...document.querySelectorAll('label > span')].map(s => s.textContent).join('') !== `+browsertest.JS(before))
+	p.Screenshot("sse-colors")
 }

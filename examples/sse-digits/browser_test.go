@@ -40,6 +40,7 @@ func TestBrowserDigitsReconnectAfterBye(t *testing.T) {
 	if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
 		t.Fatalf("the log shows:\n%s\nwant it to start with:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	p.Screenshot("sse-digits")
 
 	p.Click(`button[onclick="stop()"]`)
 	p.WaitFor("the stream to close", `document.getElementById('state').textContent === 'closed'`)

@@ -36,4 +36,5 @@ func TestBrowserJSON(t *testing.T) {
 		t.Fatalf("the page shows %+v, want %+v", v, want)
 	}
 	p.WaitFor("the clock to tick", `document.getElementById('second').textContent !== `+browsertest.JS(v.Second))
+	p.Screenshot("sse-json")
 }

@@ -100,6 +100,7 @@ func TestBrowserMovementResumesAfterRestart(t *testing.T) {
 	if left, top := fmt.Sprintf("%dpx", px), fmt.Sprintf("%dpx", py); v.Left != left || v.Top != top {
 		t.Fatalf("the square is at left %s, top %s; want %s, %s, the last position shown", v.Left, v.Top, left, top)
 	}
+	p.Screenshot("sse-movement")
 }
 
 // positionShown reads the position the page shows, "x,y (lastEventId

@@ -36,4 +36,5 @@ func TestBrowserWorkermanSSE(t *testing.T) {
 			t.Fatalf("the page lists %q, want \"<time>  hello  (lastEventId 1)\"", line)
 		}
 	}
+	p.Screenshot("workerman-sse")
 }

@@ -30,4 +30,5 @@ func TestBrowserWorkermanWS(t *testing.T) {
 	if got := p.Text("#state"); got != "open" {
 		t.Fatalf("the page's state is %q, want open", got)
 	}
+	p.Screenshot("workerman-ws")
 }

@@ -51,4 +51,5 @@ func TestBrowserHello(t *testing.T) {
 			t.Fatalf("after the close the state is %q, want closed", got)
 		}
 	}
+	p.Screenshot("ws-hello")
 }

@@ -29,6 +29,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -412,6 +413,59 @@ func (p *Page) WaitFor(what, cond string) {
 		lastText = verr.Error()
 	}
 	p.t.Fatalf("%s: waiting for %s: %v\nthe condition %s is %s\n%s", p.name, what, err, cond, lastText, p.state())
+}
+
+// ScreenshotsEnv is the environment variable that names the folder where
+// Screenshot saves its pictures (`make screenshots` sets it to docs/img).
+const ScreenshotsEnv = "BROWSERTEST_SCREENSHOTS"
+
+// The screenshots' size in CSS pixels: all as wide, as high as the page
+// within bounds.
+const (
+	screenshotWidth     = 800
+	screenshotMinHeight = 500
+	screenshotMaxHeight = 1000
+)
+
+// Screenshot saves what the tab shows, 800 CSS pixels wide and as high as
+// the page (500 to 1,000), as name.png in the folder that
+// $BROWSERTEST_SCREENSHOTS names: the pictures of the documentation,
+// refreshed with `make screenshots`. Without that variable (every ordinary
+// test run) it does nothing, so a test calls it at the moment worth
+// showing, when the page shows what its test has checked.
+func (p *Page) Screenshot(name string) {
+	p.t.Helper()
+	dir := os.Getenv(ScreenshotsEnv)
+	if dir == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, Timeout)
+	defer cancel()
+	// Lay the page out at the pictures' width, then at its own height, and
+	// let it paint.
+	const painted = `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(document.documentElement.scrollHeight))))`
+	height := int64(screenshotMinHeight)
+	err := chromedp.Do(ctx, chromedp.EmulateViewport(screenshotWidth, height))
+	if err == nil {
+		height, err = chromedp.Run(ctx, chromedp.Evaluate[int64](painted, chromedp.EvalAwaitPromise))
+	}
+	if err == nil {
+		height = min(max(height, screenshotMinHeight), screenshotMaxHeight)
+		err = chromedp.Do(ctx, chromedp.EmulateViewport(screenshotWidth, height))
+	}
+	if err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Evaluate[int64](painted, chromedp.EvalAwaitPromise))
+	}
+	var png []byte
+	if err == nil {
+		png, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	}
+	if err != nil {
+		p.t.Fatalf("%s: screenshot %s: %v", p.name, name, err)
+	}
 }
 
 // state describes the tab for a failure message: its URL, the start of its
