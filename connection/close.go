@@ -1,6 +1,10 @@
 package connection
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/panjf2000/gnet/v2"
+)
 
 // Close sends the optional final messages, then closes the connection once
 // everything queued has been written (gnet's own Close would drop it). After
@@ -78,13 +82,18 @@ func (c *Conn) fail(err error) {
 }
 
 // closeNow closes the gnet connection; gnet then calls OnClose, which runs
-// finish.
+// finish. A stream ends in its carrier (see closeStream).
 func (c *Conn) closeNow() {
 	if c.gc == nil {
 		return
 	}
 	c.status.Store(int32(StatusClosing))
-	_ = c.gc.EventLoop().Close(c.gc)
+	switch gc := c.gc.(type) {
+	case gnet.Conn:
+		_ = gc.EventLoop().Close(gc)
+	case *streamSocket:
+		c.closeStream(gc)
+	}
 }
 
 // finish runs when gnet has closed the connection.

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/panjf2000/gnet/v2"
 	"github.com/workerman-go/workerman/internal/engine"
 )
 
@@ -119,6 +118,7 @@ type Conn struct {
 	fullPending bool // OnBufferFull to fire at the next flush
 	// Loop-only, kept with the flags above so the struct packs tightly.
 	watched    bool  // in the loop's watch set
+	stream     bool  // carried inside another connection (OpenStream): the loop's byte counts are that one's
 	linger     uint8 // lingering close: 1 asked for, 2 write side shut down
 	maxPackage int32
 
@@ -126,7 +126,7 @@ type Conn struct {
 	maxSend  int32
 
 	// Loop-only state.
-	gc         gnet.Conn
+	gc         socket       // nil once closed
 	prev, next *Conn        // the loop's list of open connections
 	in         *inputBuffer // input kept from earlier reads, not decoded yet; nil when none
 	// drainedMark is the low 32 bits of the bytes the peer had taken
@@ -148,8 +148,10 @@ type connExtra struct {
 	onClosed []*closeHook // guarded by Conn.mu: WhenClosed's callbacks
 	onDrain  []*closeHook // guarded by Conn.mu: WhenDraining's callbacks
 	draining bool         // guarded by Conn.mu: the server is ending the connection
+	restart  bool         // guarded by Conn.mu: ... for a restart (see drain)
 	tls      *tlsLayer    // set on the loop when the connection opens, if it uses TLS (under Conn.mu: TLS reads it)
 	pipeTo   *Conn        // loop-only: set by Pipe, raw bytes go there
+	parent   *Conn        // set before a stream opens (OpenStream): the connection that carries it
 	closeErr error        // loop-only
 }
 

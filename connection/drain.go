@@ -71,7 +71,7 @@ func (c *Conn) drain(restart bool) {
 		c.mu.Unlock()
 		return
 	}
-	x.draining = true
+	x.draining, x.restart = true, restart
 	hooks := x.onDrain
 	x.onDrain = nil
 	c.mu.Unlock()

@@ -65,7 +65,9 @@ func (c *Conn) flush() {
 			_, err := c.gc.Write(buf.b) // on a write error gnet closes c (OnClose runs now)
 			if err == nil {
 				c.bytesWritten.Add(uint64(n))
-				c.loop.stats.BytesWritten.Add(uint64(n))
+				if !c.stream {
+					c.loop.stats.BytesWritten.Add(uint64(n))
+				}
 			}
 		}
 		putBuffer(buf)

@@ -300,6 +300,15 @@ func (s *server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 // open installs the protocol of c and runs OnConnect: when it opens, or
 // once its TLS handshake is done.
 func (s *server) open(c *Conn) {
+	c.start()
+	if m := s.draining.Load(); m != 0 && c.cfg == s.cfg {
+		c.drain(m == drainRestart) // accepted as the server stops
+	}
+}
+
+// start installs c's protocol (an AsyncConn's session, or the Worker's
+// Bind) and runs OnConnect.
+func (c *Conn) start() {
 	if c.sess != nil {
 		c.Guard("protocol", func() { c.sess.opened(c) })
 	} else if bind := c.cfg.hooks.Bind; bind != nil {
@@ -307,9 +316,6 @@ func (s *server) open(c *Conn) {
 	}
 	if h := c.cfg.hooks.OnConnect; h != nil {
 		c.Guard("OnConnect", func() { h(c) })
-	}
-	if m := s.draining.Load(); m != 0 && c.cfg == s.cfg {
-		c.drain(m == drainRestart) // accepted as the server stops
 	}
 }
 
