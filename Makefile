@@ -3,7 +3,7 @@
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test vet fmt staticcheck cross race allocs fuzz bench-echo bench-http bench-sse bench-ws bench-fanout bench-sse100k bench-idle bench-tls
+.PHONY: test vet fmt staticcheck cross race allocs fuzz bench-echo bench-http bench-sse bench-ws bench-fanout bench-sse100k bench-idle bench-tls screenshots charts
 
 test: fmt vet staticcheck cross race allocs
 
@@ -97,3 +97,15 @@ bench-idle:
 # a Redis: RSS per stream, CPU per event, publish to last receipt.
 bench-sse100k:
 	cd bench && $(GO) run ./cmd/compare sse100k
+
+# The pictures of the documentation, refreshed by hand (not by `make test`):
+# the screenshots the page tests take at the moment worth showing
+# (docs/img/<example>.png, see browsertest.Page.Screenshot; needs the
+# browser), and the benchmark charts drawn from bench/results/
+# (docs/img/bench-*.svg, bench/cmd/charts).
+screenshots:
+	mkdir -p docs/img
+	BROWSERTEST_SCREENSHOTS=$(CURDIR)/docs/img $(GO) test -count=1 -run Browser ./examples/...
+
+charts:
+	cd bench && $(GO) run ./cmd/charts
