@@ -71,15 +71,20 @@ func TestTLSHTTPSPageAndEventStream(t *testing.T) {
 			t.Fatalf("answer %.60q, want %.60q", b, want)
 		}
 	}
-	// ALPN: a client that offers h2 and http/1.1 gets http/1.1.
-	tc, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost", NextProtos: []string{"h2", "http/1.1"}})
-	if err != nil {
-		t.Fatal(err)
+	// ALPN: the http protocol offers h2, then http/1.1.
+	for _, tc := range []struct {
+		offer []string
+		want  string
+	}{{[]string{"h2", "http/1.1"}, "h2"}, {[]string{"http/1.1"}, "http/1.1"}} {
+		c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.Pool(), ServerName: "localhost", NextProtos: tc.offer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := c.ConnectionState().NegotiatedProtocol; p != tc.want {
+			t.Fatalf("offering %q, ALPN chose %q, want %q", tc.offer, p, tc.want)
+		}
+		c.Close()
 	}
-	if p := tc.ConnectionState().NegotiatedProtocol; p != "http/1.1" {
-		t.Fatalf("ALPN chose %q, want http/1.1", p)
-	}
-	tc.Close()
 	req, _ := nethttp.NewRequest("GET", "https://"+addr+"/", nil)
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := client.Do(req)

@@ -77,9 +77,10 @@ type Worker[M any] struct {
 	// protocol: https and wss for http (pages, event streams, WebSocket
 	// upgrades, long polling on one port), websocket://, text, frame,
 	// tcp. It needs a certificate (Certificates or GetCertificate, which
-	// also serves SNI and certificate reloads without a restart). For the
-	// http and websocket protocols, NextProtos defaults to "http/1.1"
-	// (ALPN). The -tls-cert and -tls-key flags of the command line set it
+	// also serves SNI and certificate reloads without a restart). When
+	// NextProtos is empty, the Worker offers by ALPN what its protocol
+	// lists (the http protocol: "h2", then "http/1.1"; websocket:
+	// "http/1.1"). The -tls-cert and -tls-key flags of the command line set it
 	// for the first Worker. The connection's callbacks see plaintext;
 	// OnConnect runs once the handshake is done; c.TLS() tells what was
 	// negotiated.
@@ -288,9 +289,18 @@ func (w *Worker[M]) Start(ctx context.Context) error {
 	}
 	onMessage := w.OnMessage
 	tlsConfig := w.TLSConfig
-	if tlsConfig != nil && len(tlsConfig.NextProtos) == 0 && (scheme == "http" || scheme == "websocket") {
-		tlsConfig = tlsConfig.Clone()
-		tlsConfig.NextProtos = []string{"http/1.1"}
+	if tlsConfig != nil && len(tlsConfig.NextProtos) == 0 {
+		// What the protocol offers by ALPN (http: "h2", "http/1.1").
+		var protos []string
+		if np, ok := w.protocol.(interface{ NextProtos() []string }); ok {
+			protos = np.NextProtos()
+		} else if scheme == "http" || scheme == "websocket" {
+			protos = []string{"http/1.1"}
+		}
+		if len(protos) > 0 {
+			tlsConfig = tlsConfig.Clone()
+			tlsConfig.NextProtos = protos
+		}
 	}
 	r.srv = engine.NewServer(engine.Callbacks[*connection.Conn]{
 		Bind: func(c *connection.Conn) {

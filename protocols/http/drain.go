@@ -29,6 +29,11 @@ const idleGrace = time.Second
 //     process soon, with its Last-Event-ID.
 //   - Another stream (a body without a length) ends.
 func (s *serverCodec) Drain(c *connection.Conn, restart bool) {
+	if s.h2 != nil {
+		// GOAWAY; each stream drains as a connection of its own.
+		s.h2.goAway()
+		return
+	}
 	s.mu.Lock()
 	s.draining = true
 	streaming, events := s.streaming, s.events

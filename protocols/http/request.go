@@ -29,8 +29,12 @@ type Request struct {
 	RawPath  string
 	RawQuery string // the query as sent, without '?'; see Query
 
-	Proto      string // "HTTP/1.0" or "HTTP/1.1"
-	ProtoMinor int    // 0 or 1
+	// Proto is "HTTP/1.0", "HTTP/1.1", or "HTTP/2.0" for a request that
+	// came on an HTTP/2 stream. ProtoMinor is the minor version of
+	// HTTP/1.x (0 or 1), and 1 on an HTTP/2 stream, which has HTTP/1.1's
+	// semantics (chunked and streamed responses, no keep-alive to ask for).
+	Proto      string
+	ProtoMinor int
 
 	// Host is the authority of the request: the Host header, or the
 	// authority of an absolute-form or authority-form (CONNECT) target,

@@ -14,6 +14,7 @@ import (
 	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/internal/sweep"
 	"github.com/workerman-go/workerman/protocols"
+	"github.com/workerman-go/workerman/protocols/http/internal/h2frame"
 )
 
 // Defaults of the server side, used for a Config field that is zero.
@@ -50,6 +51,13 @@ type Config struct {
 	// in the system's temporary folder, used only if the app asks for a
 	// session).
 	Session *SessionConfig
+	// DisableHTTP2 serves HTTP/1.x only. By default a connection speaks
+	// HTTP/2 (RFC 9113) when its TLS handshake chose "h2" (the Worker
+	// offers it by ALPN, see NextProtos), or, without TLS, when its first
+	// bytes are the HTTP/2 client preface (prior knowledge, "h2c"). Each
+	// stream is then a connection of its own to the application: see
+	// "HTTP/2" in the package documentation.
+	DisableHTTP2 bool
 }
 
 func (c Config) withDefaults() Config {
@@ -130,6 +138,16 @@ type serverProtocol struct {
 
 func (p *serverProtocol) Scheme() string { return "http" }
 
+// NextProtos lists the protocols a TLS Worker of this protocol offers by
+// ALPN, preferred first: "h2" and "http/1.1", or "http/1.1" alone with
+// DisableHTTP2. The Worker uses it when its TLSConfig lists none.
+func (p *serverProtocol) NextProtos() []string {
+	if p.cfg.DisableHTTP2 {
+		return []string{"http/1.1"}
+	}
+	return []string{"h2", "http/1.1"}
+}
+
 func (p *serverProtocol) NewCodec(limits protocols.Limits) protocols.Codec[*Request] {
 	lim := p.cfg.Limits
 	if lim.MaxBodyBytes <= 0 && limits.MaxPackageSize > 0 {
@@ -156,6 +174,9 @@ type serverCodec struct {
 	seen      uint64       // activity at the last sweep
 	quietFrom int64        // UnixNano when activity last changed, as the sweep saw it
 	loading   *sessionLoad // a request whose session is being loaded, not yet delivered
+	h2        *h2Conn      // the connection speaks HTTP/2: its frames and streams
+	h2Checked bool         // the first bytes were not the HTTP/2 preface (or TLS chose): HTTP/1.x
+	stream    bool         // the codec of an HTTP/2 stream (its connection has a Parent)
 
 	mu        sync.Mutex
 	cur       *Request  // the request being answered; nil between requests
@@ -173,6 +194,14 @@ type serverCodec struct {
 // Opened implements connection.ConnCodec.
 func (s *serverCodec) Opened(c *connection.Conn) {
 	s.conn = c
+	s.stream = c.Parent() != nil
+	if st, ok := c.TLS(); ok {
+		s.h2Checked = true // over TLS, HTTP/2 is chosen by ALPN only
+		if st.NegotiatedProtocol == "h2" && !s.proto.cfg.DisableHTTP2 {
+			s.h2 = newH2Conn(s, c)
+			s.h2.flushOut()
+		}
+	}
 	if l := c.Loop(); l != nil && (s.proto.cfg.HeaderTimeout > 0 || s.proto.cfg.IdleTimeout > 0) {
 		s.quietFrom = time.Now().UnixNano()
 		deadlines(l, s.proto).Add(s)
@@ -183,6 +212,9 @@ func (s *serverCodec) Opened(c *connection.Conn) {
 // switches to another protocol (a WebSocket upgrade): the deadlines end.
 func (s *serverCodec) Closed() {
 	s.gone = true
+	if s.h2 != nil {
+		s.h2.closed()
+	}
 	s.loading = nil // its goroutine finishes on its own
 	s.mu.Lock()
 	s.endResponseLocked()
@@ -204,6 +236,20 @@ type sessionLoad struct {
 
 // Decode implements protocols.Codec.
 func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
+	if s.h2 != nil {
+		s.mu.Lock()
+		s.activity++
+		s.mu.Unlock()
+		n, err := s.h2.decode(in)
+		return nil, n, true, err
+	}
+	if !s.h2Checked {
+		if ok, wait := s.startsHTTP2(in); ok {
+			return s.Decode(in)
+		} else if wait {
+			return nil, 0, false, nil
+		}
+	}
 	if l := s.loading; l != nil {
 		if !l.done.Load() {
 			return nil, 0, false, nil
@@ -238,6 +284,9 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 		return nil, n, n > 0, nil
 	}
 	s.headStart = 0
+	if s.stream {
+		req.Proto = "HTTP/2.0" // ProtoMinor stays 1: HTTP/1.1's semantics
+	}
 	req.sessions = s.proto.sessions
 	if s.conn == nil { // only for a codec driven without a connection (tests)
 		return s.deliver(req, n)
@@ -248,6 +297,28 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 		return nil, 0, false, nil
 	}
 	return s.deliver(req, n)
+}
+
+// startsHTTP2 looks at the first bytes of a connection without TLS for
+// the HTTP/2 client preface (prior knowledge). ok: it is there, and the
+// codec now speaks HTTP/2; wait: in is a part of it, more is needed.
+// Otherwise the connection speaks HTTP/1.x from now on.
+func (s *serverCodec) startsHTTP2(in []byte) (ok, wait bool) {
+	if s.stream || s.conn == nil || s.proto.cfg.DisableHTTP2 {
+		s.h2Checked = true
+		return false, false
+	}
+	n, err := h2frame.ParsePreface(in)
+	switch {
+	case err != nil:
+		s.h2Checked = true
+		return false, false
+	case n == 0:
+		return false, true
+	}
+	s.h2Checked = true
+	s.h2 = newH2Conn(s, s.conn)
+	return true, false
 }
 
 // deliver makes req the request being answered and returns it from Decode.
@@ -313,6 +384,14 @@ func (s *serverCodec) check(now int64) (keep bool) {
 	s.mu.Unlock()
 	cfg := &s.proto.cfg
 	switch {
+	case s.h2 != nil:
+		// Idle when it has no stream and reads nothing for IdleTimeout.
+		switch {
+		case len(s.h2.streams) > 0 || activity != s.seen:
+			s.seen, s.quietFrom = activity, now
+		case cfg.IdleTimeout > 0 && time.Duration(now-s.quietFrom) >= cfg.IdleTimeout:
+			s.h2.goAway()
+		}
 	case streaming:
 		return false
 	case s.headStart != 0:
@@ -405,6 +484,9 @@ func (s *serverCodec) Encode(dst []byte, msg any) ([]byte, error) {
 func (s *serverCodec) ProtocolName() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.h2 != nil {
+		return "h2"
+	}
 	if s.events {
 		return "sse"
 	}

@@ -312,7 +312,7 @@ func TestRejectionsAnswerAndClose(t *testing.T) {
 		{"head too large", "GET / HTTP/1.1\r\nHost: h\r\nX: " + strings.Repeat("a", 1100) + "\r\n\r\n", 431},
 		{"request line too long", "GET /" + strings.Repeat("a", 1100) + " HTTP/1.1\r\nHost: h\r\n\r\n", 414},
 		{"gzip coding", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
-		{"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505},
+		{"HTTP/2.0 request line", "GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505},
 		{"no Host", "GET / HTTP/1.1\r\n\r\n", 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
