@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -28,11 +29,16 @@ import (
 // medians and the results file.
 
 // serverSpec names a benchmarked server and the package building it.
+// A server without a package is external: not built but run as it is
+// (the Workerman anchor, see anchor.go).
 type serverSpec struct {
 	Name  string `json:"name"`
 	Pkg   string `json:"pkg"`
 	Label string `json:"label"`
 }
+
+// external tells whether s is run as it is rather than built from Pkg.
+func (s serverSpec) external() bool { return s.Pkg == "" }
 
 // guard runs fn with a context bounded by timeout and cancelled on
 // SIGINT, SIGTERM or SIGHUP, and makes sure that no child process outlives
@@ -101,8 +107,10 @@ type harness struct {
 	bin     string // temp dir with the binaries
 	pin     pinning
 	started time.Time
-	load0   string // load average at the start
-	load1   string // and at the end
+	load0   string  // load average at the start
+	load1   string  // and at the end
+	anchor  *anchor // the Workerman anchor, when it runs (anchor.go)
+	anchors int     // anchor processes started, for their temporary directories
 }
 
 // setup finds the module root, plans the pinning and creates the directory
@@ -148,14 +156,30 @@ func (h *harness) cleanup() {
 // prepare sets the run up (setup) and builds the load generator and the
 // servers; after an error nothing is left to clean up.
 func (h *harness) prepare(ctx context.Context, pin bool, servers []serverSpec) error {
+	return h.prepareWith(ctx, pin, servers, nil)
+}
+
+// prepareWith is prepare that calls afterSetup (when not nil) once the
+// module root is known, before building: an error there ends the run
+// before the builds.
+func (h *harness) prepareWith(ctx context.Context, pin bool, servers []serverSpec, afterSetup func() error) error {
 	if err := h.setup(ctx, pin); err != nil {
 		return err
+	}
+	if afterSetup != nil {
+		if err := afterSetup(); err != nil {
+			h.cleanup()
+			return err
+		}
 	}
 	if err := h.build(ctx, "loadgen", "./cmd/loadgen"); err != nil {
 		h.cleanup()
 		return err
 	}
 	for _, s := range servers {
+		if s.external() {
+			continue
+		}
 		if err := h.build(ctx, s.Name, s.Pkg); err != nil {
 			h.cleanup()
 			return err
@@ -234,6 +258,10 @@ func modeName(quick bool) string {
 func serverList(servers []serverSpec) string {
 	var out []string
 	for _, s := range servers {
+		if s.external() {
+			out = append(out, fmt.Sprintf("%s = %s (external, see below)", s.Name, s.Label))
+			continue
+		}
 		out = append(out, fmt.Sprintf("%s = %s (%s)", s.Name, s.Label, s.Pkg))
 	}
 	return strings.Join(out, "; ")
@@ -247,18 +275,18 @@ func sourceLabel(src string) string {
 	return src
 }
 
-// forRounds runs the enabled tests, in the order of tests, for every server
-// of servers in an order rotated each round, rounds times; sizes gives the
-// sizes a test runs at (nil: once, with size 0). It stops at the first
-// error of ctx and returns it.
-func forRounds(ctx context.Context, rounds int, servers []serverSpec, tests []string, enabled map[string]bool,
+// forRoundsOf runs the enabled tests, in the order of tests, for every
+// server of serversOf(test) in an order rotated each round, rounds times;
+// sizes gives the sizes a test runs at (nil: once, with size 0). It stops
+// at the first error of ctx and returns it.
+func forRoundsOf(ctx context.Context, rounds int, serversOf func(test string) []serverSpec, tests []string, enabled map[string]bool,
 	sizes func(test string) []int, run func(test string, s serverSpec, round, size int)) error {
 	for r := 1; r <= rounds; r++ {
-		order := rotate(servers, r-1)
 		for _, test := range tests {
 			if !enabled[test] {
 				continue
 			}
+			order := rotate(serversOf(test), r-1)
 			ns := sizes(test)
 			if ns == nil {
 				ns = []int{0}
@@ -280,6 +308,9 @@ func forRounds(ctx context.Context, rounds int, servers []serverSpec, tests []st
 // waits for its LISTENING line (kept in the proc's listening field) and,
 // when pinning, checks that it runs on its CPU only.
 func (h *harness) startServer(ctx context.Context, s serverSpec, args ...string) (*proc, string, error) {
+	if s.external() {
+		return h.startAnchor(ctx, s) // its job is in h.anchor, not in args
+	}
 	args = append([]string{"-listen", "127.0.0.1:0"}, args...)
 	p, err := startProc(h.reg, s.Name, "LISTENING", false, h.pin.serverCPU(), filepath.Join(h.bin, s.Name), args...)
 	if err != nil {
@@ -495,9 +526,10 @@ func median(v []float64) (float64, bool) {
 	return (s[n/2-1] + s[n/2]) / 2, true
 }
 
-// ratio formats v/base as "1.23×", or "–" when either side is missing.
+// ratio formats v/base as "1.23×", or "–" when either side is missing
+// (or NaN: not applicable).
 func ratio(v, base float64, ok, baseOK bool) string {
-	if !ok || !baseOK || base == 0 {
+	if !ok || !baseOK || base == 0 || math.IsNaN(v) || math.IsNaN(base) {
 		return "–"
 	}
 	return fmt.Sprintf("%.2f×", v/base)

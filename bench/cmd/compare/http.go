@@ -11,6 +11,12 @@ package main
 // wrk -t<threads> -c<conns> -d<duration> --latency. Any socket error or
 // error status fails the round. The server's CPU time (its process tree,
 // from /proc) is read just before wrk starts and just after it exits.
+//
+// Every round runs each variant of -variants: "identical" (wrk's own
+// request, the same bytes every time) and "random-query" (a wrk Lua script,
+// randomQueryScript, gives every request a query string of its own). The
+// Workerman anchor (anchor.go), when it runs, is a fourth server: it caches
+// parsed requests by their raw bytes, which identical requests always hit.
 
 import (
 	"bufio"
@@ -21,6 +27,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -48,22 +56,65 @@ var httpGoals = []httpGoal{
 	{Base: "gnet", Min: 0.85},
 }
 
-// helloBody is the body every server answers with.
+// helloBody is the body every server answers with (but the Workerman
+// anchor: anchorHelloBody).
 const helloBody = "Hello, World!"
+
+// httpVariant is a kind of request load of the http benchmark.
+type httpVariant struct {
+	Name  string // in -variants and the records
+	Label string // in the tables
+}
+
+// httpVariants are the request loads, in the order they run.
+var httpVariants = []httpVariant{
+	{"identical", "identical requests"},
+	{"random-query", "a random query string per request"},
+}
+
+// randomQueryScript is the wrk Lua script of the random-query variant:
+// every request gets a target of its own, "/?q=<thread>-<count>-<random>",
+// so that no two requests of a run are the same bytes. Every wrk thread
+// runs the script in a Lua state of its own: setup numbers the threads.
+const randomQueryScript = `-- compare http, variant random-query (written by bench/cmd/compare):
+-- a different query string on every request, so that no two requests of
+-- a run are the same bytes.
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+local counter = 0
+
+function init(args)
+  math.randomseed(os.time() + 7919 * (tid or 0))
+end
+
+function request()
+  counter = counter + 1
+  return wrk.format(nil, string.format("/?q=%d-%d-%d", tid or 0, counter, math.random(0, 2147483646)))
+end
+`
 
 // httpOptions are the settings of an http run.
 type httpOptions struct {
-	Servers  string        `json:"servers"`
-	Rounds   int           `json:"rounds"`
-	Threads  int           `json:"wrk_threads"`
-	Conns    int           `json:"wrk_conns"`
-	Duration time.Duration `json:"duration_ns"`
-	Warmup   time.Duration `json:"warmup_ns"`
-	Pin      bool          `json:"pin"`
-	Quick    bool          `json:"quick"`
-	Timeout  time.Duration `json:"timeout_ns"`
-	Wrk      string        `json:"-"`
-	Out      string        `json:"-"`
+	Servers   string        `json:"servers"`
+	Rounds    int           `json:"rounds"`
+	Threads   int           `json:"wrk_threads"`
+	Conns     int           `json:"wrk_conns"`
+	Duration  time.Duration `json:"duration_ns"`
+	Warmup    time.Duration `json:"warmup_ns"`
+	Pin       bool          `json:"pin"`
+	Quick     bool          `json:"quick"`
+	Timeout   time.Duration `json:"timeout_ns"`
+	Variants  string        `json:"variants"`
+	Workerman string        `json:"workerman,omitempty"`
+	Wrk       string        `json:"-"`
+	Out       string        `json:"-"`
+
+	variants []httpVariant
 }
 
 // httpMain runs the http benchmark with the command-line arguments args
@@ -80,6 +131,8 @@ func httpMain(args []string) int {
 	fs.BoolVar(&o.Pin, "pin", true, "pin every server process to the first CPU and wrk to the second (skipped with fewer than 2 CPUs)")
 	fs.BoolVar(&o.Quick, "quick", false, "smoke run of about 25 s (3 rounds, 1 s measured) unless flags say otherwise")
 	fs.DurationVar(&o.Timeout, "timeout", 8*time.Minute, "overall time limit")
+	fs.StringVar(&o.Variants, "variants", httpVariantNames(), "comma-separated request loads: identical (wrk's one request, the same bytes every time), random-query (a Lua script gives every request a query string of its own)")
+	fs.StringVar(&o.Workerman, "workerman", "", anchorFlagUsage)
 	fs.StringVar(&o.Wrk, "wrk", "", "path of wrk (default: wrk from PATH, installed with apt-get when missing)")
 	fs.StringVar(&o.Out, "out", "", `result file (default bench/results/http-<date>.md; "-" for none)`)
 	fs.BoolVar(&verbose, "v", false, "show the children's stderr")
@@ -111,8 +164,27 @@ func httpMain(args []string) int {
 	})
 }
 
-// check validates the options.
+// httpVariantNames is the comma-separated list of the variants' names.
+func httpVariantNames() string {
+	var names []string
+	for _, v := range httpVariants {
+		names = append(names, v.Name)
+	}
+	return strings.Join(names, ",")
+}
+
+// check validates the options and fills in the variants.
 func (o *httpOptions) check() error {
+	sel, err := parseTests(o.Variants, strings.Split(httpVariantNames(), ","))
+	if err != nil {
+		return fmt.Errorf("-variants: %v", strings.Replace(err.Error(), "test", "variant", -1))
+	}
+	o.variants = nil
+	for _, v := range httpVariants {
+		if sel[v.Name] {
+			o.variants = append(o.variants, v)
+		}
+	}
 	switch {
 	case o.Rounds < 3:
 		return fmt.Errorf("-rounds must be at least 3 (the figures are medians)")
@@ -131,8 +203,10 @@ type httpDriver struct {
 	harness
 	o          httpOptions
 	selected   []serverSpec // as asked for
-	servers    []serverSpec // those that built
+	servers    []serverSpec // those that built, and the anchor
 	skipped    []skippedServer
+	anchor     anchorChoice
+	script     string // path of the random-query script
 	wrk        string // path
 	wrkVersion string
 	recs       []httpRecord
@@ -148,6 +222,7 @@ type skippedServer struct {
 // httpRecord is the outcome of one round of one server.
 type httpRecord struct {
 	Server            string     `json:"server"`
+	Variant           string     `json:"variant"` // httpVariants
 	Round             int        `json:"round"`
 	OK                bool       `json:"ok"`
 	Error             string     `json:"error,omitempty"`
@@ -176,6 +251,9 @@ func (d *httpDriver) run(ctx context.Context) error {
 		return err
 	}
 	defer d.cleanup()
+	if d.anchor, err = findAnchor(d.o.Workerman, d.root, "http"); err != nil {
+		return err
+	}
 	for _, s := range d.selected {
 		if err := d.build(ctx, s.Name, s.Pkg); err != nil {
 			if ctx.Err() != nil {
@@ -194,18 +272,31 @@ func (d *httpDriver) run(ctx context.Context) error {
 	if len(d.servers) == 0 {
 		return fmt.Errorf("no server builds")
 	}
+	if a := d.anchor.Anchor; a != nil {
+		d.harness.anchor = a
+		d.servers = append(d.servers, anchorSpec)
+		logf("compare: Workerman anchor: %s, %s", a.Dir, a.PHPVersion)
+	} else {
+		logf("compare: %s", d.anchor.Note)
+	}
+	d.script = filepath.Join(d.bin, "random-query.lua")
+	if err := os.WriteFile(d.script, []byte(randomQueryScript), 0o644); err != nil {
+		return fmt.Errorf("writing the wrk script: %w", err)
+	}
 
 	o := d.o
-	logf("compare: %d rounds of %s; %s, %v measured after a %v warm-up; load average %s",
-		o.Rounds, serverNames(d.servers), strings.Join(wrkArgs(o.Threads, o.Conns, int(o.Duration/time.Second), "ADDR"), " "), o.Duration, o.Warmup, d.load0)
+	logf("compare: %d rounds of %s, %s; %s, %v measured after a %v warm-up; load average %s",
+		o.Rounds, serverNames(d.servers), variantNames(o.variants), strings.Join(wrkArgs(o.Threads, o.Conns, int(o.Duration/time.Second), "ADDR"), " "), o.Duration, o.Warmup, d.load0)
 	for r := 1; r <= o.Rounds; r++ {
-		for _, s := range rotate(d.servers, r-1) {
-			if err := ctx.Err(); err != nil {
-				return d.abort(err)
+		for _, v := range o.variants {
+			for _, s := range rotate(d.servers, r-1) {
+				if err := ctx.Err(); err != nil {
+					return d.abort(err)
+				}
+				rec := d.round(ctx, s, r, v)
+				d.recs = append(d.recs, rec)
+				logHTTP(rec)
 			}
-			rec := d.round(ctx, s, r)
-			d.recs = append(d.recs, rec)
-			logHTTP(rec)
 		}
 	}
 	d.load1 = loadAvg()
@@ -217,14 +308,33 @@ func (d *httpDriver) abort(err error) error {
 	return d.harness.abort(err, len(d.recs) > 0, d.report)
 }
 
-// round measures server s once, on a fresh process.
-func (d *httpDriver) round(ctx context.Context, s serverSpec, round int) httpRecord {
+// variantNames is the comma-separated list of the names of v.
+func variantNames(v []httpVariant) string {
+	var names []string
+	for _, x := range v {
+		names = append(names, x.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// round measures server s once with variant v, on a fresh process.
+func (d *httpDriver) round(ctx context.Context, s serverSpec, round int, v httpVariant) httpRecord {
+	check := dialCheckHello
+	if s.external() {
+		check = dialCheckAnchorHello
+	}
+	script := ""
+	if v.Name == "random-query" {
+		script = d.script
+	}
 	rec := d.wrkRound(ctx, s, round, wrkSpec{
 		wrk: d.wrk, threads: d.o.Threads, conns: d.o.Conns,
 		warmup: d.o.Warmup, duration: d.o.Duration,
-		url:   func(addr string) string { return "http://" + addr + "/" },
-		check: dialCheckHello,
+		url:    func(addr string) string { return "http://" + addr + "/" },
+		check:  check,
+		script: script,
 	})
+	rec.Variant = v.Name
 	if !rec.OK {
 		d.failures++
 	}
@@ -234,7 +344,8 @@ func (d *httpDriver) round(ctx context.Context, s serverSpec, round int) httpRec
 // wrkSpec describes a round of wrk against a fresh server: the server's
 // extra arguments, the check of its answer before the load (check(ctx,
 // addr)), wrk's path and settings (url gives the URL for the server's
-// address), the warm-up (0: none) and the measured run.
+// address), the warm-up (0: none) and the measured run; script, when
+// set, is a Lua script for wrk (-s).
 type wrkSpec struct {
 	serverArgs       []string
 	check            func(ctx context.Context, addr string) error
@@ -242,6 +353,7 @@ type wrkSpec struct {
 	threads, conns   int
 	warmup, duration time.Duration
 	url              func(addr string) string
+	script           string
 }
 
 // wrkRound measures server s once with wrk, on a fresh process: start it,
@@ -261,7 +373,7 @@ func (h *harness) wrkRound(ctx context.Context, s serverSpec, round int, spec wr
 		return rec
 	}
 	args := func(dur time.Duration) []string {
-		return wrkURLArgs(spec.threads, spec.conns, int(dur/time.Second), spec.url(addr))
+		return wrkScriptArgs(spec.threads, spec.conns, int(dur/time.Second), spec.url(addr), spec.script)
 	}
 	if spec.warmup > 0 {
 		res, _, _, err := h.runWrk(ctx, spec.wrk, "wrk-warmup", args(spec.warmup), spec.warmup)
@@ -347,6 +459,11 @@ func (h *harness) runWrk(ctx context.Context, wrk, name string, args []string, d
 
 // dialCheckHello connects to addr and runs checkHello, bounded by 5 s.
 func dialCheckHello(ctx context.Context, addr string) error {
+	return dialCheckBody(ctx, addr, helloBody)
+}
+
+// dialCheckBody connects to addr and runs checkBody, bounded by 5 s.
+func dialCheckBody(ctx context.Context, addr, body string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	var dialer net.Dialer
@@ -357,13 +474,16 @@ func dialCheckHello(ctx context.Context, addr string) error {
 	defer c.Close()
 	deadline, _ := ctx.Deadline()
 	c.SetDeadline(deadline)
-	return checkHello(c)
+	return checkBody(c, body)
 }
 
 // checkHello sends two GET requests on c, one after the other, and checks
 // that both get 200 OK with the body "Hello, World!" and that the server
 // keeps the connection open (keep-alive), as wrk expects of it.
-func checkHello(c net.Conn) error {
+func checkHello(c net.Conn) error { return checkBody(c, helloBody) }
+
+// checkBody is checkHello with the body want.
+func checkBody(c net.Conn, want string) error {
 	br := bufio.NewReader(c)
 	for i := 1; i <= 2; i++ {
 		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: bench\r\n\r\n"); err != nil {
@@ -381,8 +501,8 @@ func checkHello(c net.Conn) error {
 		if resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("request %d: status %q, want 200 OK", i, resp.Status)
 		}
-		if string(body) != helloBody {
-			return fmt.Errorf("request %d: body %q, want %q", i, body, helloBody)
+		if string(body) != want {
+			return fmt.Errorf("request %d: body %q, want %q", i, body, want)
 		}
 		if resp.Close {
 			return fmt.Errorf("request %d: the server closes the connection (no keep-alive)", i)
@@ -394,11 +514,11 @@ func checkHello(c net.Conn) error {
 // logHTTP prints the outcome of a round.
 func logHTTP(r httpRecord) {
 	if !r.OK {
-		logf("  round %d http %-5s FAILED: %s", r.Round, r.Server, r.Error)
+		logf("  round %d http %-12s %-9s FAILED: %s", r.Round, r.Variant, r.Server, r.Error)
 		return
 	}
-	logf("  round %d http %-5s %9.0f req/s  p50 %7.1f µs  p99 %8.1f µs  server CPU %5.2f µs/req  CPU busy: server %3.0f%%, wrk %3.0f%%, other %3.0f%%",
-		r.Round, r.Server, r.RequestsPerSec, r.P50us, r.P99us, r.ServerCPUusPerReq, r.ServerCPUPct, r.WrkCPUPct, r.OtherCPUPct)
+	logf("  round %d http %-12s %-9s %9.0f req/s  p50 %7.1f µs  p99 %8.1f µs  server CPU %5.2f µs/req  CPU busy: server %3.0f%%, wrk %3.0f%%, other %3.0f%%",
+		r.Round, r.Variant, r.Server, r.RequestsPerSec, r.P50us, r.P99us, r.ServerCPUusPerReq, r.ServerCPUPct, r.WrkCPUPct, r.OtherCPUPct)
 }
 
 // firstLines returns the first n lines of s, joined by " / ".
@@ -418,9 +538,11 @@ func (d *httpDriver) rawJSON() ([]byte, error) {
 		Pinning    pinning         `json:"pinning"`
 		Servers    []serverSpec    `json:"servers"`
 		Skipped    []skippedServer `json:"skipped,omitempty"`
+		Anchor     *anchor         `json:"anchor,omitempty"`
+		AnchorNote string          `json:"anchor_note,omitempty"`
 		Goals      []goalResult    `json:"goals"`
 		WrkVersion string          `json:"wrk_version"`
 		Machine    machine         `json:"machine"`
 		Rounds     []httpRecord    `json:"rounds"`
-	}{d.started.UTC(), d.o, d.pin, d.servers, d.skipped, evalGoals(d.summarize()), d.wrkVersion, d.machine(), d.recs}, "", "  ")
+	}{d.started.UTC(), d.o, d.pin, d.servers, d.skipped, d.anchor.Anchor, d.anchor.Note, evalGoals(d.summarize("identical")), d.wrkVersion, d.machine(), d.recs}, "", "  ")
 }

@@ -62,9 +62,24 @@ func TestCheckHello(t *testing.T) {
 }
 
 func TestHTTPOptionsCheck(t *testing.T) {
-	good := httpOptions{Rounds: 5, Threads: 1, Conns: 100, Duration: 5 * time.Second, Warmup: time.Second}
+	good := httpOptions{Rounds: 5, Threads: 1, Conns: 100, Duration: 5 * time.Second, Warmup: time.Second, Variants: httpVariantNames()}
 	if err := good.check(); err != nil {
 		t.Fatal(err)
+	}
+	if len(good.variants) != 2 || good.variants[0].Name != "identical" || good.variants[1].Name != "random-query" {
+		t.Fatalf("variants %+v", good.variants)
+	}
+	one := good
+	one.Variants = " random-query ,random-query"
+	if err := one.check(); err != nil || len(one.variants) != 1 || one.variants[0].Label != "a random query string per request" {
+		t.Fatalf("one variant: %+v %v", one.variants, err)
+	}
+	for _, bad := range []string{"", "identical,lua", ","} {
+		o := good
+		o.Variants = bad
+		if err := o.check(); err == nil || !strings.Contains(err.Error(), "-variants") {
+			t.Errorf("-variants %q: %v", bad, err)
+		}
 	}
 	noWarmup := good
 	noWarmup.Warmup = 0
@@ -87,10 +102,15 @@ func TestHTTPOptionsCheck(t *testing.T) {
 	}
 }
 
-// rec is a successful round.
+// rec is a successful round of identical requests.
 func rec(server string, round int, rps, cpu float64) httpRecord {
-	return httpRecord{Server: server, Round: round, OK: true, RequestsPerSec: rps, P50us: 500, P99us: 2000,
+	return httpRecord{Server: server, Variant: "identical", Round: round, OK: true, RequestsPerSec: rps, P50us: 500, P99us: 2000,
 		ServerCPUusPerReq: cpu, ServerCPUPct: 99, WrkCPUPct: 60}
+}
+
+// identicalOnly is the table set of a run of identical requests.
+func identicalOnly(sums []httpSummary) []httpVariantSums {
+	return []httpVariantSums{{httpVariants[0], sums}}
 }
 
 func TestSummarizeAndGoals(t *testing.T) {
@@ -99,7 +119,7 @@ func TestSummarizeAndGoals(t *testing.T) {
 		rec("gnet", 1, 100000, 9), rec("gnet", 2, 110000, 8), rec("gnet", 3, 90000, 10),
 		rec("wm", 1, 80000, 12), rec("wm", 2, 95000, 11), {Server: "wm", Round: 3, Error: "boom"},
 	}
-	sums := summarizeHTTP(httpServers, recs)
+	sums := summarizeHTTP(httpServers, recs, "identical")
 	if len(sums) != 3 {
 		t.Fatalf("%d summaries", len(sums))
 	}
@@ -124,11 +144,11 @@ func TestSummarizeAndGoals(t *testing.T) {
 		t.Errorf("goal vs gnet: %+v", g)
 	}
 
-	tables := httpTables(sums, 3)
+	tables := httpTables(identicalOnly(sums), 3)
 	for _, want := range []string{
 		"| workerman-go http | 87500 (2/3 rounds) | 500 | 2000 | 11.50 | 99 / 60 |",
-		"| workerman-go http ÷ net/http (baseline) | 1.75× | 0.57× |",
-		"| workerman-go http ÷ gnet v2 minimal responder (engine ceiling) | 0.88× | 1.28× |",
+		"| workerman-go http ÷ net/http (baseline) | identical requests | 1.75× | 0.57× |",
+		"| workerman-go http ÷ gnet v2 minimal responder (engine ceiling) | identical requests | 0.88× | 1.28× |",
 		"| requests/s of workerman-go http ≥ 1.40× net/http (baseline) | 1.75× | ✅ pass | 1.74× |",
 		"| requests/s of workerman-go http ≥ 0.85× gnet v2 minimal responder (engine ceiling) | 0.88× | ✅ pass | 0.78× |",
 	} {
@@ -138,13 +158,13 @@ func TestSummarizeAndGoals(t *testing.T) {
 	}
 
 	// A slower wm fails both goals.
-	slow := summarizeHTTP(httpServers, append(recs[:6:6], rec("wm", 1, 60000, 15)))
+	slow := summarizeHTTP(httpServers, append(recs[:6:6], rec("wm", 1, 60000, 15)), "identical")
 	for _, g := range evalGoals(slow) {
 		if !g.Measured || g.Pass {
 			t.Errorf("slow wm: %+v", g)
 		}
 	}
-	if tables := httpTables(slow, 3); !strings.Contains(tables, "| 1.20× | ❌ fail | 1.33× |") {
+	if tables := httpTables(identicalOnly(slow), 3); !strings.Contains(tables, "| 1.20× | ❌ fail | 1.33× |") {
 		t.Errorf("slow wm: tables lack the failure:\n%s", tables)
 	}
 
@@ -155,30 +175,30 @@ func TestSummarizeAndGoals(t *testing.T) {
 			bound[i].WrkCPUPct = 99
 		}
 	}
-	sums = summarizeHTTP(httpServers, bound)
+	sums = summarizeHTTP(httpServers, bound, "identical")
 	if g := evalGoals(sums); g[0].WrkBound || !g[1].WrkBound {
 		t.Errorf("wrk saturated with gnet: %+v", g)
 	}
-	if tables := httpTables(sums, 3); !strings.Contains(tables, "| 0.88× | ✅ pass (wrk-bound) | 0.78× |") {
+	if tables := httpTables(identicalOnly(sums), 3); !strings.Contains(tables, "| 0.88× | ✅ pass (wrk-bound) | 0.78× |") {
 		t.Errorf("wrk-bound goal not marked:\n%s", tables)
 	}
 }
 
 func TestGoalsWithoutOurs(t *testing.T) {
 	recs := []httpRecord{rec("net", 1, 50000, 20), rec("gnet", 1, 100000, 9)}
-	sums := summarizeHTTP(httpServers[:2], recs)
+	sums := summarizeHTTP(httpServers[:2], recs, "identical")
 	for _, g := range evalGoals(sums) {
 		if g.Measured || g.Pass {
 			t.Errorf("without wm: %+v", g)
 		}
 	}
-	tables := httpTables(sums, 3)
-	if !strings.Contains(tables, "| workerman-go http ÷ net/http (baseline) | – | – |") || !strings.Contains(tables, "| – | not measured | – |") {
+	tables := httpTables(identicalOnly(sums), 3)
+	if !strings.Contains(tables, "| workerman-go http ÷ net/http (baseline) | identical requests | – | – |") || !strings.Contains(tables, "| – | not measured | – |") {
 		t.Errorf("without wm:\n%s", tables)
 	}
 	// A server whose every round failed.
-	sums = summarizeHTTP(httpServers, append(recs, httpRecord{Server: "wm", Round: 1, Error: "boom"}))
-	if tables := httpTables(sums, 3); !strings.Contains(tables, "| workerman-go http | failed | – |") {
+	sums = summarizeHTTP(httpServers, append(recs, httpRecord{Server: "wm", Round: 1, Error: "boom"}), "identical")
+	if tables := httpTables(identicalOnly(sums), 3); !strings.Contains(tables, "| workerman-go http | failed | – |") {
 		t.Errorf("failed wm:\n%s", tables)
 	}
 }

@@ -15,17 +15,24 @@ type httpSummary struct {
 	srvPct, wrkPct float64
 }
 
-// summarize computes the medians of every server that ran.
-func (d *httpDriver) summarize() []httpSummary {
-	return summarizeHTTP(d.servers, d.recs)
+// summarize computes the medians of every server that ran, for the
+// variant named variant.
+func (d *httpDriver) summarize(variant string) []httpSummary {
+	return summarizeHTTP(d.servers, d.recs, variant)
 }
 
-func summarizeHTTP(servers []serverSpec, recs []httpRecord) []httpSummary {
+// summarizeHTTP computes the medians of the rounds of variant of every
+// server of servers (a record without a variant is "identical").
+func summarizeHTTP(servers []serverSpec, recs []httpRecord, variant string) []httpSummary {
 	var out []httpSummary
 	for _, s := range servers {
 		var rps, p50, p99, cpu, srvPct, wrkPct []float64
 		for _, r := range recs {
-			if r.Server != s.Name || !r.OK {
+			v := r.Variant
+			if v == "" {
+				v = httpVariants[0].Name
+			}
+			if r.Server != s.Name || !r.OK || v != variant {
 				continue
 			}
 			rps = append(rps, r.RequestsPerSec)
@@ -96,7 +103,7 @@ func evalGoals(sums []httpSummary) []goalResult {
 
 // label is the label of the known http server name.
 func label(name string) string {
-	for _, s := range httpServers {
+	for _, s := range append(httpServers[:len(httpServers):len(httpServers)], anchorSpec) {
 		if s.Name == name {
 			return s.Label
 		}
@@ -106,43 +113,91 @@ func label(name string) string {
 
 // tables renders the summary, ratio and goal tables in Markdown.
 func (d *httpDriver) tables() string {
-	return httpTables(d.summarize(), d.o.Rounds)
+	var sets []httpVariantSums
+	for _, v := range d.o.variants {
+		sets = append(sets, httpVariantSums{v, d.summarize(v.Name)})
+	}
+	return httpTables(sets, d.o.Rounds)
 }
 
-func httpTables(sums []httpSummary, rounds int) string {
+// variantHeading introduces the table of variant v.
+func variantHeading(v httpVariant) string {
+	switch v.Name {
+	case "identical":
+		return "**Identical requests** (wrk's own request, the same bytes every time)"
+	case "random-query":
+		return "**A random query string per request** (wrk with a Lua script: every request has a target of its own)"
+	}
+	return "**" + v.Label + "**"
+}
+
+// httpVariantSums are the summaries of the servers for one variant.
+type httpVariantSums struct {
+	variant httpVariant
+	sums    []httpSummary
+}
+
+// httpTables renders the measurements of every variant (a row per server
+// and variant), the ratios of ours to every other server (net/http, gnet,
+// the Workerman anchor when it ran) per variant, and the goals, judged on
+// identical requests.
+func httpTables(sets []httpVariantSums, rounds int) string {
 	var b strings.Builder
-	b.WriteString("| server | requests/s | p50 µs | p99 µs | server CPU µs/request | CPU busy % server / wrk |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
-	for _, s := range sums {
-		rps, p50, p99, cpu, busy := "failed", "–", "–", "–", "–"
-		if s.has {
-			rps = fmt.Sprintf("%.0f", s.rps)
-			p50 = fmt.Sprintf("%.0f", s.p50)
-			p99 = fmt.Sprintf("%.0f", s.p99)
-			if s.cpu > 0 {
-				cpu = fmt.Sprintf("%.2f", s.cpu)
-				busy = fmt.Sprintf("%.0f / %.0f", s.srvPct, s.wrkPct)
-			}
-			if s.ok < rounds {
-				rps += fmt.Sprintf(" (%d/%d rounds)", s.ok, rounds)
-			}
+	for i, set := range sets {
+		if i > 0 {
+			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", s.server.Label, rps, p50, p99, cpu, busy)
+		// The first table keeps the shape bench/cmd/charts reads: a row
+		// per server, a column per measurement.
+		fmt.Fprintf(&b, "%s:\n\n", variantHeading(set.variant))
+		b.WriteString("| server | requests/s | p50 µs | p99 µs | server CPU µs/request | CPU busy % server / wrk |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+		for _, s := range set.sums {
+			rps, p50, p99, cpu, busy := "failed", "–", "–", "–", "–"
+			if s.has {
+				rps = fmt.Sprintf("%.0f", s.rps)
+				p50 = fmt.Sprintf("%.0f", s.p50)
+				p99 = fmt.Sprintf("%.0f", s.p99)
+				if s.cpu > 0 {
+					cpu = fmt.Sprintf("%.2f", s.cpu)
+					busy = fmt.Sprintf("%.0f / %.0f", s.srvPct, s.wrkPct)
+				}
+				if s.ok < rounds {
+					rps += fmt.Sprintf(" (%d/%d rounds)", s.ok, rounds)
+				}
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", s.server.Label, rps, p50, p99, cpu, busy)
+		}
 	}
 
-	o := find(sums, ours)
-	b.WriteString("\n| ratio | requests/s (higher is better) | server CPU µs/request (lower is better) |\n|---|---:|---:|\n")
-	for _, base := range []string{"net", "gnet"} {
-		rps, cpu := "–", "–"
-		if bs := find(sums, base); o != nil && bs != nil {
-			rps = ratio(o.rps, bs.rps, o.has, bs.has)
-			cpu = ratio(o.cpu, bs.cpu, o.cpu > 0, bs.cpu > 0)
+	b.WriteString("\n| ratio | requests | requests/s (higher is better) | server CPU µs/request (lower is better) |\n|---|---|---:|---:|\n")
+	bases := []string{"net", "gnet"}
+	for _, set := range sets {
+		if find(set.sums, anchorName) != nil {
+			bases = append(bases, anchorName)
+			break
 		}
-		fmt.Fprintf(&b, "| %s ÷ %s | %s | %s |\n", label(ours), label(base), rps, cpu)
+	}
+	for _, base := range bases {
+		for _, set := range sets {
+			rps, cpu := "–", "–"
+			o := find(set.sums, ours)
+			if bs := find(set.sums, base); o != nil && bs != nil {
+				rps = ratio(o.rps, bs.rps, o.has, bs.has)
+				cpu = ratio(o.cpu, bs.cpu, o.cpu > 0, bs.cpu > 0)
+			}
+			fmt.Fprintf(&b, "| %s ÷ %s | %s | %s | %s |\n", label(ours), label(base), set.variant.Label, rps, cpu)
+		}
 	}
 
-	b.WriteString("\n| goal | measured | result | by server CPU |\n|---|---:|---|---:|\n")
-	for _, g := range evalGoals(sums) {
+	var identical []httpSummary
+	for _, set := range sets {
+		if set.variant.Name == httpVariants[0].Name {
+			identical = set.sums
+		}
+	}
+	b.WriteString("\n| goal (identical requests) | measured | result | by server CPU |\n|---|---:|---|---:|\n")
+	for _, g := range evalGoals(identical) {
 		measured, result, byCPU := "–", "not measured", "–"
 		if g.Measured {
 			measured = fmt.Sprintf("%.2f×", g.Ratio)
@@ -175,11 +230,14 @@ func (d *httpDriver) notes() string {
 		}
 	}
 	var bound []string
-	for _, s := range d.summarize() {
-		if s.has && s.wrkPct >= saturated {
-			bound = append(bound, s.server.Name)
+	for _, v := range d.o.variants {
+		for _, s := range d.summarize(v.Name) {
+			if s.has && s.wrkPct >= saturated {
+				bound = append(bound, s.server.Name+" ("+v.Name+")")
+			}
 		}
 	}
+	b.WriteString(anchorNote(d.anchor, "it answers `hello` on any path (Content-Type text/html, no Date header; bytes per response, wrk's Transfer/sec ÷ requests/s: "+responseSizes(d.servers, d.recs)+"), and it caches parsed requests keyed by their raw bytes (requests under 512 bytes), so that identical requests skip its parser; the random-query rows give every request a query string of its own, for every server."))
 	b.WriteString(noisyNote(others, "rounds", "requests/s", "CPU µs/request"))
 	b.WriteString(saturatedNote(bound, "wrk", "requests/s", "CPU µs/request"))
 	return b.String()
@@ -187,6 +245,7 @@ func (d *httpDriver) notes() string {
 
 // httpLegend explains the columns.
 const httpLegend = `Figures are medians over the rounds that succeeded; ratios are ratios of medians.
+- **requests**: **identical requests** is wrk's own request, the same bytes every time (GET /); **a random query string per request** runs wrk with a Lua script (random-query.lua, written by the driver) whose request() gives every request the target "/?q=<thread>-<count>-<random>", so that no two requests of a run are the same bytes. The script costs wrk CPU per request, so wrk saturates sooner: compare servers by server CPU µs/request there.
 - **requests/s**: wrk's Requests/sec of the measured run (completed requests / its duration), all connections together.
 - **p50/p99 µs**: wrk's latency distribution (--latency): time from sending a request to its complete response.
 - **server CPU µs/request**: user+system CPU time of the server's process tree from just before wrk started to just after it exited (/proc/PID/stat, 10 ms resolution), divided by the requests wrk completed: the server's own cost per request, lower is better.
@@ -208,16 +267,22 @@ func (d *httpDriver) settings() string {
 	if o.Warmup > 0 {
 		warmup = fmt.Sprintf("after an unmeasured %v run of the same command on the same server", o.Warmup)
 	}
-	return fmt.Sprintf("- run: %s, %s mode, %d rounds, order rotated each round%s\n"+
+	anchor := "- Workerman anchor: " + d.anchor.Note + "\n"
+	if a := d.anchor.Anchor; a != nil {
+		anchor = "- Workerman anchor: " + a.describe() + "\n"
+	}
+	return fmt.Sprintf("- run: %s, %s mode, %d rounds, variants %s, order rotated each round%s\n"+
 		"- servers: %s\n"+
+		"%s"+
 		"- machine: %s\n"+
 		"- pinning: %s\n"+
-		"- load: %s, `wrk %s` %s; a fresh server each round, first checked with two requests on one connection (200 OK, %q, kept alive); any socket error or non-2xx response fails the round\n",
-		d.started.UTC().Format("2006-01-02 15:04:05 UTC"), mode, o.Rounds, skipped,
+		"- load: %s, `wrk %s` %s (random-query: `-s random-query.lua` too); a fresh server for every variant each round, first checked with two requests on one connection (200 OK, %q, or %q from Workerman, kept alive); any socket error or non-2xx response fails the round\n",
+		d.started.UTC().Format("2006-01-02 15:04:05 UTC"), mode, o.Rounds, variantNames(o.variants), skipped,
 		serverList(d.servers),
+		anchor,
 		d.machine(),
 		d.pinSummary(),
-		d.wrkVersion, strings.Join(wrkArgs(o.Threads, o.Conns, int(o.Duration.Seconds()), "127.0.0.1:PORT"), " "), warmup, helloBody)
+		d.wrkVersion, strings.Join(wrkArgs(o.Threads, o.Conns, int(o.Duration.Seconds()), "127.0.0.1:PORT"), " "), warmup, helloBody, anchorHelloBody)
 }
 
 // pinSummary describes the pinning and what the rounds showed of the
@@ -237,8 +302,8 @@ func (d *httpDriver) pinSummary() string {
 // perRound is the table of every round.
 func (d *httpDriver) perRound() string {
 	var b strings.Builder
-	b.WriteString("| round | server | requests/s | p50 µs | p75 µs | p90 µs | p99 µs | server CPU µs/req | wrk CPU µs/req | server CPU % | wrk CPU % | other CPU % | server CPUs / threads / listeners | status |\n")
-	b.WriteString("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+	b.WriteString("| round | variant | server | requests/s | p50 µs | p75 µs | p90 µs | p99 µs | server CPU µs/req | wrk CPU µs/req | server CPU % | wrk CPU % | other CPU % | server CPUs / threads / listeners | status |\n")
+	b.WriteString("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, r := range d.recs {
 		status := "ok"
 		if !r.OK {
@@ -248,8 +313,12 @@ func (d *httpDriver) perRound() string {
 		if r.Wrk != nil {
 			w = *r.Wrk
 		}
-		fmt.Fprintf(&b, "| %d | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f | %.0f | %.0f | %s | %s |\n",
-			r.Round, r.Server, r.RequestsPerSec, w.P50us, w.P75us, w.P90us, w.P99us, r.ServerCPUusPerReq, r.WrkCPUusPerReq,
+		variant := r.Variant
+		if variant == "" {
+			variant = httpVariants[0].Name
+		}
+		fmt.Fprintf(&b, "| %d | %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f | %.0f | %.0f | %s | %s |\n",
+			r.Round, variant, r.Server, r.RequestsPerSec, w.P50us, w.P75us, w.P90us, w.P99us, r.ServerCPUusPerReq, r.WrkCPUusPerReq,
 			r.ServerCPUPct, r.WrkCPUPct, r.OtherCPUPct, r.ServerInfo.String(), status)
 	}
 	return b.String()
@@ -262,4 +331,26 @@ func (d *httpDriver) report() error {
 		tables: d.tables(), notes: d.notes(), legend: httpLegend,
 		settings: d.settings(), perRound: d.perRound(), raw: d.rawJSON,
 	})
+}
+
+// responseSizes lists the median bytes per response (wrk's Transfer/sec ÷
+// requests/s) of every server of servers over its successful rounds:
+// "net 130, wm 151".
+func responseSizes(servers []serverSpec, recs []httpRecord) string {
+	var parts []string
+	for _, s := range servers {
+		var sizes []float64
+		for _, r := range recs {
+			if r.Server == s.Name && r.OK && r.Wrk != nil && r.Wrk.RequestsPerSec > 0 {
+				sizes = append(sizes, r.Wrk.TransferPerSec/r.Wrk.RequestsPerSec)
+			}
+		}
+		if m, ok := median(sizes); ok {
+			parts = append(parts, fmt.Sprintf("%s %.0f", s.Name, m))
+		}
+	}
+	if len(parts) == 0 {
+		return "not measured"
+	}
+	return strings.Join(parts, ", ")
 }

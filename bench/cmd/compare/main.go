@@ -36,6 +36,10 @@
 // that each server has one core of its own and the figures compare servers
 // rather than server and load generator together.
 //
+// The http, sse and ws benchmarks also run PHP Workerman 5.2.2, the system
+// workerman-go ports, as an anchor when php is installed (anchor.go;
+// -workerman DIR, or "off").
+//
 // Figures are medians over the rounds. The table and the raw results are
 // written to bench/results/echo-<date>.md (http-<date>.md for http,
 // sse-<date>.md for sse, ws-<date>.md for ws, tls-<date>.md for tls). All
@@ -300,13 +304,16 @@ func (d *driver) idleRound(ctx context.Context, s serverSpec, round int) idleRec
 	return rec
 }
 
-func logEcho(r echoRecord) {
+func logEcho(r echoRecord) { logEchoAs("echo", r) }
+
+// logEchoAs logs an echo round as test ("echo", "echo@1000").
+func logEchoAs(test string, r echoRecord) {
 	if !r.OK {
-		logf("  round %d echo %-5s FAILED: %s", r.Round, r.Server, r.Error)
+		logf("  round %d %s %-5s FAILED: %s", r.Round, test, r.Server, r.Error)
 		return
 	}
-	logf("  round %d echo %-5s %9.0f msg/s  p50 %7.1f µs  p99 %8.1f µs  server CPU %5.2f µs/msg  CPU busy: server %3.0f%%, load gen %3.0f%%, other %3.0f%%",
-		r.Round, r.Server, r.MsgsPerSec, r.P50us, r.P99us, r.ServerCPUusPerMsg, r.ServerCPUPct, r.ClientCPUPct, r.OtherCPUPct)
+	logf("  round %d %s %-5s %9.0f msg/s  p50 %7.1f µs  p99 %8.1f µs  server CPU %5.2f µs/msg  CPU busy: server %3.0f%%, load gen %3.0f%%, other %3.0f%%",
+		r.Round, test, r.Server, r.MsgsPerSec, r.P50us, r.P99us, r.ServerCPUusPerMsg, r.ServerCPUPct, r.ClientCPUPct, r.OtherCPUPct)
 }
 
 func (d *driver) logIdle(r idleRecord) {

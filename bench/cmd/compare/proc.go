@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -54,6 +55,11 @@ type proc struct {
 	done   chan struct{}
 	// listening is a server's "LISTENING <addr> ..." line (startServer).
 	listening string
+	// sweepGroup: see procOpts.
+	sweepGroup bool
+	// logFile, when set, is a file the child logs to (the Workerman
+	// anchor's log), whose tail diag adds.
+	logFile string
 
 	mu      sync.Mutex
 	waitErr error
@@ -105,7 +111,27 @@ var launcher string
 // runs on that CPU only, from its first instruction (through launcher, which
 // execs bin in place: the child keeps its pid).
 func startProc(reg *registry, name, marker string, withStdin bool, cpu int, bin string, args ...string) (*proc, error) {
-	p := &proc{name: name, marker: marker, found: make(chan string, 1), done: make(chan struct{})}
+	return startProcWith(reg, name, marker, withStdin, cpu, procOpts{}, bin, args...)
+}
+
+// procOpts are the less common settings of a child process.
+type procOpts struct {
+	dir string   // working directory ("": the driver's)
+	env []string // environment (nil: the driver's)
+	// newPIDNS starts the child as the first process of a PID namespace of
+	// its own (needs CAP_SYS_ADMIN): when it dies, however it dies, the
+	// kernel kills everything it forked. A parent-death signal reaches the
+	// child only, not the processes it forks (a PHP Workerman master and
+	// its workers).
+	newPIDNS bool
+	// sweepGroup makes stop send SIGKILL to the child's process group once
+	// the child itself has exited, for whatever it forked that outlived it.
+	sweepGroup bool
+}
+
+// startProcWith is startProc with the settings of opts.
+func startProcWith(reg *registry, name, marker string, withStdin bool, cpu int, opts procOpts, bin string, args ...string) (*proc, error) {
+	p := &proc{name: name, marker: marker, found: make(chan string, 1), done: make(chan struct{}), sweepGroup: opts.sweepGroup}
 	var cmd *exec.Cmd
 	if cpu >= 0 {
 		if launcher == "" {
@@ -119,6 +145,10 @@ func startProc(reg *registry, name, marker string, withStdin bool, cpu int, bin 
 		Setpgid:   true,            // own group: killable as a whole
 		Pdeathsig: syscall.SIGKILL, // dies with the driver, even on SIGKILL
 	}
+	if opts.newPIDNS {
+		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWPID
+	}
+	cmd.Dir, cmd.Env = opts.dir, opts.env
 	cmd.Stdout = &lineWriter{fn: p.onStdout}
 	cmd.Stderr = &lineWriter{fn: p.onStderr}
 	cmd.WaitDelay = 3 * time.Second
@@ -227,8 +257,13 @@ func (p *proc) wait(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
-// stop asks the process group to terminate (SIGTERM), then kills it.
+// stop asks the process group to terminate (SIGTERM), then kills it. With
+// sweepGroup, whatever is left of the group once the child has exited is
+// killed too.
 func (p *proc) stop(grace time.Duration) {
+	if p.sweepGroup {
+		defer p.sweep()
+	}
 	if p.exited() {
 		return
 	}
@@ -239,6 +274,14 @@ func (p *proc) stop(grace time.Duration) {
 	case <-p.done:
 	case <-t.C:
 		p.kill()
+	}
+}
+
+// sweep sends SIGKILL to the child's process group after the child
+// exited: the group lives on as long as one of its members does.
+func (p *proc) sweep() {
+	if p.exited() {
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) // ESRCH: nothing left
 	}
 }
 
@@ -284,16 +327,23 @@ func (p *proc) cpuTime() time.Duration {
 	return p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
 }
 
-// diag is the tail of the child's stderr, for error messages.
+// diag is the tail of the child's stderr (and of its log file, if it has
+// one), for error messages.
 func (p *proc) diag() string {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	t := p.errTail
+	t := append([]string(nil), p.errTail...) // appendTail shifts in place
+	p.mu.Unlock()
 	if len(t) > 10 {
 		t = t[len(t)-10:]
 	}
-	if len(t) == 0 {
-		return ""
+	var s string
+	if len(t) > 0 {
+		s = "\n    stderr: " + strings.Join(t, "\n    stderr: ")
 	}
-	return "\n    stderr: " + strings.Join(t, "\n    stderr: ")
+	if p.logFile != "" {
+		if b, err := os.ReadFile(p.logFile); err == nil && len(bytes.TrimSpace(b)) > 0 {
+			s += "\n    log: " + strings.ReplaceAll(tail(string(b), 10), "\n", "\n    log: ")
+		}
+	}
+	return s
 }

@@ -17,6 +17,11 @@ package main
 //     one topic; -publishes publishes, one at a time, each awaited at every
 //     stream, give the latency from the publish to each receipt; then a
 //     burst of -burst publishes back to back gives the delivered events/s.
+//
+// The Workerman anchor (anchor.go), when it runs, takes the idle and tick
+// tests (its app.php publishes nothing): in the main comparison when
+// -streams is at most anchorMaxConns, else in a comparison of its own at
+// anchorMaxConns streams, with the other servers at that size too.
 
 import (
 	"context"
@@ -57,11 +62,28 @@ type sseOptions struct {
 	Pin          bool          `json:"pin"`
 	Quick        bool          `json:"quick"`
 	Timeout      time.Duration `json:"timeout_ns"`
+	Workerman    string        `json:"workerman,omitempty"`
 	Out          string        `json:"-"`
 
 	tests  map[string]bool
 	fanout []int
 }
+
+// sseAnchorTests are the tests the Workerman anchor takes.
+var sseAnchorTests = []string{"idle", "tick"}
+
+// sseAnchorPHPArgs are php's arguments before app.php in the sse
+// benchmark: app.php's events carry (string)microtime(true), seconds with
+// a fraction ("1796234889.0623"), which the load generator does not read
+// as a timestamp (it wants whole Unix nanoseconds) and counts as bad data;
+// with precision=10, PHP writes that float as whole seconds
+// ("1796234889"), which it reads. Its latency is then meaningless (the
+// number is taken for nanoseconds): the tables leave it out.
+var sseAnchorPHPArgs = []string{"-d", "precision=10"}
+
+// sseRoundTests are the tests of a round: those of -tests, then those of
+// the comparison at anchorMaxConns streams with the anchor.
+var sseRoundTests = []string{"idle", "tick", "fanout", "anchor-idle", "anchor-tick"}
 
 // sseMain runs the sse benchmark with the command-line arguments args
 // (after "sse") and returns the exit status.
@@ -84,6 +106,7 @@ func sseMain(args []string) int {
 	fs.BoolVar(&o.Pin, "pin", true, "pin every server process to the first CPU and the load generator to the second (skipped with fewer than 2 CPUs)")
 	fs.BoolVar(&o.Quick, "quick", false, "smoke run of about 1.5 minutes (3 rounds, 2,000 streams, fan-out to 200 and 2,000, short windows) unless flags say otherwise")
 	fs.DurationVar(&o.Timeout, "timeout", 15*time.Minute, "overall time limit")
+	fs.StringVar(&o.Workerman, "workerman", "", anchorFlagUsage)
 	fs.StringVar(&o.Out, "out", "", `result file (default bench/results/sse-<date>.md; "-" for none)`)
 	fs.BoolVar(&verbose, "v", false, "show the children's stderr")
 	fs.Parse(args)
@@ -203,12 +226,19 @@ func parseCounts(s string) ([]int, error) {
 // sseDriver runs the sse benchmark.
 type sseDriver struct {
 	harness
-	o        sseOptions
-	servers  []serverSpec
-	idle     []idleRecord
-	tick     []tickRecord
-	fan      []fanoutRecord
-	failures int
+	o       sseOptions
+	servers []serverSpec // the main comparison (with the anchor when -streams ≤ anchorMaxConns)
+	idle    []idleRecord
+	tick    []tickRecord
+	fan     []fanoutRecord
+	anchor  anchorChoice
+	// The comparison at anchorMaxConns streams, when -streams is larger
+	// and the anchor runs: its servers (the main ones and the anchor) and
+	// records.
+	capServers []serverSpec
+	capIdle    []idleRecord
+	capTick    []tickRecord
+	failures   int
 }
 
 // tickRecord is the outcome of one tick round of one server.
@@ -218,6 +248,7 @@ type tickRecord struct {
 	OK                  bool              `json:"ok"`
 	Error               string            `json:"error,omitempty"`
 	Streams             int               `json:"streams"`
+	NoLatency           bool              `json:"no_latency,omitempty"` // the events carry no usable timestamp (the anchor: sseAnchorPHPArgs)
 	WindowSec           float64           `json:"window_sec"`
 	Events              uint64            `json:"events"`         // received in the window
 	EventsPerSec        float64           `json:"events_per_sec"` // received
@@ -269,28 +300,53 @@ type fanoutRecord struct {
 
 // run builds, measures every round and reports.
 func (d *sseDriver) run(ctx context.Context) error {
-	if err := d.prepare(ctx, d.o.Pin, d.servers); err != nil {
+	if err := d.prepareWith(ctx, d.o.Pin, d.servers, d.setupAnchor); err != nil {
 		return err
 	}
 	defer d.cleanup()
 	o := d.o
 	logf("compare: %d rounds of %s; tests %s: idle %d streams (settle %v), tick %d streams × 1 event/s (%v measured after %v), fan-out to %v subscribers (%d publishes + a burst of %d); load average %s",
 		o.Rounds, serverNames(d.servers), o.Tests, o.Streams, o.IdleSettle, o.Streams, o.TickDuration, o.TickWarmup, o.fanout, o.Publishes, o.Burst, d.load0)
+	if d.capServers != nil {
+		logf("compare: and idle and tick with %s at %d streams (Workerman's limit)", serverNames(d.capServers), anchorMaxConns)
+	}
 	sizes := func(test string) []int {
 		if test == "fanout" {
 			return o.fanout
 		}
 		return nil
 	}
-	err := forRounds(ctx, o.Rounds, d.servers, sseTests, o.tests, sizes, func(test string, s serverSpec, r, n int) {
+	enabled := map[string]bool{}
+	for t, on := range o.tests {
+		enabled[t] = on
+		enabled["anchor-"+t] = on && d.capServers != nil
+	}
+	serversOf := func(test string) []serverSpec {
+		switch test {
+		case "anchor-idle", "anchor-tick":
+			return d.capServers
+		case "fanout":
+			return goServers(d.servers) // app.php publishes nothing
+		}
+		return d.servers
+	}
+	err := forRoundsOf(ctx, o.Rounds, serversOf, sseRoundTests, enabled, sizes, func(test string, s serverSpec, r, n int) {
 		switch test {
 		case "idle":
-			rec := d.idleRound(ctx, s, r)
+			rec := d.idleRound(ctx, s, r, o.Streams)
 			d.idle = append(d.idle, rec)
 			logSSEIdle(rec)
 		case "tick":
-			rec := d.tickRound(ctx, s, r)
+			rec := d.tickRound(ctx, s, r, o.Streams)
 			d.tick = append(d.tick, rec)
+			logTick(rec)
+		case "anchor-idle":
+			rec := d.idleRound(ctx, s, r, anchorMaxConns)
+			d.capIdle = append(d.capIdle, rec)
+			logSSEIdle(rec)
+		case "anchor-tick":
+			rec := d.tickRound(ctx, s, r, anchorMaxConns)
+			d.capTick = append(d.capTick, rec)
 			logTick(rec)
 		case "fanout":
 			rec := d.fanoutRound(ctx, s, r, n)
@@ -307,7 +363,45 @@ func (d *sseDriver) run(ctx context.Context) error {
 
 // abort reports what was measured before an interruption.
 func (d *sseDriver) abort(err error) error {
-	return d.harness.abort(err, len(d.idle)+len(d.tick)+len(d.fan) > 0, d.report)
+	return d.harness.abort(err, len(d.idle)+len(d.tick)+len(d.fan)+len(d.capIdle)+len(d.capTick) > 0, d.report)
+}
+
+// setupAnchor decides whether the Workerman anchor runs and where: in the
+// main comparison (-streams ≤ anchorMaxConns) or in one of its own at
+// anchorMaxConns streams.
+func (d *sseDriver) setupAnchor() error {
+	c, err := findAnchor(d.o.Workerman, d.root, "http")
+	if err != nil {
+		return err
+	}
+	if c.Anchor != nil && !d.o.tests["idle"] && !d.o.tests["tick"] {
+		c = anchorChoice{Note: "Workerman not run: it takes only the idle and tick tests (its app.php publishes nothing), and neither was selected"}
+	}
+	d.anchor = c
+	if c.Anchor == nil {
+		logf("compare: %s", c.Note)
+		return nil
+	}
+	c.Anchor.PHPArgs = sseAnchorPHPArgs
+	d.harness.anchor = c.Anchor
+	logf("compare: Workerman anchor: %s, %s", c.Anchor.Dir, c.Anchor.PHPVersion)
+	if d.o.Streams <= anchorMaxConns {
+		d.servers = append(d.servers, anchorSpec)
+	} else {
+		d.capServers = append(append([]serverSpec(nil), d.servers...), anchorSpec)
+	}
+	return nil
+}
+
+// goServers is servers without the external ones.
+func goServers(servers []serverSpec) []serverSpec {
+	var out []serverSpec
+	for _, s := range servers {
+		if !s.external() {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // loadgenArgs are the load generator's arguments for n streams to addr.
@@ -319,12 +413,22 @@ func (d *sseDriver) loadgenArgs(addr string, n int) []string {
 	return a
 }
 
-// idleRound measures the memory of idle streams on a fresh server.
-func (d *sseDriver) idleRound(ctx context.Context, s serverSpec, round int) idleRecord {
+// streamArgs are loadgenArgs for the streams of server s: the anchor
+// serves them at /sse.
+func (d *sseDriver) streamArgs(s serverSpec, addr string, n int) []string {
+	a := d.loadgenArgs(addr, n)
+	if s.external() {
+		a = append(a, "-path", "/sse")
+	}
+	return a
+}
+
+// idleRound measures the memory of n idle streams on a fresh server.
+func (d *sseDriver) idleRound(ctx context.Context, s serverSpec, round, n int) idleRecord {
 	rec := d.measureIdle(ctx, s, round, idleSpec{
 		serverArgs: []string{"-mode", "idle"},
-		conns:      d.o.Streams, procs: 1, settle: d.o.IdleSettle,
-		loadgenArgs: d.loadgenArgs,
+		conns:      n, procs: 1, settle: d.o.IdleSettle,
+		loadgenArgs: func(addr string, n int) []string { return d.streamArgs(s, addr, n) },
 	})
 	if !rec.OK {
 		d.failures++
@@ -337,7 +441,7 @@ func (d *sseDriver) idleRound(ctx context.Context, s serverSpec, round int) idle
 // -mode mode (harness.measured).
 func (d *sseDriver) measured(ctx context.Context, s serverSpec, mode string, n int, extra func(pid int) []string, limit time.Duration) (*loadgen.Result, []json.RawMessage, serverInfo, []string) {
 	args := func(addr string, srv *proc) ([]string, error) {
-		return append(d.loadgenArgs(addr, n), extra(srv.pid())...), nil
+		return append(d.streamArgs(s, addr, n), extra(srv.pid())...), nil
 	}
 	return d.harness.measured(ctx, s, []string{"-mode", mode}, "loadgen-"+mode, args, limit)
 }
@@ -355,9 +459,9 @@ func otherCPU(res *loadgen.Result, serverPct, clientPct float64) float64 {
 	return max(0, busy-serverPct-clientPct)
 }
 
-// tickRound measures the server's CPU for streams that each get an event
-// per second from their own timer.
-func (d *sseDriver) tickRound(ctx context.Context, s serverSpec, round int) (rec tickRecord) {
+// tickRound measures the server's CPU for n streams that each get an
+// event per second from their own timer.
+func (d *sseDriver) tickRound(ctx context.Context, s serverSpec, round, n int) (rec tickRecord) {
 	rec = tickRecord{Server: s.Name, Round: round}
 	defer func() {
 		if !rec.OK {
@@ -369,7 +473,7 @@ func (d *sseDriver) tickRound(ctx context.Context, s serverSpec, round int) (rec
 			"-setup-timeout", setupTimeout.String(), "-server-pid", fmt.Sprint(pid)}
 	}
 	limit := setupTimeout + d.o.TickWarmup + d.o.TickDuration + 15*time.Second
-	res, raws, info, problems := d.measured(ctx, s, "tick", d.o.Streams, extra, limit)
+	res, raws, info, problems := d.measured(ctx, s, "tick", n, extra, limit)
 	rec.Loadgen, rec.ServerInfo = raws, info
 	if res != nil {
 		rec.Streams = res.Streams
@@ -378,6 +482,9 @@ func (d *sseDriver) tickRound(ctx context.Context, s serverSpec, round int) (rec
 		rec.Events = res.WindowEvents
 		rec.EventsPerSec = res.EventsPerSec
 		rec.P50us, rec.P99us = res.P50us, res.P99us
+		if s.external() { // whole seconds taken for nanoseconds: sseAnchorPHPArgs
+			rec.P50us, rec.P99us, rec.NoLatency = 0, 0, true
+		}
 		if w := res.WindowSec; w > 0 {
 			rec.ServerCPUPct = res.ServerCPU / w * 100
 			rec.ServerSysPct = res.ServerSysCPU / w * 100
@@ -426,8 +533,12 @@ func logTick(r tickRecord) {
 		logf("  round %d tick   %-4s FAILED: %s", r.Round, r.Server, r.Error)
 		return
 	}
-	logf("  round %d tick   %-4s %6d streams  %7.0f events/s received  server CPU %5.1f %% (system %4.1f %%) = %5.2f µs/event  latency p50 %7.0f µs  p99 %7.0f µs  load gen %3.0f %%, other %3.0f %%",
-		r.Round, r.Server, r.Streams, r.EventsPerSec, r.ServerCPUPct, r.ServerSysPct, r.ServerCPUusPerEvent, r.P50us, r.P99us, r.ClientCPUPct, r.OtherCPUPct)
+	latency := fmt.Sprintf("latency p50 %7.0f µs  p99 %7.0f µs", r.P50us, r.P99us)
+	if r.NoLatency {
+		latency = "latency not measured"
+	}
+	logf("  round %d tick   %-4s %6d streams  %7.0f events/s received  server CPU %5.1f %% (system %4.1f %%) = %5.2f µs/event  %s  load gen %3.0f %%, other %3.0f %%",
+		r.Round, r.Server, r.Streams, r.EventsPerSec, r.ServerCPUPct, r.ServerSysPct, r.ServerCPUusPerEvent, latency, r.ClientCPUPct, r.OtherCPUPct)
 }
 
 // logFanout logs a fan-out round of test ("fanout", "broadcast").

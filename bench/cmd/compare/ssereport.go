@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -49,8 +50,10 @@ func summarizeSSE(servers []serverSpec, idle []idleRecord, tick []tickRecord, fa
 		sm.idle, sm.idleOK, sm.hasIdle = idleMedian(idle, s.Name)
 
 		var cpu, sys, us, eps, p50, p99, lg []float64
+		noLatency := false
 		for _, r := range tick {
 			if r.Server == s.Name && r.OK {
+				noLatency = noLatency || r.NoLatency
 				cpu = append(cpu, r.ServerCPUPct)
 				sys = append(sys, r.ServerSysPct)
 				us = append(us, r.ServerCPUusPerEvent)
@@ -67,6 +70,9 @@ func summarizeSSE(servers []serverSpec, idle []idleRecord, tick []tickRecord, fa
 		sm.evPerSec, _ = median(eps)
 		sm.tickP50, _ = median(p50)
 		sm.tickP99, _ = median(p99)
+		if noLatency {
+			sm.tickP50, sm.tickP99 = math.NaN(), math.NaN() // "–"
+		}
 		sm.tickClientPct, _ = median(lg)
 
 		sm.fan = summarizeFanout(fan, s.Name)
@@ -226,8 +232,36 @@ func thousands(n int) string {
 
 // sseTables renders the summary and the goals in Markdown.
 func sseTables(sums []sseSummary, o sseOptions) string {
+	var b strings.Builder
+	b.WriteString(sseCmpTable(sums, o))
+	b.WriteString("\n")
+	b.WriteString(goalsTable(evalSSEGoals(sums, o.Streams, o.fanout)))
+	return b.String()
+}
+
+// sseCapTables renders the comparison at anchorMaxConns streams with the
+// anchor (capSums; o as the run's options), after a heading.
+func sseCapTables(capSums []sseSummary, o sseOptions) string {
+	co := o
+	co.Streams = anchorMaxConns
+	co.fanout = nil
+	co.tests = map[string]bool{}
+	for _, t := range sseAnchorTests {
+		co.tests[t] = o.tests[t]
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "**At %s streams, with Workerman** (select() holds about 1,000 connections; every server measured at %s streams here, so that the ratios compare like with like):\n\n",
+		thousands(anchorMaxConns), thousands(anchorMaxConns))
+	b.WriteString(sseCmpTable(capSums, co))
+	return b.String()
+}
+
+// sseCmpTable renders the comparison table of sums (net/http, ours and the
+// anchor, when there) with the ratios of ours to net/http and to the
+// anchor.
+func sseCmpTable(sums []sseSummary, o sseOptions) string {
 	var cols []*sseSummary
-	for _, name := range []string{sseBase, ours} {
+	for _, name := range []string{sseBase, ours, anchorName} {
 		if s := findSSE(sums, name); s != nil {
 			cols = append(cols, s)
 		}
@@ -237,7 +271,11 @@ func sseTables(sums []sseSummary, o sseOptions) string {
 	for _, s := range cols {
 		labels = append(labels, s.server.Label)
 	}
-	t := newCmpTable(labels, cols, base, our, "workerman-go ÷ net/http")
+	ratios := []cmpRatio[sseSummary]{{base, "workerman-go ÷ net/http"}}
+	if a := findSSE(sums, anchorName); a != nil {
+		ratios = append(ratios, cmpRatio[sseSummary]{a, "workerman-go ÷ Workerman"})
+	}
+	t := newCmpTableRatios(labels, cols, our, ratios)
 	row := t.row
 	rounds := func(ok int) string { return roundsNote(ok, o.Rounds) }
 	if o.tests["idle"] {
@@ -257,7 +295,13 @@ func sseTables(sums []sseSummary, o sseOptions) string {
 	if o.tests["fanout"] {
 		for _, n := range o.fanout {
 			get := func(f func(fanSummary) float64) func(*sseSummary) (float64, bool) {
-				return func(s *sseSummary) (float64, bool) { fs := s.fan[n]; return f(fs), fs.has }
+				return func(s *sseSummary) (float64, bool) {
+					if s.server.external() {
+						return math.NaN(), true // the anchor publishes nothing: "–"
+					}
+					fs := s.fan[n]
+					return f(fs), fs.has
+				}
 			}
 			row(fmt.Sprintf("fan-out to %s: latency p50 µs, publish to receipt (lower is better)", thousands(n)), get(func(f fanSummary) float64 { return f.p50 }), "%.0f", true)
 			row(fmt.Sprintf("fan-out to %s: latency p99 µs (lower is better)", thousands(n)), get(func(f fanSummary) float64 { return f.p99 }), "%.0f", true)
@@ -286,15 +330,13 @@ func sseTables(sums []sseSummary, o sseOptions) string {
 	if len(incomplete) > 0 {
 		fmt.Fprintf(&b, "\nMedians over fewer rounds: %s.\n", strings.Join(incomplete, "; "))
 	}
-	b.WriteString("\n")
-	b.WriteString(goalsTable(evalSSEGoals(sums, o.Streams, o.fanout)))
 	return b.String()
 }
 
 // notes are the caveats of the run that a reader of the tables needs.
 func (d *sseDriver) notes() string {
 	var others []float64
-	for _, r := range d.tick {
+	for _, r := range append(d.tick[:len(d.tick):len(d.tick)], d.capTick...) {
 		if r.OK {
 			others = append(others, r.OtherCPUPct)
 		}
@@ -305,6 +347,7 @@ func (d *sseDriver) notes() string {
 		}
 	}
 	var b strings.Builder
+	b.WriteString(sseAnchorNote(d.anchor, d.capServers != nil))
 	b.WriteString(noisyNote(others, "tick and fan-out rounds", "latencies and rates", "CPU figures"))
 	var bound []string
 	for _, s := range d.summarize() {
@@ -319,6 +362,21 @@ func (d *sseDriver) notes() string {
 			saturated, strings.Join(bound, ", "))
 	}
 	return b.String()
+}
+
+// sseAnchorNote is the note about the Workerman anchor: why it did not
+// run, or how it was measured; separate tells whether it was measured in
+// the comparison at anchorMaxConns streams rather than the main one.
+func sseAnchorNote(c anchorChoice, separate bool) string {
+	where := fmt.Sprintf("Its column is in the main table (-streams is at most %s).", thousands(anchorMaxConns))
+	if separate {
+		where = fmt.Sprintf("It polls with select(), which holds about 1,000 connections, so with more streams than that its column is measured in a separate comparison at %s streams, with workerman-go and net/http at %s streams too, so that the ratios compare like with like (the table \"At %s streams, with Workerman\"; the main table has no Workerman column).",
+			thousands(anchorMaxConns), thousands(anchorMaxConns), thousands(anchorMaxConns))
+	}
+	return anchorNote(c, "its /sse streams get one event a second each from a Workerman Timer per stream: the tick test's job. "+
+		"It takes the tick and idle tests only: it has no idle mode (its idle figure is with one event a second per stream, no heartbeat) and publishes nothing (fan-out: –). "+
+		"Its events carry (string)microtime(true), seconds with a fraction, which the load generator does not take for a timestamp; php runs with `-d precision=10`, which makes them whole seconds that it counts, but whose latency means nothing: Workerman's tick latency is –. "+
+		where)
 }
 
 // sseLegend explains the figures.
@@ -345,7 +403,8 @@ func (d *sseDriver) settings() string {
 		"- idle: %d streams (server -mode idle: heartbeat every 15 s), RSS read %v after all are up and accepted\n"+
 		"- tick: %d streams (server -mode tick: one event per second from each stream's own timer, no heartbeat), %v warm-up once all are up, %v measured\n"+
 		"- fan-out: %s subscribers (server -mode fanout: one topic, heartbeat every 15 s), %d publishes (POST /publish) one at a time, each awaited at every subscriber, %v apart; then a burst of %d publishes in one write\n"+
-		"- load generator: bench/loadgen in sse mode, one process, %d epoll loop(s), source addresses: %s\n",
+		"- load generator: bench/loadgen in sse mode, one process, %d epoll loop(s), source addresses: %s\n"+
+		"%s",
 		d.started.UTC().Format("2006-01-02 15:04:05 UTC"), mode, o.Rounds, o.Tests,
 		serverList(d.servers),
 		d.machine(),
@@ -353,7 +412,32 @@ func (d *sseDriver) settings() string {
 		o.Streams, o.IdleSettle,
 		o.Streams, o.TickWarmup, o.TickDuration,
 		joinCounts(o.fanout), o.Publishes, o.PublishGap, o.Burst,
-		o.Loops, src)
+		o.Loops, src,
+		d.anchorSettings())
+}
+
+// anchorSettings is the Settings line of the Workerman anchor.
+func (d *sseDriver) anchorSettings() string {
+	a := d.anchor.Anchor
+	if a == nil {
+		return "- Workerman anchor: " + d.anchor.Note + "\n"
+	}
+	where := fmt.Sprintf("in the main comparison (idle and tick; streams at /sse: %d)", d.o.Streams)
+	if d.capServers != nil {
+		where = fmt.Sprintf("in a comparison of its own at %d streams (idle and tick, every server of it: %s), run in every round after the main tests", anchorMaxConns, serverNames(d.capServers))
+	}
+	return "- Workerman anchor: " + a.describe() + "; " + where + "\n"
+}
+
+// allServers are the servers of both comparisons.
+func (d *sseDriver) allServers() []serverSpec {
+	out := append([]serverSpec(nil), d.servers...)
+	for _, s := range d.capServers {
+		if s.external() {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func joinCounts(v []int) string {
@@ -387,7 +471,13 @@ func (d *sseDriver) pinSummary() string {
 	for _, r := range d.fan {
 		note(r.Server, r.ServerInfo, r.LoadgenCPUs, r.LoadgenGOMAXPROCS)
 	}
-	return d.harness.pinSummary(seenSummary(d.servers, infos), "the load generator's own report", joinKeys(lgs, " | "))
+	for _, r := range d.capIdle {
+		note(r.Server, r.ServerInfo, "", 0)
+	}
+	for _, r := range d.capTick {
+		note(r.Server, r.ServerInfo, r.LoadgenCPUs, r.LoadgenGOMAXPROCS)
+	}
+	return d.harness.pinSummary(seenSummary(d.allServers(), infos), "the load generator's own report", joinKeys(lgs, " | "))
 }
 
 // perRound is the tables of every round.
@@ -398,15 +488,35 @@ func (d *sseDriver) perRound() string {
 		b.WriteString(idleTable(d.idle, "stream"))
 	}
 	if len(d.tick) > 0 {
-		b.WriteString("\n### Tick\n\n| round | server | streams | events/s received | server CPU % | of which system % | server CPU µs/event | p50 µs | p99 µs | load gen CPU % | other CPU % | server CPUs / threads / listeners | status |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
-		for _, r := range d.tick {
-			fmt.Fprintf(&b, "| %d | %s | %d | %.0f | %.1f | %.1f | %.2f | %.0f | %.0f | %.0f | %.0f | %s | %s |\n",
-				r.Round, r.Server, r.Streams, r.EventsPerSec, r.ServerCPUPct, r.ServerSysPct, r.ServerCPUusPerEvent, r.P50us, r.P99us, r.ClientCPUPct, r.OtherCPUPct, r.ServerInfo.String(), status(r.OK, r.Error))
-		}
+		b.WriteString("\n### Tick\n\n")
+		b.WriteString(tickTable(d.tick))
 	}
 	if len(d.fan) > 0 {
 		b.WriteString("\n### Fan-out\n\n")
 		b.WriteString(fanoutTable(d.fan, "events"))
+	}
+	if len(d.capIdle) > 0 {
+		fmt.Fprintf(&b, "\n### Idle, %s streams, with Workerman\n\n", thousands(anchorMaxConns))
+		b.WriteString(idleTable(d.capIdle, "stream"))
+	}
+	if len(d.capTick) > 0 {
+		fmt.Fprintf(&b, "\n### Tick, %s streams, with Workerman\n\n", thousands(anchorMaxConns))
+		b.WriteString(tickTable(d.capTick))
+	}
+	return b.String()
+}
+
+// tickTable is the per-round table of tick measurements.
+func tickTable(recs []tickRecord) string {
+	var b strings.Builder
+	b.WriteString("| round | server | streams | events/s received | server CPU % | of which system % | server CPU µs/event | p50 µs | p99 µs | load gen CPU % | other CPU % | server CPUs / threads / listeners | status |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+	for _, r := range recs {
+		p50, p99 := fmt.Sprintf("%.0f", r.P50us), fmt.Sprintf("%.0f", r.P99us)
+		if r.NoLatency {
+			p50, p99 = "–", "–"
+		}
+		fmt.Fprintf(&b, "| %d | %s | %d | %.0f | %.1f | %.1f | %.2f | %s | %s | %.0f | %.0f | %s | %s |\n",
+			r.Round, r.Server, r.Streams, r.EventsPerSec, r.ServerCPUPct, r.ServerSysPct, r.ServerCPUusPerEvent, p50, p99, r.ClientCPUPct, r.OtherCPUPct, r.ServerInfo.String(), status(r.OK, r.Error))
 	}
 	return b.String()
 }
@@ -447,24 +557,48 @@ func (d *sseDriver) rawJSON() ([]byte, error) {
 	for i := range fan {
 		fan[i].Loadgen = stripHists(fan[i].Loadgen)
 	}
+	capIdle := append([]idleRecord(nil), d.capIdle...)
+	for i := range capIdle {
+		capIdle[i].Loadgen = stripHists(capIdle[i].Loadgen)
+	}
+	capTick := append([]tickRecord(nil), d.capTick...)
+	for i := range capTick {
+		capTick[i].Loadgen = stripHists(capTick[i].Loadgen)
+	}
 	return json.MarshalIndent(struct {
-		Started time.Time      `json:"started"`
-		Options sseOptions     `json:"options"`
-		Pinning pinning        `json:"pinning"`
-		Servers []serverSpec   `json:"servers"`
-		Goals   []limitGoal    `json:"goals"`
-		Machine machine        `json:"machine"`
-		Idle    []idleRecord   `json:"idle"`
-		Tick    []tickRecord   `json:"tick"`
-		Fanout  []fanoutRecord `json:"fanout"`
-	}{d.started.UTC(), d.o, d.pin, d.servers, evalSSEGoals(d.summarize(), d.o.Streams, d.o.fanout), d.machine(), idle, tick, fan}, "", "  ")
+		Started    time.Time      `json:"started"`
+		Options    sseOptions     `json:"options"`
+		Pinning    pinning        `json:"pinning"`
+		Servers    []serverSpec   `json:"servers"`
+		Anchor     *anchor        `json:"anchor,omitempty"`
+		AnchorNote string         `json:"anchor_note,omitempty"`
+		Goals      []limitGoal    `json:"goals"`
+		Machine    machine        `json:"machine"`
+		Idle       []idleRecord   `json:"idle"`
+		Tick       []tickRecord   `json:"tick"`
+		Fanout     []fanoutRecord `json:"fanout"`
+		// The comparison at anchorMaxConns streams with the anchor.
+		AnchorServers []serverSpec `json:"anchor_servers,omitempty"`
+		AnchorIdle    []idleRecord `json:"anchor_idle,omitempty"`
+		AnchorTick    []tickRecord `json:"anchor_tick,omitempty"`
+	}{d.started.UTC(), d.o, d.pin, d.servers, d.anchor.Anchor, d.anchor.Note, evalSSEGoals(d.summarize(), d.o.Streams, d.o.fanout), d.machine(), idle, tick, fan,
+		d.capServers, capIdle, capTick}, "", "  ")
+}
+
+// capTables is the comparison at anchorMaxConns streams with the anchor,
+// or "" when there is none.
+func (d *sseDriver) capTables() string {
+	if d.capServers == nil {
+		return ""
+	}
+	return sseCapTables(summarizeSSE(d.capServers, d.capIdle, d.capTick, nil), d.o)
 }
 
 // report prints the tables and writes the results file.
 func (d *sseDriver) report() error {
 	return d.harness.report(d.o.Out, results{
 		kind: "sse", title: "Server-Sent Events benchmark",
-		tables: sseTables(d.summarize(), d.o), notes: d.notes(), legend: sseLegend,
+		tables: joinSections(sseTables(d.summarize(), d.o), d.capTables()), notes: d.notes(), legend: sseLegend,
 		settings: d.settings(), perRound: d.perRound(), raw: d.rawJSON,
 	})
 }

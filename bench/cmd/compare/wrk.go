@@ -202,6 +202,16 @@ func wrkArgs(threads, conns, seconds int, addr string) []string {
 	return wrkURLArgs(threads, conns, seconds, "http://"+addr+"/")
 }
 
+// wrkScriptArgs are wrkURLArgs with the Lua script (wrk -s) when script
+// is not empty.
+func wrkScriptArgs(threads, conns, seconds int, url, script string) []string {
+	a := wrkURLArgs(threads, conns, seconds, url)
+	if script == "" {
+		return a
+	}
+	return append(a[:len(a)-1:len(a)-1], "-s", script, url)
+}
+
 // wrkURLArgs are wrkArgs for any URL ("https://127.0.0.1:PORT/": wrk
 // speaks TLS through OpenSSL, without verifying the certificate).
 func wrkURLArgs(threads, conns, seconds int, url string) []string {

@@ -22,6 +22,11 @@ package main
 //     client, give the latency from the publish to each receipt; then a
 //     burst of -burst publishes back to back gives the delivered messages/s
 //     (harness.measureFanout, as the sse fan-out).
+//
+// The Workerman anchor (anchor.go, app.php's websocket:// echo), when it
+// runs, takes the echo test: in the main comparison when -echo-conns is at
+// most anchorMaxConns, else in a comparison of its own at anchorMaxConns
+// clients, with the other servers at that size too.
 
 import (
 	"context"
@@ -46,6 +51,10 @@ const wsBase = "gorilla"
 // wsTests are the tests of the ws benchmark, in the order they run.
 var wsTests = []string{"echo", "idle", "broadcast"}
 
+// wsRoundTests are the tests of a round: those of -tests, then the echo of
+// the comparison at anchorMaxConns clients with the anchor.
+var wsRoundTests = []string{"echo", "idle", "broadcast", "anchor-echo"}
+
 // wsOptions are the settings of a ws run.
 type wsOptions struct {
 	Servers      string        `json:"servers"`
@@ -67,6 +76,7 @@ type wsOptions struct {
 	Pin          bool          `json:"pin"`
 	Quick        bool          `json:"quick"`
 	Timeout      time.Duration `json:"timeout_ns"`
+	Workerman    string        `json:"workerman,omitempty"`
 	Out          string        `json:"-"`
 
 	tests     map[string]bool
@@ -98,6 +108,7 @@ func wsMain(args []string) int {
 	fs.BoolVar(&o.Pin, "pin", true, "pin every server process to the first CPU and every load generator to the second (skipped with fewer than 2 CPUs)")
 	fs.BoolVar(&o.Quick, "quick", false, "smoke run of about 1 minute (3 rounds, 1 s echo, 2,000 idle connections, broadcast to 200 and 2,000) unless flags say otherwise")
 	fs.DurationVar(&o.Timeout, "timeout", 15*time.Minute, "overall time limit")
+	fs.StringVar(&o.Workerman, "workerman", "", anchorFlagUsage)
 	fs.StringVar(&o.Out, "out", "", `result file (default bench/results/ws-<date>.md; "-" for none)`)
 	fs.BoolVar(&verbose, "v", false, "show the children's stderr")
 	fs.Parse(args)
@@ -176,17 +187,23 @@ func (o *wsOptions) check() error {
 // wsDriver runs the ws benchmark.
 type wsDriver struct {
 	harness
-	o        wsOptions
-	servers  []serverSpec
-	echo     []echoRecord
-	idle     []idleRecord
-	bcast    []fanoutRecord
-	failures int
+	o       wsOptions
+	servers []serverSpec // the main comparison (with the anchor when -echo-conns ≤ anchorMaxConns)
+	echo    []echoRecord
+	idle    []idleRecord
+	bcast   []fanoutRecord
+	anchor  anchorChoice
+	// The echo comparison at anchorMaxConns clients, when -echo-conns is
+	// larger and the anchor runs: its servers (the main ones and the
+	// anchor) and records.
+	capServers []serverSpec
+	capEcho    []echoRecord
+	failures   int
 }
 
 // run builds, measures every round and reports.
 func (d *wsDriver) run(ctx context.Context) error {
-	if err := d.prepare(ctx, d.o.Pin, d.servers); err != nil {
+	if err := d.prepareWith(ctx, d.o.Pin, d.servers, d.setupAnchor); err != nil {
 		return err
 	}
 	defer d.cleanup()
@@ -194,18 +211,38 @@ func (d *wsDriver) run(ctx context.Context) error {
 	logf("compare: %d rounds of %s; tests %s: echo %d clients × %d × %d B in flight (%v measured after %v), idle %d connections (settle %v), broadcast to %v clients (%d publishes + a burst of %d); load average %s",
 		o.Rounds, serverNames(d.servers), o.Tests, o.EchoConns, o.EchoDepth, o.EchoSize, o.EchoDuration, o.EchoWarmup,
 		o.IdleConns, o.IdleSettle, o.broadcast, o.Publishes, o.Burst, d.load0)
+	if d.capServers != nil {
+		logf("compare: and echo with %s at %d clients (Workerman's limit)", serverNames(d.capServers), anchorMaxConns)
+	}
 	sizes := func(test string) []int {
 		if test == "broadcast" {
 			return o.broadcast
 		}
 		return nil
 	}
-	err := forRounds(ctx, o.Rounds, d.servers, wsTests, o.tests, sizes, func(test string, s serverSpec, r, n int) {
+	enabled := map[string]bool{"anchor-echo": o.tests["echo"] && d.capServers != nil}
+	for t, on := range o.tests {
+		enabled[t] = on
+	}
+	serversOf := func(test string) []serverSpec {
+		switch test {
+		case "anchor-echo":
+			return d.capServers
+		case "idle", "broadcast":
+			return goServers(d.servers) // app.php is an echo only
+		}
+		return d.servers
+	}
+	err := forRoundsOf(ctx, o.Rounds, serversOf, wsRoundTests, enabled, sizes, func(test string, s serverSpec, r, n int) {
 		switch test {
 		case "echo":
-			rec := d.echoRound(ctx, s, r)
+			rec := d.echoRound(ctx, s, r, o.EchoConns)
 			d.echo = append(d.echo, rec)
 			logEcho(rec)
+		case "anchor-echo":
+			rec := d.echoRound(ctx, s, r, anchorMaxConns)
+			d.capEcho = append(d.capEcho, rec)
+			logEchoAs(fmt.Sprintf("echo@%d", anchorMaxConns), rec)
 		case "idle":
 			rec := d.idleRound(ctx, s, r)
 			d.idle = append(d.idle, rec)
@@ -225,7 +262,33 @@ func (d *wsDriver) run(ctx context.Context) error {
 
 // abort reports what was measured before an interruption.
 func (d *wsDriver) abort(err error) error {
-	return d.harness.abort(err, len(d.echo)+len(d.idle)+len(d.bcast) > 0, d.report)
+	return d.harness.abort(err, len(d.echo)+len(d.idle)+len(d.bcast)+len(d.capEcho) > 0, d.report)
+}
+
+// setupAnchor decides whether the Workerman anchor runs and where: in the
+// main comparison (-echo-conns ≤ anchorMaxConns) or in one of its own at
+// anchorMaxConns clients.
+func (d *wsDriver) setupAnchor() error {
+	c, err := findAnchor(d.o.Workerman, d.root, "ws")
+	if err != nil {
+		return err
+	}
+	if c.Anchor != nil && !d.o.tests["echo"] {
+		c = anchorChoice{Note: "Workerman not run: it takes only the echo test (its app.php is an echo), which was not selected"}
+	}
+	d.anchor = c
+	if c.Anchor == nil {
+		logf("compare: %s", c.Note)
+		return nil
+	}
+	d.harness.anchor = c.Anchor
+	logf("compare: Workerman anchor: %s, %s", c.Anchor.Dir, c.Anchor.PHPVersion)
+	if d.o.EchoConns <= anchorMaxConns {
+		d.servers = append(d.servers, anchorSpec)
+	} else {
+		d.capServers = append(append([]serverSpec(nil), d.servers...), anchorSpec)
+	}
+	return nil
 }
 
 // loadgenArgs are the load generator's arguments for n connections to addr
@@ -238,11 +301,11 @@ func (d *wsDriver) loadgenArgs(mode, addr string, n int) []string {
 	return a
 }
 
-// echoRound measures echoed messages on a fresh server.
-func (d *wsDriver) echoRound(ctx context.Context, s serverSpec, round int) echoRecord {
+// echoRound measures the messages echoed to n clients on a fresh server.
+func (d *wsDriver) echoRound(ctx context.Context, s serverSpec, round, n int) echoRecord {
 	rec := d.measureEcho(ctx, s, round, echoSpec{
 		serverArgs: []string{"-mode", "echo"},
-		conns:      d.o.EchoConns, size: d.o.EchoSize, depth: d.o.EchoDepth,
+		conns:      n, size: d.o.EchoSize, depth: d.o.EchoDepth,
 		warmup: d.o.EchoWarmup, duration: d.o.EchoDuration,
 		loadgenArgs: func(addr string, n int) []string { return d.loadgenArgs(loadgen.ModeWSEcho, addr, n) },
 	})
@@ -306,15 +369,25 @@ func (d *wsDriver) rawJSON() ([]byte, error) {
 	for i := range bcast {
 		bcast[i].Loadgen = stripHists(bcast[i].Loadgen)
 	}
+	capEcho := append([]echoRecord(nil), d.capEcho...)
+	for i := range capEcho {
+		capEcho[i].Loadgen = stripHists(capEcho[i].Loadgen)
+	}
 	return json.MarshalIndent(struct {
-		Started   time.Time      `json:"started"`
-		Options   wsOptions      `json:"options"`
-		Pinning   pinning        `json:"pinning"`
-		Servers   []serverSpec   `json:"servers"`
-		Goals     []limitGoal    `json:"goals"`
-		Machine   machine        `json:"machine"`
-		Echo      []echoRecord   `json:"echo"`
-		Idle      []idleRecord   `json:"idle"`
-		Broadcast []fanoutRecord `json:"broadcast"`
-	}{d.started.UTC(), d.o, d.pin, d.servers, evalWSGoals(d.summarize(), d.o.IdleConns), d.machine(), echo, idle, bcast}, "", "  ")
+		Started    time.Time      `json:"started"`
+		Options    wsOptions      `json:"options"`
+		Pinning    pinning        `json:"pinning"`
+		Servers    []serverSpec   `json:"servers"`
+		Anchor     *anchor        `json:"anchor,omitempty"`
+		AnchorNote string         `json:"anchor_note,omitempty"`
+		Goals      []limitGoal    `json:"goals"`
+		Machine    machine        `json:"machine"`
+		Echo       []echoRecord   `json:"echo"`
+		Idle       []idleRecord   `json:"idle"`
+		Broadcast  []fanoutRecord `json:"broadcast"`
+		// The echo comparison at anchorMaxConns clients with the anchor.
+		AnchorServers []serverSpec `json:"anchor_servers,omitempty"`
+		AnchorEcho    []echoRecord `json:"anchor_echo,omitempty"`
+	}{d.started.UTC(), d.o, d.pin, d.servers, d.anchor.Anchor, d.anchor.Note, evalWSGoals(d.summarize(), d.o.IdleConns), d.machine(), echo, idle, bcast,
+		d.capServers, capEcho}, "", "  ")
 }

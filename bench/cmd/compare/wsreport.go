@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -68,11 +69,19 @@ func largest(counts []int) int {
 }
 
 // wsHeadline is the table of the ratios the benchmark is about: ours ÷
-// gorilla, each with the direction that is better.
+// gorilla, each with the direction that is better; then, when the
+// Workerman anchor ran, ours ÷ Workerman (its echo).
 func wsHeadline(sums []wsSummary, o wsOptions) string {
 	base, our := findWS(sums, wsBase), findWS(sums, ours)
-	if base == nil || our == nil {
+	if our == nil {
 		return ""
+	}
+	anchorHead := ""
+	if a := findWS(sums, anchorName); a != nil && o.tests["echo"] {
+		anchorHead = wsAnchorHeadline(our, a, o.EchoConns)
+	}
+	if base == nil {
+		return anchorHead
 	}
 	var b strings.Builder
 	b.WriteString("| workerman-go ÷ gorilla/websocket | ratio | better |\n|---|---:|---|\n")
@@ -95,22 +104,86 @@ func wsHeadline(sums []wsSummary, o wsOptions) string {
 		line(fmt.Sprintf("broadcast to %s: delivered messages/s (burst)", thousands(n)), of.delivered, bf.delivered, ok && of.delivered > 0 && bf.delivered > 0, "higher")
 		line(fmt.Sprintf("broadcast to %s: server CPU per delivered message", thousands(n)), of.cpuPerEvent, bf.cpuPerEvent, ok, "lower")
 	}
+	if anchorHead != "" {
+		b.WriteString("\n")
+		b.WriteString(anchorHead)
+	}
+	return b.String()
+}
+
+// wsAnchorHeadline is the table of the echo ratios of ours (our) to the
+// Workerman anchor (a) at conns clients.
+func wsAnchorHeadline(our, a *wsSummary, conns int) string {
+	var b strings.Builder
+	b.WriteString("| workerman-go ÷ Workerman 5.2.2 (PHP) | ratio | better |\n|---|---:|---|\n")
+	ok := our.hasEcho && a.hasEcho
+	fmt.Fprintf(&b, "| echo messages/s (%s clients) | %s | higher |\n", thousands(conns), ratio(our.msgs, a.msgs, ok, ok))
+	fmt.Fprintf(&b, "| echo server CPU per message | %s | lower |\n", ratio(our.cpu, a.cpu, ok && our.cpu > 0, ok && a.cpu > 0))
 	return b.String()
 }
 
 // wsTables renders the headline ratios, the measurements and the goals in
 // Markdown.
 func wsTables(sums []wsSummary, o wsOptions) string {
+	var b strings.Builder
+	if h := wsHeadline(sums, o); h != "" {
+		b.WriteString(h)
+		b.WriteString("\n")
+	}
+	b.WriteString(wsCmpTable(sums, o))
+	if o.tests["idle"] {
+		b.WriteString("\n")
+		b.WriteString(goalsTable(evalWSGoals(sums, o.IdleConns)))
+	}
+	return b.String()
+}
+
+// wsCapTables renders the echo comparison at anchorMaxConns clients with
+// the anchor (capSums; o as the run's options), after a heading.
+func wsCapTables(capSums []wsSummary, o wsOptions) string {
+	co := o
+	co.EchoConns = anchorMaxConns
+	co.broadcast = nil
+	co.tests = map[string]bool{"echo": o.tests["echo"]}
+	var b strings.Builder
+	fmt.Fprintf(&b, "**At %s clients, with Workerman** (select() holds about 1,000 connections; every server measured at %s clients here, so that the ratios compare like with like):\n\n",
+		thousands(anchorMaxConns), thousands(anchorMaxConns))
+	if a, our := findWS(capSums, anchorName), findWS(capSums, ours); a != nil && our != nil {
+		b.WriteString(wsAnchorHeadline(our, a, anchorMaxConns))
+		b.WriteString("\n")
+	}
+	b.WriteString(wsCmpTable(capSums, co))
+	return b.String()
+}
+
+// wsCmpTable renders the measurements of sums (gorilla, ours and the
+// anchor, when there) with the ratios of ours to gorilla and to the
+// anchor.
+func wsCmpTable(sums []wsSummary, o wsOptions) string {
 	var cols []*wsSummary
 	var labels []string
-	for _, name := range []string{wsBase, ours} {
+	for _, name := range []string{wsBase, ours, anchorName} {
 		if s := findWS(sums, name); s != nil {
 			cols = append(cols, s)
 			labels = append(labels, s.server.Label)
 		}
 	}
-	t := newCmpTable(labels, cols, findWS(sums, wsBase), findWS(sums, ours), "workerman-go ÷ gorilla")
+	ratios := []cmpRatio[wsSummary]{{findWS(sums, wsBase), "workerman-go ÷ gorilla"}}
+	if a := findWS(sums, anchorName); a != nil {
+		ratios = append(ratios, cmpRatio[wsSummary]{a, "workerman-go ÷ Workerman"})
+	}
+	t := newCmpTableRatios(labels, cols, findWS(sums, ours), ratios)
 	row := t.row
+	// notAnchor makes a getter give "–" for the anchor, which has only the
+	// echo test.
+	notAnchor := func(get func(*wsSummary) (float64, bool)) func(*wsSummary) (float64, bool) {
+		return func(s *wsSummary) (float64, bool) {
+			if s.server.external() {
+				return math.NaN(), true
+			}
+			return get(s)
+		}
+	}
 	if o.tests["echo"] {
 		echo := func(f func(*wsSummary) float64) func(*wsSummary) (float64, bool) {
 			return func(s *wsSummary) (float64, bool) { return f(s), s.hasEcho }
@@ -129,11 +202,11 @@ func wsTables(sums []wsSummary, o wsOptions) string {
 	}
 	if o.tests["idle"] {
 		row(fmt.Sprintf("idle: KiB per connection, %s connections (lower is better)", thousands(o.IdleConns)),
-			func(s *wsSummary) (float64, bool) { return s.idle / 1024, s.hasIdle }, "%.2f", true)
+			notAnchor(func(s *wsSummary) (float64, bool) { return s.idle / 1024, s.hasIdle }), "%.2f", true)
 	}
 	for _, n := range o.broadcast {
 		get := func(f func(fanSummary) float64) func(*wsSummary) (float64, bool) {
-			return func(s *wsSummary) (float64, bool) { fs := s.fan[n]; return f(fs), fs.has }
+			return notAnchor(func(s *wsSummary) (float64, bool) { fs := s.fan[n]; return f(fs), fs.has })
 		}
 		row(fmt.Sprintf("broadcast to %s: latency p50 µs, publish to receipt (lower is better)", thousands(n)), get(func(f fanSummary) float64 { return f.p50 }), "%.0f", true)
 		row(fmt.Sprintf("broadcast to %s: latency p99 µs (lower is better)", thousands(n)), get(func(f fanSummary) float64 { return f.p99 }), "%.0f", true)
@@ -156,19 +229,10 @@ func wsTables(sums []wsSummary, o wsOptions) string {
 			}
 		}
 	}
-
 	var b strings.Builder
-	if h := wsHeadline(sums, o); h != "" {
-		b.WriteString(h)
-		b.WriteString("\n")
-	}
 	b.WriteString(t.String())
 	if len(incomplete) > 0 {
 		fmt.Fprintf(&b, "\nMedians over fewer rounds: %s.\n", strings.Join(incomplete, "; "))
-	}
-	if o.tests["idle"] {
-		b.WriteString("\n")
-		b.WriteString(goalsTable(evalWSGoals(sums, o.IdleConns)))
 	}
 	return b.String()
 }
@@ -176,7 +240,7 @@ func wsTables(sums []wsSummary, o wsOptions) string {
 // notes are the caveats of the run that a reader of the tables needs.
 func (d *wsDriver) notes() string {
 	var others []float64
-	for _, r := range d.echo {
+	for _, r := range append(d.echo[:len(d.echo):len(d.echo)], d.capEcho...) {
 		if r.OK {
 			others = append(others, r.OtherCPUPct)
 		}
@@ -187,6 +251,12 @@ func (d *wsDriver) notes() string {
 		}
 	}
 	var b strings.Builder
+	where := fmt.Sprintf("its column is in the main table (-echo-conns is at most %s).", thousands(anchorMaxConns))
+	if d.capServers != nil {
+		where = fmt.Sprintf("it polls with select(), which holds about 1,000 connections, so with more clients than that its echo is measured in a separate comparison at %s clients, with workerman-go and gorilla at %s clients too, so that the ratios compare like with like (the table \"At %s clients, with Workerman\"; the main table has no Workerman column).",
+			thousands(anchorMaxConns), thousands(anchorMaxConns), thousands(anchorMaxConns))
+	}
+	b.WriteString(anchorNote(d.anchor, "app.php's websocket:// echo sends every message back, measured as the other servers' echo (same load generator, same checks); it takes the echo test only (idle, broadcast: –); "+where))
 	b.WriteString(noisyNote(others, "echo and broadcast rounds", "rates and latencies", "CPU figures"))
 	var echoBound, burstBound []string
 	for _, s := range d.summarize() {
@@ -229,7 +299,8 @@ func (d *wsDriver) settings() string {
 		"- echo: %d clients × %d text message(s) of %d bytes in flight (masked frames, every echo checked), %v warm-up + %v measured (server -mode echo)\n"+
 		"- idle: %d connections over %d load generator process(es), nothing sent after the handshake (server -mode idle), RSS read %v after all are up and accepted\n"+
 		"- broadcast: %s clients (server -mode broadcast: one topic), %d publishes (POST /publish on the server's http port) one at a time, each awaited at every client, %v apart; then a burst of %d publishes in one write\n"+
-		"- load generator: bench/loadgen in ws-echo, ws-idle and ws-broadcast modes, %d epoll loop(s) per process, source addresses: %s\n",
+		"- load generator: bench/loadgen in ws-echo, ws-idle and ws-broadcast modes, %d epoll loop(s) per process, source addresses: %s\n"+
+		"%s",
 		d.started.UTC().Format("2006-01-02 15:04:05 UTC"), mode, o.Rounds, o.Tests,
 		serverList(d.servers),
 		d.machine(),
@@ -237,7 +308,41 @@ func (d *wsDriver) settings() string {
 		o.EchoConns, o.EchoDepth, o.EchoSize, o.EchoWarmup, o.EchoDuration,
 		o.IdleConns, o.procs, o.IdleSettle,
 		joinCounts(o.broadcast), o.Publishes, o.PublishGap, o.Burst,
-		o.Loops, src)
+		o.Loops, src,
+		d.anchorSettings())
+}
+
+// anchorSettings is the Settings line of the Workerman anchor.
+func (d *wsDriver) anchorSettings() string {
+	a := d.anchor.Anchor
+	if a == nil {
+		return "- Workerman anchor: " + d.anchor.Note + "\n"
+	}
+	where := fmt.Sprintf("in the main comparison (echo, %d clients)", d.o.EchoConns)
+	if d.capServers != nil {
+		where = fmt.Sprintf("in an echo comparison of its own at %d clients (every server of it: %s), run in every round after the main tests", anchorMaxConns, serverNames(d.capServers))
+	}
+	return "- Workerman anchor: " + a.describe() + "; " + where + "\n"
+}
+
+// allServers are the servers of both comparisons.
+func (d *wsDriver) allServers() []serverSpec {
+	out := append([]serverSpec(nil), d.servers...)
+	for _, s := range d.capServers {
+		if s.external() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// capTables is the echo comparison at anchorMaxConns clients with the
+// anchor, or "" when there is none.
+func (d *wsDriver) capTables() string {
+	if d.capServers == nil {
+		return ""
+	}
+	return wsCapTables(summarizeWS(d.capServers, d.capEcho, nil, nil), d.o)
 }
 
 // pinSummary describes the pinning and what the rounds showed of the
@@ -260,7 +365,10 @@ func (d *wsDriver) pinSummary() string {
 	for _, r := range d.bcast {
 		note(r.Server, r.ServerInfo, r.LoadgenCPUs, r.LoadgenGOMAXPROCS)
 	}
-	return d.harness.pinSummary(seenSummary(d.servers, infos), "the load generator's own report", joinKeys(lgs, " | "))
+	for _, r := range d.capEcho {
+		note(r.Server, r.ServerInfo, r.LoadgenCPUs, r.LoadgenGOMAXPROCS)
+	}
+	return d.harness.pinSummary(seenSummary(d.allServers(), infos), "the load generator's own report", joinKeys(lgs, " | "))
 }
 
 // perRound is the tables of every round.
@@ -278,6 +386,10 @@ func (d *wsDriver) perRound() string {
 		b.WriteString("\n### Broadcast\n\n")
 		b.WriteString(fanoutTable(d.bcast, "messages"))
 	}
+	if len(d.capEcho) > 0 {
+		fmt.Fprintf(&b, "\n### Echo, %s clients, with Workerman\n\n", thousands(anchorMaxConns))
+		b.WriteString(echoTable(d.capEcho))
+	}
 	return b.String()
 }
 
@@ -285,7 +397,7 @@ func (d *wsDriver) perRound() string {
 func (d *wsDriver) report() error {
 	return d.harness.report(d.o.Out, results{
 		kind: "ws", title: "WebSocket benchmark",
-		tables: wsTables(d.summarize(), d.o), notes: d.notes(), legend: wsLegend,
+		tables: joinSections(wsTables(d.summarize(), d.o), d.capTables()), notes: d.notes(), legend: wsLegend,
 		settings: d.settings(), perRound: d.perRound(), raw: d.rawJSON,
 	})
 }
