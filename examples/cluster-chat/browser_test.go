@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/workerman-go/workerman/examples/internal/browsertest"
+	"github.com/workerman-go/workerman/pubsub"
 )
 
 // shownMessage is a message as the chat page shows it.
@@ -88,5 +93,177 @@ func TestBrowserChat(t *testing.T) {
 		if ms := browsertest.Eval[[]shownMessage](p, messagesJS); ms[1].Author != aliceColor || ms[1].Content != "hi bob & co" {
 			t.Fatalf("the page shows %+v, want alice's answer in her colour %s", ms[1], aliceColor)
 		}
+	}
+	bob.Screenshot("cluster-chat")
+}
+
+// shownMax is how many messages a page shows: MAX_MESSAGES in chat.js.
+const shownMax = 500
+
+// contentsJS lists the contents of the messages a chat page shows, oldest
+// first.
+const contentsJS = `[...document.querySelectorAll('.messages > .message > .content')].map(c => c.textContent)`
+
+// atEndJS tells whether a chat page's list is scrolled to its end.
+const atEndJS = `(m => m.scrollHeight - m.clientHeight - m.scrollTop <= 1)(document.querySelector('.messages'))`
+
+// burster publishes chat messages on s's topic, as POST /send publishes
+// them, from the test's goroutine: at once, and in a known order, the
+// order in which the hub delivers them to every client. sent is every
+// message published so far, in order.
+type burster struct {
+	t    *testing.T
+	s    *started
+	sent []string
+}
+
+// publish publishes a message of user me with that text.
+func (pub *burster) publish(text string) {
+	pub.t.Helper()
+	data, err := json.Marshal(message{Author: me, Content: text})
+	if err == nil {
+		_, err = pub.s.ch.hub.Publish(context.Background(), topic, pubsub.Message{Data: string(data)})
+	}
+	if err != nil {
+		pub.t.Fatalf("publishing %q: %v", text, err)
+	}
+	pub.sent = append(pub.sent, text)
+}
+
+// lastShown waits until page p shows the last message published.
+func (pub *burster) lastShown(p *browsertest.Page, what string) {
+	pub.t.Helper()
+	p.WaitFor(what, contentsJS+`.at(-1) === `+browsertest.JS(pub.sent[len(pub.sent)-1]))
+}
+
+// checkShown checks that page p answers, and shows the last shownMax of
+// the messages published, in order.
+func (pub *burster) checkShown(p *browsertest.Page, name string) {
+	t := pub.t
+	t.Helper()
+	if got := browsertest.Eval[int](p, `1+1`); got != 2 {
+		t.Fatalf("%s: the page evaluates 1+1 to %d", name, got)
+	}
+	shown := browsertest.Eval[[]string](p, contentsJS)
+	want := pub.sent[max(0, len(pub.sent)-shownMax):]
+	if len(shown) != len(want) {
+		t.Fatalf("%s: the page shows %d messages, want %d (its bound)", name, len(shown), len(want))
+	}
+	for i := range shown {
+		if shown[i] != want[i] {
+			t.Fatalf("%s: the page shows %q at %d, want %q: the last %d published, in order, %q to %q",
+				name, shown[i], i, want[i], len(want), want[0], want[len(want)-1])
+		}
+	}
+}
+
+// A burst of 10,000 messages reaches a page over server-sent events and
+// another over a WebSocket: each stays responsive and shows the last 500
+// (its bound), in order, none lost, scrolled to the newest. Then a user
+// who has scrolled up to read keeps reading the same messages while more
+// arrive.
+func TestBrowserBurst(t *testing.T) {
+	const burstSize = 10_000
+	s := start(t, chatOptions{})
+	b := browsertest.Start(t)
+	vias := []string{"sse", "ws"}
+	pages := map[string]*browsertest.Page{}
+	for _, via := range vias {
+		p := b.NewPage(t, "reader via "+via)
+		p.Navigate(s.base + "/?via=" + via)
+		p.WaitFor("the connection to open", `document.getElementById('state').textContent === 'open'`)
+		pages[via] = p
+	}
+	s.subscribers(t, len(vias))
+
+	pub := &burster{t: t, s: s}
+	start := time.Now()
+	for i := 1; i < burstSize; i++ {
+		pub.publish(fmt.Sprintf("m-%d", i))
+	}
+	pub.publish(fmt.Sprintf("last-%d", burstSize))
+	published := time.Since(start)
+	for _, via := range vias {
+		pub.lastShown(pages[via], "the burst's last message")
+		t.Logf("%d messages published in %v; the page via %s showed the last one %v after the first was published",
+			burstSize, published, via, time.Since(start))
+	}
+	for _, via := range vias {
+		pub.checkShown(pages[via], via)
+		if !browsertest.Eval[bool](pages[via], atEndJS) {
+			t.Errorf("%s: the list is not scrolled to its end, the newest message", via)
+		}
+	}
+
+	// The user scrolls up to read the 250th message; more messages come,
+	// one at a time: each time the oldest is trimmed above it, and it stays
+	// where it was.
+	tops := map[string]float64{}
+	for _, via := range vias {
+		tops[via] = browsertest.Eval[float64](pages[via], `(() => {
+  const m = document.querySelector('.messages');
+  window.reading = m.children[250];
+  m.scrollTop = reading.offsetTop - m.firstElementChild.offsetTop;
+  return reading.getBoundingClientRect().top;
+})()`)
+	}
+	for i := 1; i <= 10; i++ {
+		pub.publish(fmt.Sprintf("more-%d", i))
+		for _, via := range vias {
+			pub.lastShown(pages[via], "a message that came while the user reads")
+		}
+	}
+	for _, via := range vias {
+		p := pages[via]
+		pub.checkShown(p, via)
+		view := browsertest.Eval[struct {
+			Shown    bool
+			Top      float64
+			AtBottom bool
+		}](p, `({Shown: reading.isConnected, Top: reading.getBoundingClientRect().top, AtBottom: `+atEndJS+`})`)
+		if top := tops[via]; !view.Shown || view.Top < top-1 || view.Top > top+1 || view.AtBottom {
+			t.Errorf("%s: the message the user reads moved: %+v, want it still shown at %v, and the list not scrolled to its end", via, view, top)
+		}
+	}
+
+	// A reset (the history follows) empties the list, and drops the
+	// messages still waiting to be drawn: the page's handlers, called in
+	// one task, as when the messages come in one read.
+	p := pages["sse"]
+	p.Script(`add('{"content":"before the reset"}'); reset(); add('{"content":"history"}')`)
+	p.WaitFor("the list replaced", contentsJS+`.join() === 'history'`)
+}
+
+// The same messages, over long polling: the page shows the last 500, in
+// order, none lost, scrolled to the newest, and stays responsive.
+//
+// The server keeps the last keep (100) messages for a poll that comes with
+// its cursor: a page further behind is answered 410 and starts over with
+// the history, losing messages (and the browser logs the 410 as an error).
+// So the messages are published keep at a time, each time at once, when
+// the page shows the last of the previous ones: as fast as a page can take
+// them without loss (one poll answers with every message after its
+// cursor).
+func TestBrowserBurstPolling(t *testing.T) {
+	const total = 10_000
+	s := start(t, chatOptions{})
+	b := browsertest.Start(t)
+	p := b.NewPage(t, "reader via poll")
+	p.Navigate(s.base + "/?via=poll")
+	p.WaitFor("the connection to open", `document.getElementById('state').textContent === 'open'`)
+	s.subscribers(t, 1) // the first poll, parked: it gets the next message published
+
+	pub := &burster{t: t, s: s}
+	start := time.Now()
+	for len(pub.sent) < total {
+		for range keep {
+			pub.publish(fmt.Sprintf("m-%d", len(pub.sent)+1))
+		}
+		pub.lastShown(p, fmt.Sprintf("message %d", len(pub.sent)))
+	}
+	t.Logf("the page showed %d messages in %v", total, time.Since(start))
+	pub.checkShown(p, "poll")
+	if !browsertest.Eval[bool](p, atEndJS) {
+		t.Errorf("the list is not scrolled to its end, the newest message")
 	}
 }

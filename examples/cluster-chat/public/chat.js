@@ -5,8 +5,6 @@
 // that reconnects sends the id of the last one it has and gets those it
 // missed.
 
-const MAX_MESSAGES = 500; // the list keeps the newest
-
 const messages = document.querySelector('.messages');
 const textarea = document.querySelector('.form > textarea');
 const state = document.getElementById('state');
@@ -25,13 +23,21 @@ showMyColor();
 
 // --- The message list ---------------------------------------------------
 //
-// Messages arrive one by one, or hundreds at once (a history); they are
-// drawn in batches, once per animation frame, and the list keeps the
-// newest MAX_MESSAGES.
+// Messages arrive one by one, or by the thousand (a history, a burst from
+// many users): drawing each as it comes, and keeping them all, would
+// freeze the page. So arrivals wait in a queue and are drawn in batches,
+// one DOM update per animation frame, and the list keeps the last
+// MAX_MESSAGES.
+
+// MAX_MESSAGES is how many messages the page shows: the last 500. A reader
+// follows the recent ones; every message kept makes each layout slower and
+// the page bigger, without end in a long session. (A new page gets the
+// server's history, its last 100 or so.)
+const MAX_MESSAGES = 500;
 
 const colorPattern = /^rgb\(\d{1,3},\d{1,3},\d{1,3}\)$/;
-let pending = [];      // data of messages not drawn yet
-let clearFirst = false; // a reset came: the next frame empties the list
+let pending = [];       // data of messages received and not drawn yet, oldest first
+let clearFirst = false; // a reset came: the next frame empties the list first
 let frameRequested = false;
 
 function scheduleDraw() {
@@ -44,11 +50,16 @@ function scheduleDraw() {
 // add queues one message's data (a JSON string) for the next frame.
 function add(data) {
   pending.push(data);
-  if (pending.length > MAX_MESSAGES) pending.splice(0, pending.length - MAX_MESSAGES);
+  // Only the last MAX_MESSAGES of a batch are drawn: the queue drops the
+  // older ones now and then (not at every message), so a burst costs no
+  // more than a copy per MAX_MESSAGES arrivals. A hidden tab gets no
+  // animation frames: its queue waits, bounded, until the tab is shown.
+  if (pending.length >= 2 * MAX_MESSAGES) pending = pending.slice(-MAX_MESSAGES);
   scheduleDraw();
 }
 
-// reset: what follows replaces what the list shows.
+// reset: the messages that follow replace the list, and those still in the
+// queue are dropped with it.
 function reset() {
   pending = [];
   clearFirst = true;
@@ -77,20 +88,49 @@ function element(data) {
   return message;
 }
 
+// atBottom: the user sees the end of the list (within about a message).
+function atBottom() {
+  return messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
+}
+
+// shiftView scrolls the list by dy pixels, to keep what the user reads in
+// place when messages above it come or go. The browser scrolls by whole
+// pixels, and messages need not be: what it could not move is carried to
+// the next shift, so that the errors do not add up.
+let viewCarry = 0;
+function shiftView(dy) {
+  const target = messages.scrollTop + viewCarry + dy;
+  messages.scrollTop = target;
+  viewCarry = target - messages.scrollTop;
+}
+
+// draw adds the queued messages to the list in one DOM update, trims the
+// list to MAX_MESSAGES, and scrolls once: to the end if the user was there
+// before the batch (as chat apps do), otherwise only to keep what the
+// user reads in place.
 function draw() {
   frameRequested = false;
-  const atBottom = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 40;
-  if (clearFirst) {
-    messages.replaceChildren();
-    clearFirst = false;
-  }
-  const fragment = document.createDocumentFragment();
-  for (const data of pending) fragment.appendChild(element(data));
+  const follow = clearFirst || atBottom();
+  const batch = pending.slice(-MAX_MESSAGES);
   pending = [];
-  messages.appendChild(fragment);
-  let excess = messages.childElementCount - MAX_MESSAGES;
-  while (excess-- > 0) messages.firstElementChild.remove();
-  if (atBottom) messages.scrollTop = messages.scrollHeight;
+  const fragment = document.createDocumentFragment();
+  for (const data of batch) fragment.appendChild(element(data));
+  if (clearFirst || batch.length === MAX_MESSAGES) {
+    messages.replaceChildren(fragment); // the batch alone fills the list
+    clearFirst = false;
+  } else {
+    messages.appendChild(fragment);
+    const excess = messages.childElementCount - MAX_MESSAGES;
+    if (excess > 0) {
+      // The oldest go. If the user reads further up, the view moves up by
+      // their height, so that the messages read stay where they were.
+      const first = messages.children[excess];
+      const removed = follow ? 0 : first.getBoundingClientRect().top - messages.firstElementChild.getBoundingClientRect().top;
+      while (messages.firstElementChild !== first) messages.firstElementChild.remove();
+      if (removed) shiftView(-removed);
+    }
+  }
+  if (follow) messages.scrollTop = messages.scrollHeight;
 }
 
 // --- Receiving ----------------------------------------------------------

@@ -34,10 +34,78 @@ function SubscribePane(elem, url) {
   let cursor = '';
   const state = document.getElementById('state');
 
+  // Not in javascript.info's version: a bounded list, drawn in batches. The
+  // original appends every message at once and keeps them all: a burst of
+  // thousands, or a long session, makes the page slower and slower. Here
+  // the messages wait in a queue and are drawn once per animation frame,
+  // in one DOM update, and the list keeps the last MAX_MESSAGES.
+
+  // MAX_MESSAGES is how many messages the page shows: the last 500. A
+  // reader follows the recent ones; every message kept makes each layout
+  // slower and the page bigger.
+  const MAX_MESSAGES = 500;
+  let pending = []; // messages received and not drawn yet, oldest first
+  let frameRequested = false;
+
   function showMessage(message) {
-    let messageElem = document.createElement('div');
-    messageElem.append(message);
-    elem.append(messageElem);
+    pending.push(message);
+    // Only the last MAX_MESSAGES of a batch are drawn: the queue drops the
+    // older ones now and then (not at every message), so a burst costs no
+    // more than a copy per MAX_MESSAGES arrivals. A hidden tab gets no
+    // animation frames: its queue waits, bounded, until the tab is shown.
+    if (pending.length >= 2 * MAX_MESSAGES) pending = pending.slice(-MAX_MESSAGES);
+    if (!frameRequested) {
+      frameRequested = true;
+      requestAnimationFrame(draw);
+    }
+  }
+
+  // atBottom: the user sees the end of the list (within about a message).
+  function atBottom() {
+    return elem.scrollHeight - elem.scrollTop - elem.clientHeight < 40;
+  }
+
+  // shiftView scrolls the list by dy pixels, to keep what the user reads in
+  // place when messages above it come or go. The browser scrolls by whole
+  // pixels, and messages need not be: what it could not move is carried to
+  // the next shift, so that the errors do not add up.
+  let viewCarry = 0;
+  function shiftView(dy) {
+    const target = elem.scrollTop + viewCarry + dy;
+    elem.scrollTop = target;
+    viewCarry = target - elem.scrollTop;
+  }
+
+  // draw adds the queued messages to the list in one DOM update, trims the
+  // list to MAX_MESSAGES, and scrolls once: to the end if the user was
+  // there before the batch (as chat apps do), otherwise only to keep what
+  // the user reads in place.
+  function draw() {
+    frameRequested = false;
+    const follow = atBottom();
+    const batch = pending.slice(-MAX_MESSAGES);
+    pending = [];
+    const fragment = document.createDocumentFragment();
+    for (const message of batch) {
+      let messageElem = document.createElement('div');
+      messageElem.append(message); // text, never HTML
+      fragment.append(messageElem);
+    }
+    if (batch.length === MAX_MESSAGES) {
+      elem.replaceChildren(fragment); // the batch alone fills the list
+    } else {
+      elem.append(fragment);
+      const excess = elem.childElementCount - MAX_MESSAGES;
+      if (excess > 0) {
+        // The oldest go. If the user reads further up, the view moves up by
+        // their height, so that the messages read stay where they were.
+        const first = elem.children[excess];
+        const removed = follow ? 0 : first.getBoundingClientRect().top - elem.firstElementChild.getBoundingClientRect().top;
+        while (elem.firstElementChild !== first) elem.firstElementChild.remove();
+        if (removed) shiftView(-removed);
+      }
+    }
+    if (follow) elem.scrollTop = elem.scrollHeight;
   }
 
   function showState(text) {
