@@ -23,6 +23,9 @@ package browsertest
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,9 +92,25 @@ type Browser struct {
 	output *testutil.Log   // the browser process's stdout and stderr
 }
 
+// An Option changes how Start starts the browser.
+type Option func(*[]chromedp.ExecAllocatorOption)
+
+// TrustCertificate makes the browser accept cert, a test server's
+// certificate, for https pages, as if it were signed by an authority it
+// trusts: Chromium accepts the certificates of that public key only
+// (--ignore-certificate-errors-spki-list), so every other certificate is
+// still checked.
+func TrustCertificate(cert *x509.Certificate) Option {
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	pin := base64.StdEncoding.EncodeToString(sum[:])
+	return func(opts *[]chromedp.ExecAllocatorOption) {
+		*opts = append(*opts, chromedp.Flag("ignore-certificate-errors-spki-list", pin))
+	}
+}
+
 // Start starts a browser for the test. Without a browser on the machine
 // (see Find) the test is skipped, or fails under CI=true.
-func Start(t testing.TB) *Browser {
+func Start(t testing.TB, options ...Option) *Browser {
 	t.Helper()
 	path, err := Find()
 	if err != nil {
@@ -109,6 +128,9 @@ func Start(t testing.TB) *Browser {
 		chromedp.Flag("no-proxy-server", true), // the pages are on loopback addresses: never through a proxy
 		chromedp.CombinedOutput(b.output),
 	)
+	for _, o := range options {
+		o(&opts)
+	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	b.ctx = ctx
