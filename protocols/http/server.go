@@ -480,17 +480,23 @@ func (s *serverCodec) Encode(dst []byte, msg any) ([]byte, error) {
 }
 
 // ProtocolName names what the connection carries, for the connections
-// command and the status: "sse" once it is an event stream, else "http".
+// command, the status and the metrics: "sse" once it is an event stream,
+// else "http"; "h2" for an HTTP/2 connection, and "sse/h2" or "http/h2"
+// for its streams.
 func (s *serverCodec) ProtocolName() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.h2 != nil {
+	name := "http"
+	switch {
+	case s.h2 != nil:
 		return "h2"
+	case s.events:
+		name = "sse"
 	}
-	if s.events {
-		return "sse"
+	if s.stream {
+		name += "/h2"
 	}
-	return "http"
+	return name
 }
 
 // continueBody encodes msg as the next part of the open body.

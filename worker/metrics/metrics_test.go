@@ -19,6 +19,7 @@ import (
 	"github.com/workerman-go/workerman/connection"
 	"github.com/workerman-go/workerman/internal/testutil"
 	"github.com/workerman-go/workerman/protocols/http"
+	"github.com/workerman-go/workerman/protocols/sse"
 	"github.com/workerman-go/workerman/protocols/tcp"
 	"github.com/workerman-go/workerman/protocols/text"
 	"github.com/workerman-go/workerman/protocols/websocket"
@@ -483,5 +484,46 @@ func TestFlagAndBadAddress(t *testing.T) {
 	defer ln.Close()
 	if _, err := Serve(ln.Addr().String()); err == nil || !strings.Contains(err.Error(), ln.Addr().String()) {
 		t.Fatalf("Serve on an address in use: %v", err)
+	}
+}
+
+// HTTP/2 connections and their streams are counted apart: "h2" for the
+// connection, "sse/h2" for each event stream it carries.
+func TestHTTP2ConnectionsAndStreams(t *testing.T) {
+	hw := worker.New("http://127.0.0.1:0", http.Protocol())
+	hw.Name = "h2"
+	hw.OnMessage = func(c *connection.Conn, r *http.Request) {
+		if _, err := sse.Start(c, r, sse.Options{}); err == nil {
+			c.Send(sse.Event{Data: "open"})
+		}
+	}
+	haddr := testutil.Start(t, hw)
+	base := serve(t)
+
+	protos := new(nethttp.Protocols)
+	protos.SetUnencryptedHTTP2(true)
+	tr := &nethttp.Transport{Protocols: protos}
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for i := range 3 {
+		req, _ := nethttp.NewRequestWithContext(ctx, "GET", "http://"+haddr+"/", nil)
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("stream %d: %v", i, err)
+		}
+		defer resp.Body.Close()
+		buf := make([]byte, 64)
+		if n, err := resp.Body.Read(buf); err != nil || !strings.Contains(string(buf[:n]), "data: open") || resp.ProtoMajor != 2 {
+			t.Fatalf("stream %d: %s %q %v", i, resp.Proto, buf[:n], err)
+		}
+	}
+	after := scrape(t, base)
+	if v := mustValue(t, after, "workerman_connections_by_protocol", "worker", "h2", "protocol", "h2"); v != 1 {
+		t.Errorf("HTTP/2 connections: %v, want 1", v)
+	}
+	if v := mustValue(t, after, "workerman_connections_by_protocol", "worker", "h2", "protocol", "sse/h2"); v != 3 {
+		t.Errorf("event streams over HTTP/2: %v, want 3", v)
 	}
 }
