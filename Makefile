@@ -41,7 +41,8 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS = \
 	./protocols/text/:FuzzDecode ./protocols/text/:FuzzRoundTrip \
 	./protocols/frame/:FuzzDecode ./protocols/frame/:FuzzRoundTrip \
-	./protocols/http/:FuzzParse ./protocols/http/:FuzzChunked ./protocols/http/:FuzzServerCodec \
+	./protocols/http/:FuzzParse ./protocols/http/:FuzzChunked ./protocols/http/:FuzzServerCodec ./protocols/http/:FuzzH2RequestHead \
+	./protocols/http/internal/h2frame/:FuzzParse \
 	./protocols/sse/:FuzzParse ./protocols/sse/:FuzzRoundTrip \
 	./protocols/websocket/wsframe/:FuzzFrames ./protocols/websocket/wsframe/:FuzzInflate ./protocols/websocket/wsframe/:FuzzUTF8 \
 	./examples/json-protocol/jsonproto/:FuzzDecode ./examples/json-protocol/jsonproto/:FuzzRoundTrip \

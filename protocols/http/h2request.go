@@ -79,6 +79,14 @@ func requestHead(fields []hpack.HeaderField, end bool) (h2RequestHead, error) {
 		return h, fmt.Errorf(":path %q", path)
 	case end && h.bodyLeft > 0:
 		return h, fmt.Errorf("content-length %d without a body", h.bodyLeft)
+	case !isToken(method):
+		return h, fmt.Errorf(":method %q", method)
+	case !isToken(scheme):
+		return h, fmt.Errorf(":scheme %q", scheme)
+	case !isTarget(path):
+		return h, fmt.Errorf(":path %q", path)
+	case !validValue(authority) || strings.ContainsAny(authority, " \t/?#"):
+		return h, fmt.Errorf(":authority %q", authority)
 	}
 	h.method = method
 	b := make([]byte, 0, 256)
@@ -107,6 +115,17 @@ func requestHead(fields []hpack.HeaderField, end bool) (h2RequestHead, error) {
 	}
 	h.wire = append(b, "\r\n"...)
 	return h, nil
+}
+
+// isTarget reports whether every byte of path may be in a request-target
+// (printable ASCII but '#'): the line it goes into is split at spaces.
+func isTarget(path string) bool {
+	for i := 0; i < len(path); i++ {
+		if charClass[path[i]]&cTarget == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // checkH2Field checks a regular field of an HTTP/2 request (RFC 9113
