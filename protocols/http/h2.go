@@ -66,6 +66,10 @@ type h2Conn struct {
 	// CONTINUATION frames (0: none); blockEnd is its END_STREAM.
 	blockStream uint32
 	blockEnd    bool
+	// refused: the block's stream was reset when its HEADERS came (a
+	// stream error): the block is decoded, for HPACK, and opens nothing.
+	// blockRefused carries that from decode to onHeaders.
+	refused, blockRefused bool
 
 	streams    map[uint32]*h2Stream
 	byConn     map[*connection.Conn]*h2Stream
@@ -150,7 +154,9 @@ func (h *h2Conn) decode(in []byte) (n int, err error) {
 		var se *h2frame.StreamError
 		if errors.As(err, &se) {
 			if f.Type == h2frame.TypeHeaders {
-				// The block still updates HPACK's state.
+				// The block still updates HPACK's state, but opens no
+				// stream: it is reset below.
+				h.blockRefused = true
 				if err := h.onHeaders(f); err != nil {
 					h.connError(err)
 					return len(in), nil
@@ -307,6 +313,7 @@ func (h *h2Conn) onHeaders(f h2frame.Frame) error {
 		}
 		h.blockStream, h.blockEnd = f.StreamID, f.Flags.Has(h2frame.FlagEndStream)
 		h.fields, h.listSize, h.blockSize = h.fields[:0], 0, 0
+		h.refused, h.blockRefused = h.blockRefused, false
 	}
 	h.blockSize += len(block)
 	if h.blockSize > h.maxBlock() {
@@ -355,8 +362,8 @@ func (h *h2Conn) onRequestHead(id uint32, end bool) error {
 		return connErr(h2frame.ErrCodeStreamClosed, "HEADERS on closed stream %d", id)
 	}
 	h.lastStream = id
-	if h.goingAway {
-		return nil // after GOAWAY: ignored (RFC 9113 §6.8)
+	if h.goingAway || h.refused {
+		return nil // after GOAWAY: ignored (RFC 9113 §6.8); or reset already
 	}
 	if len(h.streams) >= h2MaxStreams {
 		if err := h.spend(); err != nil {
