@@ -76,10 +76,25 @@
 // spelling and order, and Get("content-type") finds "Content-Type". Names are
 // never canonicalized.
 //
+// # HTTP/2
+//
+// A connection speaks HTTP/2 (RFC 9113) when its TLS handshake chose "h2"
+// (a TLS Worker offers it by ALPN, see NextProtos) or, without TLS, when it
+// starts with the HTTP/2 client preface (prior knowledge); Config's
+// DisableHTTP2 turns this off. Each stream is then a connection of its own
+// to the application (connection.Conn.OpenStream: Parent returns the
+// HTTP/2 connection): OnMessage receives its *Request (Proto "HTTP/2.0"),
+// and Send, Close, timers, event streams, files and long polling work on it
+// as on an HTTP/1.1 connection that answers one request. Flow control holds
+// what a stream's window does not allow in that stream's send buffer. A
+// connection carries at most 100 streams at once; floods of control frames,
+// resets or CONTINUATION frames end it with GOAWAY ENHANCE_YOUR_CALM; a stop
+// or a reload sends GOAWAY and lets the streams finish. WebSocket stays on
+// HTTP/1.1 (RFC 8441 is not offered).
+//
 // # What it is not
 //
 // It is not net/http and shares no code or types with it: Request, Response
-// and Header are this package's own, shaped after Workerman's. It speaks
-// HTTP/1.0 and HTTP/1.1 only (an HTTP/2 preface is answered 505). It has no
-// TLS yet (terminate TLS at a proxy) and no client side.
+// and Header are this package's own, shaped after Workerman's. TLS is the
+// Worker's (worker.Worker.TLSConfig). It has no client side.
 package http
