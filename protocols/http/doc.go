@@ -1,7 +1,7 @@
-// Package http is the HTTP/1.x server protocol of workerman-go, the http://
-// scheme of a Worker as in Workerman, with the requests, responses, static
-// files and sessions that go with it, and the request parser for protocols
-// built on HTTP.
+// Package http is the HTTP server protocol of workerman-go (HTTP/1.x, and
+// HTTP/2 on the same port), the http:// scheme of a Worker as in Workerman,
+// with the requests, responses, static files and sessions that go with it,
+// and the request parser for protocols built on HTTP.
 //
 // # Serving
 //
