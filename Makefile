@@ -3,7 +3,7 @@
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test vet fmt staticcheck cross race allocs fuzz bench-echo bench-http bench-sse bench-ws bench-fanout bench-sse100k bench-idle bench-tls screenshots charts
+.PHONY: test vet fmt staticcheck cross race allocs fuzz bench-echo bench-http bench-sse bench-ws bench-fanout bench-sse100k bench-idle bench-tls bench-h2 screenshots charts
 
 test: fmt vet staticcheck cross race allocs
 
@@ -88,6 +88,13 @@ bench-fanout:
 # TLS connection and per idle TLS event stream at 10,000 (bench/README.md).
 bench-tls:
 	cd bench && $(GO) run ./cmd/compare tls
+
+# HTTP/2 on the event loops against net/http's HTTP/2 server, side by side:
+# RSS per idle event stream and server CPU for 10,000 streams × 1 event/s,
+# both over 100 TLS connections (ALPN h2), and hello requests/s with h2load
+# over TLS and h2c (bench/README.md). Needs h2load (Debian's nghttp2-client).
+bench-h2:
+	cd bench && $(GO) run ./cmd/compare h2
 
 # Idle CPU and wake-ups over 10 s, ours against net/http (schedstat of all
 # threads; Linux).

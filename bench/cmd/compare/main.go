@@ -5,7 +5,8 @@
 // ws.go), the TLS benchmark ("tls": TLS on the event loops against
 // net/http's TLS server, see tls.go), and the scale-out benchmarks
 // ("fanout": the memory broker against Redis; "sse100k": 100,000 streams;
-// see scaleout.go).
+// see scaleout.go), and the HTTP/2 benchmark ("h2": HTTP/2 on the event
+// loops against net/http's HTTP/2 server, see h2.go).
 //
 //	go run ./cmd/compare                           # echo: all servers, 5 rounds, ~2.5 minutes
 //	go run ./cmd/compare -servers net,gnet -quick  # echo: 3 short rounds, ~30 s smoke run
@@ -19,6 +20,8 @@
 //	go run ./cmd/compare tls -quick                # tls: 3 short rounds, ~2 minutes smoke run
 //	go run ./cmd/compare fanout                    # fanout: in-memory vs Redis, 10,000 streams, 3 rounds, ~1 minute
 //	go run ./cmd/compare sse100k                   # sse100k: 100,000 streams over 8 servers and Redis, ~1 minute
+//	go run ./cmd/compare h2                        # h2: both servers, 5 rounds, ~9 minutes
+//	go run ./cmd/compare h2 -quick                 # h2: 3 short rounds, ~1.5 minutes smoke run
 //
 // For the echo benchmark, it builds the load generator and the servers into
 // a temporary directory, then for every round, alternating the servers (the
@@ -119,6 +122,9 @@ func main() {
 	}
 	if len(args) > 0 && args[0] == "sse100k" {
 		os.Exit(sse100kMain(args[1:]))
+	}
+	if len(args) > 0 && args[0] == "h2" {
+		os.Exit(h2Main(args[1:]))
 	}
 	if len(args) > 0 && args[0] == "echo" {
 		args = args[1:]
