@@ -77,7 +77,9 @@ func (p *Presence) Refresh(ctx context.Context, entries []gateway.Entry, ttl tim
 	}
 	now := time.Now()
 	deadline := float64(now.Add(ttl).UnixMilli())
-	expired := "(" + strconv.FormatInt(now.UnixMilli(), 10)
+	// Expired is a deadline at or before now: what Count, Contains and
+	// Members no longer see (they keep scores after now).
+	expired := strconv.FormatInt(now.UnixMilli(), 10)
 	byKey := map[string][]redis.Z{}
 	for _, e := range entries {
 		k := p.Key(e.Set)
