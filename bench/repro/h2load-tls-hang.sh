@@ -8,7 +8,7 @@
 set -u
 runs=${1:-150}; scheme=${2:-https}
 dir=$(mktemp -d /tmp/h2hang.XXXXXX)
-go build -o "$dir/httpwm" ./bench/servers/httpwm || exit 1
+(cd bench && go build -o "$dir/httpwm" ./servers/httpwm) || exit 1
 go run ./examples/devcert -dir "$dir" > /dev/null || exit 1
 port=19445
 args=""; [ "$scheme" = https ] && args="-tls-cert $dir/cert.pem -tls-key $dir/key.pem"

@@ -606,14 +606,21 @@ func (h *h2Conn) StreamClosed(s *connection.Conn) {
 func (h *h2Conn) pump(st *h2Stream) {
 	sent := false
 	for len(st.held) > 0 && !st.ended {
+		// room < 0: the buffer is over half full, and WhenWritable says
+		// when it is not. Otherwise a whole frame may go even if less room
+		// is left (the half is passed by one frame at most), so that pump
+		// and WhenWritable never wait for each other at exactly half.
 		room := int64(h.c.MaxSendBufferSize()/2 - h.c.SendBufferSize() - len(h.out))
-		n := min(int64(len(st.held)), st.window, h.sendWindow, int64(h.peerMaxFrame), room)
-		if n <= 0 {
-			if (h.sendWindow <= 0 || room <= 0) && !st.isBlocked {
+		n := min(int64(len(st.held)), st.window, h.sendWindow, int64(h.peerMaxFrame))
+		if room >= 0 {
+			n = min(n, max(room, int64(h.peerMaxFrame)))
+		}
+		if n <= 0 || room < 0 {
+			if (h.sendWindow <= 0 || room < 0) && !st.isBlocked {
 				st.isBlocked = true
 				h.blocked = append(h.blocked, st)
 			}
-			if room <= 0 && !h.waitWritable {
+			if room < 0 && !h.waitWritable {
 				h.waitWritable = true
 				h.c.WhenWritable(h.writable)
 			}
