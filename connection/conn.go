@@ -133,8 +133,8 @@ type Conn struct {
 	// (written minus still in gnet's buffer) when writeBy was last set.
 	drainedMark uint32
 	fullLogged  bool  // a full send buffer was logged (no OnError to tell)
-	closeBy     int64 // UnixNano after which a pending close drops what is left
-	writeBy     int64 // UnixNano by which the peer must take some queued bytes; 0: none queued
+	closeBy     int64 // sinceEpoch after which a pending close drops what is left
+	writeBy     int64 // sinceEpoch by which the peer must take some queued bytes; 0: none queued
 	opened      int64 // UnixNano when it opened on its loop
 	data        any
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 )
 
 // flush does on the loop the work handed to it: timer changes, queued bytes,
@@ -94,7 +93,8 @@ func (c *Conn) flush() {
 // checkWatched refreshes the send-buffer accounting and completes what waits
 // on it: a drain event, a pending close. It runs after a flush and on every
 // tick while the connection has bytes queued in gnet, is full, or closing.
-// now is the tick's time in UnixNano, or 0 to read the clock only if needed.
+// now is the tick's time (sinceEpoch: the monotonic clock, as every deadline
+// of a connection), or 0 to read the clock only if needed.
 func (c *Conn) checkWatched(now int64) {
 	if c.gc == nil {
 		c.loop.unwatchConn(c)
@@ -142,7 +142,7 @@ func (c *Conn) checkWatched(now int64) {
 		}
 	}
 	if (closing || !empty) && now == 0 {
-		now = time.Now().UnixNano()
+		now = sinceEpoch()
 	}
 	if c.writeStalled(empty, ob, now) {
 		return
@@ -241,7 +241,7 @@ var ErrWriteTimeout = errors.New("connection: the peer took nothing of what was 
 // take some of them (acknowledge them, on Linux; elsewhere, let gnet hand
 // them to the kernel) at least once every WriteTimeout, or the connection
 // is destroyed, releasing what it held. It reports whether it closed the
-// connection. now is the current UnixNano (not 0 when bytes are queued).
+// connection. now is the current sinceEpoch (not 0 when bytes are queued).
 func (c *Conn) writeStalled(empty bool, ob int, now int64) bool {
 	wt := c.cfg.writeTimeout
 	if wt <= 0 || empty {

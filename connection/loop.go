@@ -62,7 +62,7 @@ type Loop struct {
 	head  *Conn // the loop's open connections, linked through Conn.prev/next
 	// Published for the ticker goroutine by publishTick: how many
 	// connections are watched, and when the wheel's next timer is due
-	// (UnixNano, 0 for none). A loop is ticked only when one of them says
+	// (sinceEpoch, 0 for none). A loop is ticked only when one of them says
 	// so, so an idle loop is never woken.
 	watching   atomic.Int64
 	nextDue    atomic.Int64
@@ -377,7 +377,7 @@ func (l *Loop) publishTick() {
 	var due int64
 	if l.wheel.Len() > 0 {
 		at, _ := l.wheel.Next()
-		due = at.UnixNano()
+		due = int64(at.Sub(epoch)) // monotonic: a change of the wall clock moves nothing
 	}
 	l.nextDue.Store(due)
 	l.watching.Store(int64(len(l.watch)))
@@ -415,7 +415,7 @@ func (l *Loop) runTick(context.Context) error {
 	now := time.Now()
 	l.wheel.Advance(now)
 	for c := range l.watch {
-		c.checkWatched(now.UnixNano())
+		c.checkWatched(int64(now.Sub(epoch)))
 	}
 	l.flushAndLeave()
 	return nil

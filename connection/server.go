@@ -435,7 +435,7 @@ func (s *server) Shutdown(ctx context.Context, restart bool) error {
 	var closeBy int64
 	if d, ok := ctx.Deadline(); ok {
 		margin := min(time.Until(d)/10, 100*time.Millisecond)
-		closeBy = d.Add(-margin).UnixNano()
+		closeBy = sinceEpoch() + int64(time.Until(d)-margin)
 	}
 	endAll := func(destroy bool) {
 		for _, l := range s.boundLoops() {

@@ -20,7 +20,8 @@ import (
 // one side or the other, so no wake-up is lost.
 type ticker struct {
 	wake chan struct{} // buffered: a pending wake-up
-	// next is when the ticker runs next (UnixNano; math.MaxInt64: parked
+	// next is when the ticker runs next (ns since epoch, the monotonic
+	// clock of the package, as every time of the loops; math.MaxInt64: parked
 	// until woken); fast says it runs every tickInterval, for watched
 	// connections.
 	next atomic.Int64
@@ -57,7 +58,7 @@ func (s *server) runTicker() {
 	for {
 		s.ready1.Do(func() { close(s.ready) })
 		t.rounds.Add(1)
-		now := time.Now().UnixNano()
+		now := sinceEpoch()
 		loops := s.boundLoops()
 		for _, l := range loops {
 			l.requestTick(now)
