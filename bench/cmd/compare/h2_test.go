@@ -404,10 +404,7 @@ func TestCheckH2Hello(t *testing.T) {
 // TestH2loadAgainstNetHTTP runs the real h2load for a second against an
 // in-process h2c server and parses its report; skipped without h2load.
 func TestH2loadAgainstNetHTTP(t *testing.T) {
-	bin, err := exec.LookPath("h2load")
-	if err != nil {
-		t.Skip("h2load is not installed (Debian: nghttp2-client)")
-	}
+	bin := requireTool(t, "h2load", "nghttp2-client")
 	url := startHello(t, testcert.Files{}, false, helloBody)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
