@@ -119,6 +119,7 @@ type Conn struct {
 	// Loop-only, kept with the flags above so the struct packs tightly.
 	watched    bool  // in the loop's watch set
 	stream     bool  // carried inside another connection (OpenStream): the loop's byte counts are that one's
+	carrier    bool  // carries streams (OpenStream was called on it): its writes wait for the end of the loop's pass
 	linger     uint8 // lingering close: 1 asked for, 2 write side shut down
 	maxPackage int32
 

@@ -66,6 +66,7 @@ func (c *Conn) flush() {
 				c.bytesWritten.Add(uint64(n))
 				if !c.stream {
 					c.loop.stats.BytesWritten.Add(uint64(n))
+					c.loop.stats.Writes.Add(1)
 				}
 			}
 		}

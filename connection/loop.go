@@ -46,6 +46,8 @@ type Loop struct {
 	mu          sync.Mutex
 	dirty       []*Conn
 	spare       []*Conn
+	held        []*Conn  // loop-only: carriers flushNow left for later in the pass
+	heldSince   int64    // loop-only: when the first of held was left (sinceEpoch)
 	tasks       []func() // handed over with Run; tasks[taskHead:] are still to run
 	taskHead    int
 	depth       int // loop-only: nesting of enter/exit
@@ -81,6 +83,7 @@ type loopStats struct {
 	Accepted     atomic.Uint64 // connections opened since start
 	BytesRead    atomic.Uint64
 	BytesWritten atomic.Uint64
+	Writes       atomic.Uint64 // writes handed to sockets (a TLS connection's: one per record)
 	Messages     atomic.Uint64 // messages delivered to OnMessage
 	SendFailures atomic.Uint64 // sends dropped (buffer full or connection closed)
 	Timers       atomic.Int64  // pending connection timers
@@ -221,7 +224,7 @@ func (l *Loop) flushAndLeave() {
 		if spare != nil && l.spare == nil {
 			l.spare = spare
 		}
-		if len(l.dirty) == 0 && l.taskHead == len(l.tasks) {
+		if len(l.dirty) == 0 && len(l.held) == 0 && l.taskHead == len(l.tasks) {
 			l.inCallback = false
 			l.mu.Unlock()
 			break
@@ -238,6 +241,7 @@ func (l *Loop) flushAndLeave() {
 			break
 		}
 		batch := l.takeDirtyLocked()
+		batch = l.takeHeld(batch)
 		// One task per round, after the flush: what it sends is written
 		// before the next task runs, so a burst of tasks (a burst of
 		// broadcasts) never piles up in a connection's send buffer.
@@ -283,20 +287,68 @@ func flushBatch(batch []*Conn) []*Conn {
 // its callback returns, not after every other timer of the same tick has
 // run: with 10,000 streams of one event a second, a tick runs about a
 // hundred timers, and their writes would otherwise wait for each other.
+//
+// A carrier (a connection whose streams are connections of their own, such
+// as an HTTP/2 connection) is the exception: its streams are written into
+// it at once, and it is written to its socket in small batches, once
+// carrierHold has passed since the first of them waited, or at the end of
+// the pass (flushAndLeave), so that the events of its streams whose timers
+// run together share one write, which costs far more than the callbacks
+// (a system call, and a TLS record). With 100 streams per connection that
+// were opened together, and so tick together, that is a few writes where
+// there were a hundred.
 func (l *Loop) flushNow() {
-	l.mu.Lock()
-	if len(l.dirty) == 0 {
+	var spare []*Conn
+	for round := 0; round < maxFlushRounds; round++ {
+		l.mu.Lock()
+		if spare != nil && l.spare == nil {
+			l.spare = spare
+		}
+		if len(l.dirty) == 0 {
+			l.mu.Unlock()
+			break
+		}
+		batch := l.takeDirtyLocked()
 		l.mu.Unlock()
-		return
+		// A stream's flush hands its bytes to its carrier, which is dirty
+		// in the next round.
+		for i, c := range batch {
+			batch[i] = nil
+			if !c.carrier {
+				c.flush()
+				continue
+			}
+			if len(l.held) == 0 {
+				l.heldSince = sinceEpoch()
+			}
+			l.held = append(l.held, c) // still scheduled: sends to it add nothing
+		}
+		spare = batch[:0]
 	}
-	batch := l.takeDirtyLocked()
-	l.mu.Unlock()
-	spare := flushBatch(batch)
-	l.mu.Lock()
-	if l.spare == nil {
-		l.spare = spare
+	if len(l.held) > 0 && sinceEpoch()-l.heldSince >= carrierHold.Load() {
+		batch := flushBatch(l.takeHeld(nil))
+		l.mu.Lock()
+		if l.spare == nil {
+			l.spare = batch
+		}
+		l.mu.Unlock()
 	}
-	l.mu.Unlock()
+}
+
+// carrierHold is how long (ns) flushNow lets a carrier's writes wait for
+// more of its streams' (see flushNow): a small part of a tick, and of the
+// latency a browser sees. A variable for the tests.
+var carrierHold = func() (v atomic.Int64) { v.Store(int64(100 * time.Microsecond)); return }()
+
+// takeHeld appends the carriers flushNow held back to batch, for a flush.
+func (l *Loop) takeHeld(batch []*Conn) []*Conn {
+	if len(l.held) == 0 {
+		return batch
+	}
+	batch = append(batch, l.held...)
+	clear(l.held)
+	l.held = l.held[:0]
+	return batch
 }
 
 // Run runs fn on the loop's goroutine, soon, in the order of the calls to

@@ -109,6 +109,7 @@ func (c *Conn) OpenStream(carrier Carrier) *Conn {
 		return nil
 	}
 	l := c.loop
+	c.carrier = true
 	s := newConn(c.cfg, int(c.maxSend), int(c.maxPackage))
 	s.gc = &streamSocket{carrier: carrier, s: s}
 	s.stream = true

@@ -272,3 +272,85 @@ func TestStreamsCarriedInsideAConnection(t *testing.T) {
 		t.Fatalf("events: %q", events)
 	}
 }
+
+// The streams of one carrier whose timers run in the same pass of the loop
+// share the carrier's writes: what their timers send is carried at once,
+// and the carrier is written when the pass ends, or once the hold has
+// passed (one write per stream when the hold is 0).
+func TestStreamTimersShareTheirCarriersWrites(t *testing.T) {
+	const n = 20
+	for _, tc := range []struct {
+		hold                 time.Duration
+		minWrites, maxWrites uint64
+	}{
+		// Twenty timers due together run in one pass, or two if they
+		// straddle a tick of the wheel.
+		{time.Hour, 1, 2},
+		{0, n, n},
+	} {
+		t.Run(fmt.Sprintf("hold %v", tc.hold), func(t *testing.T) {
+			t.Cleanup(connection.SetCarrierHold(tc.hold))
+			w := worker.New("mux://127.0.0.1:0", muxProtocol{})
+			w.Count = 1
+			streams := make(chan *connection.Conn, n)
+			w.OnConnect = func(c *connection.Conn) {
+				if c.Parent() != nil {
+					streams <- c
+				}
+			}
+			w.OnMessage = func(c *connection.Conn, line string) {
+				c.After(50*time.Millisecond, func() {
+					if err := c.Send("tick " + line); err != nil {
+						t.Errorf("send: %v", err)
+					}
+				})
+			}
+			addr := start(t, w)
+			nc := dial(t, addr)
+			_ = nc.SetDeadline(time.Now().Add(testTimeout))
+			var req strings.Builder
+			for i := range n {
+				fmt.Fprintf(&req, "%d +1000\n", i)
+			}
+			if _, err := nc.Write([]byte(req.String())); err != nil {
+				t.Fatal(err)
+			}
+			var loop *connection.Loop
+			for range n {
+				loop = testutil.Recv(t, streams, "a stream").Loop()
+			}
+			before := connection.SocketWrites(loop)
+			req.Reset()
+			for i := range n {
+				fmt.Fprintf(&req, "%d go\n", i) // one read: the timers are set in one pass
+			}
+			if _, err := nc.Write([]byte(req.String())); err != nil {
+				t.Fatal(err)
+			}
+			r := bufio.NewReader(nc)
+			got := map[string]bool{}
+			for range n {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					t.Fatalf("after %d ticks: %v", len(got), err)
+				}
+				got[line] = true
+			}
+			for i := range n {
+				if want := fmt.Sprintf("%d tick go\n", i); !got[want] {
+					t.Fatalf("no %q in %v", want, got)
+				}
+			}
+			// The loop counts a write once it returned: the peer may read it
+			// before.
+			testutil.Eventually(t, "the writes counted", func() bool {
+				return connection.SocketWrites(loop)-before >= tc.minWrites
+			})
+			writes := connection.SocketWrites(loop) - before
+			if writes < tc.minWrites || writes > tc.maxWrites {
+				t.Fatalf("%d ticks of %d streams took %d writes of their carrier, want %d to %d", n, n, writes, tc.minWrites, tc.maxWrites)
+			}
+			t.Logf("%d ticks, %d writes", n, writes)
+		})
+	}
+}

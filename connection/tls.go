@@ -165,6 +165,7 @@ func (c *Conn) writeWire(p []byte) (int, error) {
 	if err == nil {
 		c.bytesWritten.Add(uint64(len(p)))
 		c.loop.stats.BytesWritten.Add(uint64(len(p)))
+		c.loop.stats.Writes.Add(1)
 	}
 	return n, err
 }
