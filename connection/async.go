@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -223,6 +224,7 @@ func clientEngine() (*gnet.Client, error) {
 		return clientCli, nil
 	}
 	h := newHandler(hooks{}, engine.Options{})
+	addSpareProc(runtime.NumCPU(), h.cfg.logger) // gnet's default number of loops
 	cli, err := gnet.NewClient(h,
 		gnet.WithMulticore(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),

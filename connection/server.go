@@ -100,6 +100,7 @@ func (s *server) newLoop(index int) *Loop {
 // listener whose accept could fail.
 func (s *server) Serve(ln net.Listener) error {
 	defer ln.Close()
+	addSpareProc(max(s.opts.Loops, 1), s.cfg.logger)
 	cli, err := gnet.NewClient(s,
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(max(s.opts.Loops, 1)),
