@@ -465,6 +465,11 @@ func (p *Parser) fieldLine(in []byte, s, e int, dst *[]fieldSpan, tooMany *Error
 			return errFieldValue
 		}
 	}
+	if *dst == nil {
+		// Room for a typical head at once: growing from one field up
+		// would leave three smaller arrays behind for every connection.
+		*dst = make([]fieldSpan, 0, 12)
+	}
 	*dst = append(*dst, fieldSpan{ns: s, ne: s + i, vs: s + vs, ve: s + ve})
 	return nil
 }

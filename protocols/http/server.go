@@ -308,12 +308,14 @@ func (s *serverCodec) startsHTTP2(in []byte) (ok, wait bool) {
 		s.h2Checked = true
 		return false, false
 	}
-	n, err := h2frame.ParsePreface(in)
+	// Compared in place: ParsePreface's error for an HTTP/1.x client
+	// would be garbage made for every connection.
+	m := min(len(in), len(h2frame.ClientPreface))
 	switch {
-	case err != nil:
+	case string(in[:m]) != h2frame.ClientPreface[:m]:
 		s.h2Checked = true
 		return false, false
-	case n == 0:
+	case m < len(h2frame.ClientPreface):
 		return false, true
 	}
 	s.h2Checked = true
