@@ -8,6 +8,15 @@ import (
 	"github.com/workerman-go/workerman/connection"
 )
 
+// epoch is the origin of Now.
+var epoch = time.Now()
+
+// Now is the sweep's clock: nanoseconds since the process started, on the
+// monotonic clock, so that a step of the wall clock moves no deadline. The
+// times an item keeps for its visit (when it went quiet, when a head began)
+// must be read from it.
+func Now() int64 { return int64(time.Since(epoch)) }
+
 // Sweep visits, on one loop timer, every item of a set that lives on one
 // event loop: the way to give thousands of connections a periodic check (a
 // deadline, a heartbeat) without a timer each. An item costs a slot in a
@@ -26,7 +35,7 @@ type Sweep[T any] struct {
 }
 
 // New returns a sweep of loop l that calls visit for every item every d,
-// with the time of the sweep in UnixNano.
+// with the time of the sweep (Now).
 func New[T any](l *connection.Loop, d time.Duration, visit func(item T, now int64) bool) *Sweep[T] {
 	return &Sweep[T]{loop: l, every: d, visit: visit}
 }
@@ -43,7 +52,7 @@ func (s *Sweep[T]) Add(item T) {
 func (s *Sweep[T]) Len() int { return len(s.items) }
 
 func (s *Sweep[T]) run() {
-	now := time.Now().UnixNano()
+	now := Now()
 	var zero T
 	for i := 0; i < len(s.items); {
 		if s.visit(s.items[i], now) {

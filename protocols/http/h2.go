@@ -9,6 +9,7 @@ import (
 	"golang.org/x/net/http2/hpack"
 
 	"github.com/workerman-go/workerman/connection"
+	"github.com/workerman-go/workerman/internal/sweep"
 	"github.com/workerman-go/workerman/protocols/http/internal/h2frame"
 )
 
@@ -83,7 +84,7 @@ type h2Conn struct {
 	waitWritable bool        // a WhenWritable is pending
 
 	floodCount int
-	floodFrom  int64 // UnixNano when the current second of the flood budget began
+	floodFrom  int64 // sweep.Now() when the current second of the flood budget began
 
 	out []byte // frames to write, flushed by flushOut
 }
@@ -245,7 +246,7 @@ func (h *h2Conn) onFrame(f h2frame.Frame) error {
 
 // spend counts a frame against the flood budget.
 func (h *h2Conn) spend() error {
-	now := time.Now().UnixNano()
+	now := sweep.Now() // monotonic: a step of the wall clock must not stop the budget from renewing
 	if now-h.floodFrom >= int64(time.Second) {
 		h.floodFrom, h.floodCount = now, 0
 	}

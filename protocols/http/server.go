@@ -170,9 +170,9 @@ type serverCodec struct {
 	// Loop-only.
 	conn      *connection.Conn
 	gone      bool         // closed or switched away: the deadline sweep lets go
-	headStart int64        // UnixNano when the head being read began arriving; 0 when none
+	headStart int64        // sweep.Now() when the head being read began arriving; 0 when none
 	seen      uint64       // activity at the last sweep
-	quietFrom int64        // UnixNano when activity last changed, as the sweep saw it
+	quietFrom int64        // sweep.Now() when activity last changed, as the sweep saw it
 	loading   *sessionLoad // a request whose session is being loaded, not yet delivered
 	h2        *h2Conn      // the connection speaks HTTP/2: its frames and streams
 	h2Checked bool         // the first bytes were not the HTTP/2 preface (or TLS chose): HTTP/1.x
@@ -203,7 +203,7 @@ func (s *serverCodec) Opened(c *connection.Conn) {
 		}
 	}
 	if l := c.Loop(); l != nil && (s.proto.cfg.HeaderTimeout > 0 || s.proto.cfg.IdleTimeout > 0) {
-		s.quietFrom = time.Now().UnixNano()
+		s.quietFrom = sweep.Now()
 		deadlines(l, s.proto).Add(s)
 	}
 }
@@ -274,7 +274,7 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 			_ = s.conn.SendRaw([]byte(continueResponse))
 		}
 		if s.headStart == 0 && p.inProgress() && !p.headDone() {
-			s.headStart = time.Now().UnixNano() // the sweep answers 408 if it takes too long
+			s.headStart = sweep.Now() // the sweep answers 408 if it takes too long
 		}
 		if n > 0 {
 			s.mu.Lock()

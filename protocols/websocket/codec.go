@@ -113,8 +113,8 @@ type codec struct {
 	gotClose  bool
 	activity  uint64 // counts the Decode calls that consumed input
 	seen      uint64 // activity at the keep-alive sweep's last visit
-	quietFrom int64  // UnixNano: the visit that last saw activity change
-	pingedAt  int64  // UnixNano: the last ping sent (or the start)
+	quietFrom int64  // sweep.Now(): the visit that last saw activity change
+	pingedAt  int64  // sweep.Now(): the last ping sent (or the start)
 }
 
 func newCodec(set *connSettings) *codec {
@@ -261,7 +261,7 @@ func (s *codec) startTimers() {
 	if every <= 0 || s.conn == nil {
 		return
 	}
-	now := time.Now().UnixNano()
+	now := sweep.Now()
 	s.quietFrom, s.pingedAt = now, now
 	keepalives(s.conn.Loop(), every).Add(s)
 }
@@ -294,7 +294,7 @@ func checkEvery(ping, idle time.Duration) time.Duration {
 	return max(d/4, time.Millisecond)
 }
 
-// check is the keep-alive sweep's visit at now (UnixNano): it closes the
+// check is the keep-alive sweep's visit at now (sweep.Now): it closes the
 // connection with CloseGoingAway when nothing has arrived from the peer for
 // the idle timeout, and pings the peer every ping interval. It reports
 // whether the connection stays in the sweep: one that is closing or closed
