@@ -192,8 +192,8 @@ func (l *loop) emit(e sse.Event) {
 	s := c.sse
 	s.got++
 	l.nEvents++
-	ts, err := strconv.ParseInt(e.Data, 10, 64)
-	if err != nil {
+	ts, ok := parseStamp(e.Data)
+	if !ok {
 		l.badData++
 		return
 	}
@@ -479,4 +479,41 @@ func quantile(v []float64, q float64) float64 {
 	k := int(q*float64(len(v))+0.5) - 1
 	k = max(0, min(k, len(v)-1))
 	return v[k]
+}
+
+// parseStamp reads the time an event's data carries: Unix nanoseconds
+// ("1796234889062341900", as the Go servers write it) or Unix seconds with
+// a fraction ("1796234889.0623419", PHP's microtime(true)), without
+// allocating. ok is false for anything else.
+func parseStamp(s string) (ns int64, ok bool) {
+	const maxSec = 1 << 33 // beyond the year 2200: not seconds
+	var whole int64
+	i := 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		if whole > (1<<63-1-9)/10 {
+			return 0, false
+		}
+		whole = whole*10 + int64(s[i]-'0')
+	}
+	if i == 0 {
+		return 0, false
+	}
+	if i == len(s) {
+		return whole, true
+	}
+	if s[i] != '.' || i+1 == len(s) || whole >= maxSec {
+		return 0, false
+	}
+	var frac, scale int64 = 0, int64(time.Second)
+	for j := i + 1; j < len(s); j++ {
+		c := s[j]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if scale > 1 { // digits past nanoseconds are dropped
+			scale /= 10
+			frac += int64(c-'0') * scale
+		}
+	}
+	return whole*int64(time.Second) + frac, true
 }

@@ -152,3 +152,33 @@ func TestSSERejectsNonStream(t *testing.T) {
 		t.Fatalf("%s %v", res.Summary(), res.Errors)
 	}
 }
+
+// An event's time is read as Unix nanoseconds (the Go servers) or as
+// seconds with a fraction (PHP's microtime(true), the Workerman anchor);
+// anything else is bad data.
+func TestParseStamp(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1796234889062341900", 1796234889062341900, true},
+		{"1796234889.0623419", 1796234889062341900, true},
+		{"1796234889.5", 1796234889500000000, true},
+		{"1796234889.1234567891", 1796234889123456789, true}, // past ns: dropped
+		{"0", 0, true},
+		{"", 0, false},
+		{"12a", 0, false},
+		{"1796234889.", 0, false},
+		{".5", 0, false},
+		{"1796234889.06x", 0, false},
+		{"17962348890621.5", 0, false},     // not seconds
+		{"99999999999999999999", 0, false}, // overflows
+		{"-5", 0, false},
+	} {
+		got, ok := parseStamp(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("parseStamp(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}

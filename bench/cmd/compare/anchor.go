@@ -67,7 +67,7 @@ type anchor struct {
 	// Mode is app.php's MODE: "http" (hello on any path, /sse) or "ws"
 	// (a websocket:// echo).
 	Mode string `json:"mode"`
-	// PHPArgs go before app.php (the sse benchmark's -d precision=10).
+	// PHPArgs go before app.php (the sse benchmark's -d precision=17).
 	PHPArgs []string `json:"php_args,omitempty"`
 	// newPIDNS: start it in a PID namespace of its own (see procOpts);
 	// cleared when the system refuses it.

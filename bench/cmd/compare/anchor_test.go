@@ -279,7 +279,7 @@ func TestSSETablesWithAnchor(t *testing.T) {
 	servers := append(sseServers[:2:2], anchorSpec)
 	for r := 1; r <= 3; r++ {
 		idle = append(idle, idleRecord{Server: anchorName, Round: r, OK: true, BytesPerConn: 8 * 1024})
-		tick = append(tick, tickRecord{Server: anchorName, Round: r, OK: true, ServerCPUPct: 8, ServerSysPct: 5, ServerCPUusPerEvent: 80, EventsPerSec: 10000, NoLatency: true})
+		tick = append(tick, tickRecord{Server: anchorName, Round: r, OK: true, ServerCPUPct: 8, ServerSysPct: 5, ServerCPUusPerEvent: 80, EventsPerSec: 10000, P50us: 90, P99us: 900})
 	}
 	o := sseOpts(t, nil)
 	if err := o.check(); err != nil {
@@ -290,7 +290,7 @@ func TestSSETablesWithAnchor(t *testing.T) {
 		"| measurement | net/http (goroutine per stream) | workerman-go | Workerman 5.2.2 (PHP) | workerman-go ÷ net/http | workerman-go ÷ Workerman |",
 		"| idle: KiB per stream, 10,000 streams with a 15 s heartbeat (lower is better) | 12.00 | 1.20 | 8.00 | 0.10× | 0.15× |",
 		"| tick: server CPU, % of a core, 10,000 streams × 1 event/s (lower is better) | 20.0 | 4.0 | 8.0 | 0.20× | 0.50× |",
-		"| tick: latency p50 µs, timer to receipt | 0 | 0 | – | – | – |",
+		"| tick: latency p50 µs, timer to receipt | 0 | 0 | 90 | – | 0.00× |", // Workerman's latency is measured too
 		"| fan-out to 10,000: latency p99 µs (lower is better) | 50000 | 30000 | – | 0.60× | – |",
 		"check: the load generator received 10,000 events/s",
 	} {
@@ -316,7 +316,7 @@ func TestSSETablesWithAnchor(t *testing.T) {
 	}
 
 	// Notes: where the anchor was measured, or why it was not.
-	if n := sseAnchorNote(anchorChoice{Anchor: &anchor{Dir: "/a"}}, true); !strings.Contains(n, "separate comparison at 1,000 streams, with workerman-go and net/http at 1,000 streams too") || !strings.Contains(n, "-d precision=10") {
+	if n := sseAnchorNote(anchorChoice{Anchor: &anchor{Dir: "/a"}}, true); !strings.Contains(n, "separate comparison at 1,000 streams, with workerman-go and net/http at 1,000 streams too") || !strings.Contains(n, "-d precision=17") {
 		t.Errorf("note %q", n)
 	}
 	if n := sseAnchorNote(anchorChoice{Anchor: &anchor{Dir: "/a"}}, false); !strings.Contains(n, "in the main table") {
@@ -513,10 +513,11 @@ func TestAnchorHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("SSE: %v", err)
 	}
-	// precision=10: whole seconds, which the load generator reads.
-	sec, err := strconv.ParseInt(data, 10, 64)
-	if err != nil || math.Abs(float64(sec-time.Now().Unix())) > 60 {
-		t.Fatalf("event data %q (%v), want the time in whole seconds", data, err)
+	// Seconds with a fraction (precision=17 writes all its digits), which
+	// the load generator reads.
+	sec, err := strconv.ParseFloat(data, 64)
+	if err != nil || math.Abs(sec-float64(time.Now().UnixNano())/1e9) > 60 {
+		t.Fatalf("event data %q (%v), want the time in seconds", data, err)
 	}
 	if n := len(groupMembers(pgid)); n < 2 {
 		t.Fatalf("%d processes in the anchor's group, want its master and its worker", n)

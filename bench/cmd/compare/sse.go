@@ -74,12 +74,11 @@ var sseAnchorTests = []string{"idle", "tick"}
 
 // sseAnchorPHPArgs are php's arguments before app.php in the sse
 // benchmark: app.php's events carry (string)microtime(true), seconds with
-// a fraction ("1796234889.0623"), which the load generator does not read
-// as a timestamp (it wants whole Unix nanoseconds) and counts as bad data;
-// with precision=10, PHP writes that float as whole seconds
-// ("1796234889"), which it reads. Its latency is then meaningless (the
-// number is taken for nanoseconds): the tables leave it out.
-var sseAnchorPHPArgs = []string{"-d", "precision=10"}
+// a fraction, which PHP writes with its default precision of 14 digits
+// ("1796234889.0623", 100 µs); with precision=17 it writes every digit the
+// float holds ("1796234889.0623419", about 0.2 µs), which the load
+// generator reads as seconds for the tick latency.
+var sseAnchorPHPArgs = []string{"-d", "precision=17"}
 
 // sseRoundTests are the tests of a round: those of -tests, then those of
 // the comparison at anchorMaxConns streams with the anchor.
@@ -248,7 +247,6 @@ type tickRecord struct {
 	OK                  bool              `json:"ok"`
 	Error               string            `json:"error,omitempty"`
 	Streams             int               `json:"streams"`
-	NoLatency           bool              `json:"no_latency,omitempty"` // the events carry no usable timestamp (the anchor: sseAnchorPHPArgs)
 	WindowSec           float64           `json:"window_sec"`
 	Events              uint64            `json:"events"`         // received in the window
 	EventsPerSec        float64           `json:"events_per_sec"` // received
@@ -482,9 +480,6 @@ func (d *sseDriver) tickRound(ctx context.Context, s serverSpec, round, n int) (
 		rec.Events = res.WindowEvents
 		rec.EventsPerSec = res.EventsPerSec
 		rec.P50us, rec.P99us = res.P50us, res.P99us
-		if s.external() { // whole seconds taken for nanoseconds: sseAnchorPHPArgs
-			rec.P50us, rec.P99us, rec.NoLatency = 0, 0, true
-		}
 		if w := res.WindowSec; w > 0 {
 			rec.ServerCPUPct = res.ServerCPU / w * 100
 			rec.ServerSysPct = res.ServerSysCPU / w * 100
@@ -534,9 +529,6 @@ func logTick(r tickRecord) {
 		return
 	}
 	latency := fmt.Sprintf("latency p50 %7.0f µs  p99 %7.0f µs", r.P50us, r.P99us)
-	if r.NoLatency {
-		latency = "latency not measured"
-	}
 	logf("  round %d tick   %-4s %6d streams  %7.0f events/s received  server CPU %5.1f %% (system %4.1f %%) = %5.2f µs/event  %s  load gen %3.0f %%, other %3.0f %%",
 		r.Round, r.Server, r.Streams, r.EventsPerSec, r.ServerCPUPct, r.ServerSysPct, r.ServerCPUusPerEvent, latency, r.ClientCPUPct, r.OtherCPUPct)
 }

@@ -50,10 +50,8 @@ func summarizeSSE(servers []serverSpec, idle []idleRecord, tick []tickRecord, fa
 		sm.idle, sm.idleOK, sm.hasIdle = idleMedian(idle, s.Name)
 
 		var cpu, sys, us, eps, p50, p99, lg []float64
-		noLatency := false
 		for _, r := range tick {
 			if r.Server == s.Name && r.OK {
-				noLatency = noLatency || r.NoLatency
 				cpu = append(cpu, r.ServerCPUPct)
 				sys = append(sys, r.ServerSysPct)
 				us = append(us, r.ServerCPUusPerEvent)
@@ -70,9 +68,6 @@ func summarizeSSE(servers []serverSpec, idle []idleRecord, tick []tickRecord, fa
 		sm.evPerSec, _ = median(eps)
 		sm.tickP50, _ = median(p50)
 		sm.tickP99, _ = median(p99)
-		if noLatency {
-			sm.tickP50, sm.tickP99 = math.NaN(), math.NaN() // "–"
-		}
 		sm.tickClientPct, _ = median(lg)
 
 		sm.fan = summarizeFanout(fan, s.Name)
@@ -375,7 +370,7 @@ func sseAnchorNote(c anchorChoice, separate bool) string {
 	}
 	return anchorNote(c, "its /sse streams get one event a second each from a Workerman Timer per stream: the tick test's job. "+
 		"It takes the tick and idle tests only: it has no idle mode (its idle figure is with one event a second per stream, no heartbeat) and publishes nothing (fan-out: –). "+
-		"Its events carry (string)microtime(true), seconds with a fraction, which the load generator does not take for a timestamp; php runs with `-d precision=10`, which makes them whole seconds that it counts, but whose latency means nothing: Workerman's tick latency is –. "+
+		"Its events carry (string)microtime(true), seconds with a fraction, written with every digit (php runs with `-d precision=17`), which the load generator reads as the time the timer fired, for the tick latency as with the Go servers. "+
 		where)
 }
 
@@ -512,9 +507,6 @@ func tickTable(recs []tickRecord) string {
 	b.WriteString("| round | server | streams | events/s received | server CPU % | of which system % | server CPU µs/event | p50 µs | p99 µs | load gen CPU % | other CPU % | server CPUs / threads / listeners | status |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, r := range recs {
 		p50, p99 := fmt.Sprintf("%.0f", r.P50us), fmt.Sprintf("%.0f", r.P99us)
-		if r.NoLatency {
-			p50, p99 = "–", "–"
-		}
 		fmt.Fprintf(&b, "| %d | %s | %d | %.0f | %.1f | %.1f | %.2f | %s | %s | %.0f | %.0f | %s | %s |\n",
 			r.Round, r.Server, r.Streams, r.EventsPerSec, r.ServerCPUPct, r.ServerSysPct, r.ServerCPUusPerEvent, p50, p99, r.ClientCPUPct, r.OtherCPUPct, r.ServerInfo.String(), status(r.OK, r.Error))
 	}
