@@ -115,7 +115,7 @@ func (w *appendWriter) Write(p []byte) (int, error) {
 
 func newH2Conn(sc *serverCodec, c *connection.Conn) *h2Conn {
 	h := &h2Conn{
-		sc: sc, c: c, lim: sc.parser.lim,
+		sc: sc, c: c, lim: sc.proto.limits(sc.maxBody),
 		streams: map[uint32]*h2Stream{}, byConn: map[*connection.Conn]*h2Stream{},
 		sendWindow: h2frame.DefaultInitialWindowSize, recvWindow: h2ConnWindow,
 		peerWindow: h2frame.DefaultInitialWindowSize, peerMaxFrame: h2frame.DefaultMaxFrameSize,

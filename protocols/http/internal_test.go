@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/workerman-go/workerman/protocols"
 )
 
 // feedBytewise gives p the input one more byte per call, as a slowloris
@@ -240,5 +242,55 @@ func TestMultipartCleanup(t *testing.T) {
 	}
 	if err := parseRequest(t, "GET / HTTP/1.1\r\nHost: h\r\n\r\n").cleanup(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestParserReuseAlloc: a connection whose response becomes a stream (an
+// event stream) gives its parser back, and the next connection takes it
+// instead of making one, with its limits; a closed connection gives its
+// parser back too.
+func TestParserReuseAlloc(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops what is put back at random under the race detector")
+	}
+	proto := ProtocolWith(Config{}).(*serverProtocol)
+	in := []byte("GET /events HTTP/1.1\r\nHost: example.com\r\nAccept: text/event-stream\r\n\r\n")
+	open := func(maxBody int) (*serverCodec, *Parser) {
+		t.Helper()
+		s := proto.NewCodec(protocols.Limits{MaxPackageSize: maxBody}).(*serverCodec)
+		req, n, _, err := s.Decode(in)
+		if err != nil || req == nil || n != len(in) {
+			t.Fatalf("Decode: %v, %d, %v", req, n, err)
+		}
+		return s, s.parser
+	}
+	s1, p1 := open(1 << 20)
+	if p1.lim.MaxBodyBytes != 1<<20 {
+		t.Fatalf("MaxBodyBytes %d, want the Worker's MaxPackageSize", p1.lim.MaxBodyBytes)
+	}
+	resp := NewResponse(200, "")
+	resp.Header.Add("Content-Type", "text/event-stream")
+	resp.Stream = true
+	if _, err := s1.Encode(nil, resp); err != nil {
+		t.Fatal(err)
+	}
+	if s1.parser != nil {
+		t.Fatal("a stream kept its parser")
+	}
+	s2, p2 := open(2 << 20)
+	if p2 != p1 {
+		t.Fatal("the next connection made a parser instead of taking the stream's")
+	}
+	fresh := NewParser(Limits{})
+	fresh.Parse(in)
+	if p2.lim.MaxBodyBytes != 2<<20 || p2.cost != fresh.cost {
+		t.Fatalf("the reused parser has MaxBodyBytes %d and cost %d, want 2 MiB and %d (a fresh parser's)", p2.lim.MaxBodyBytes, p2.cost, fresh.cost)
+	}
+	s2.Closed()
+	if s2.parser != nil {
+		t.Fatal("a closed connection kept its parser")
+	}
+	if _, p3 := open(1 << 20); p3 != p1 {
+		t.Fatal("the parser of the closed connection was not reused")
 	}
 }

@@ -134,6 +134,10 @@ func ProtocolWith(cfg Config) protocols.Protocol[*Request] {
 type serverProtocol struct {
 	cfg      Config
 	sessions *sessionSetup
+	// parsers are the Parsers of connections that read no more requests
+	// (a stream, a closed connection), for the next ones: a parser and its
+	// field slices are garbage that every connection would otherwise make.
+	parsers sync.Pool
 }
 
 func (p *serverProtocol) Scheme() string { return "http" }
@@ -149,11 +153,43 @@ func (p *serverProtocol) NextProtos() []string {
 }
 
 func (p *serverProtocol) NewCodec(limits protocols.Limits) protocols.Codec[*Request] {
+	return &serverCodec{proto: p, maxBody: int64(limits.MaxPackageSize)}
+}
+
+// limits are the parser's limits for a connection whose Worker's
+// MaxPackageSize is maxBody: the Config's, with MaxBodyBytes from it when
+// the Config sets none.
+func (p *serverProtocol) limits(maxBody int64) Limits {
 	lim := p.cfg.Limits
-	if lim.MaxBodyBytes <= 0 && limits.MaxPackageSize > 0 {
-		lim.MaxBodyBytes = int64(limits.MaxPackageSize)
+	if lim.MaxBodyBytes <= 0 && maxBody > 0 {
+		lim.MaxBodyBytes = maxBody
 	}
-	return &serverCodec{proto: p, parser: &Parser{lim: lim.withDefaults(), ready: true}}
+	return lim.withDefaults()
+}
+
+// releaseParser gives back the parser of a connection that reads no more
+// requests. It must not be used after.
+func (p *serverProtocol) releaseParser(ps *Parser) {
+	ps.reset()
+	ps.st, ps.err, ps.cost, ps.body = stHead, nil, 0, nil
+	if cap(ps.fields) > 64 || cap(ps.tfields) > 64 {
+		return // a large head's: let it go
+	}
+	p.parsers.Put(ps)
+}
+
+// takeParser returns the connection's parser, from the protocol's pool on
+// its first request. Loop-only.
+func (s *serverCodec) takeParser() *Parser {
+	if s.parser == nil {
+		p, _ := s.proto.parsers.Get().(*Parser)
+		if p == nil {
+			p = &Parser{}
+		}
+		p.lim, p.ready = s.proto.limits(s.maxBody), true
+		s.parser = p
+	}
+	return s.parser
 }
 
 // serverCodec is one connection's HTTP state. Decode and the deadline
@@ -162,10 +198,12 @@ func (p *serverProtocol) NewCodec(limits protocols.Limits) protocols.Codec[*Requ
 // touch.
 type serverCodec struct {
 	proto *serverProtocol
-	// parser reads requests. A stream lets go of it (it reads no more
-	// requests): Encode sets it to nil under mu, when no Decode can be
-	// using it (one runs only while no request is being answered).
-	parser *Parser
+	// parser reads requests: taken from the protocol's pool by the first
+	// Decode. A stream lets go of it (it reads no more requests): Encode
+	// gives it back under mu, when no Decode can be using it (one runs only
+	// while no request is being answered); so does Closed.
+	parser  *Parser
+	maxBody int64 // the Worker's MaxPackageSize: MaxBodyBytes unless Config sets it
 
 	// Loop-only.
 	conn      *connection.Conn
@@ -218,6 +256,10 @@ func (s *serverCodec) Closed() {
 	s.loading = nil // its goroutine finishes on its own
 	s.mu.Lock()
 	s.endResponseLocked()
+	if s.parser != nil && s.proto != nil {
+		s.proto.releaseParser(s.parser)
+		s.parser = nil
+	}
 	s.mu.Unlock()
 }
 
@@ -263,7 +305,7 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 	if busy {
 		return nil, 0, false, nil // the next request waits for this response
 	}
-	p := s.parser
+	p := s.takeParser()
 	req, n, err := p.Parse(in)
 	if err != nil {
 		return nil, 0, false, err
@@ -473,6 +515,9 @@ func (s *serverCodec) Encode(dst []byte, msg any) ([]byte, error) {
 		// A stream lasts as long as the connection, which may be long (an
 		// event stream): let go of the request, and keep only the state.
 		_ = s.cur.cleanup()
+		if s.parser != nil {
+			s.proto.releaseParser(s.parser)
+		}
 		s.cur, s.streaming, s.parser = nil, true, nil
 		if r, ok := msg.(*Response); ok {
 			s.events = strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "text/event-stream")
