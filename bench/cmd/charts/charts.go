@@ -42,6 +42,7 @@ var charts = []chartSpec{
 		panels: []panelSpec{{groups: []groupSpec{
 			{label: "SSE stream, {n} idle streams with a heartbeat", kind: "sse", prefix: "idle: KiB per stream"},
 			{label: "SSE stream over TLS, {n} idle streams", kind: "tls", prefix: "idle TLS event streams: KiB per stream", optional: true},
+			{label: "SSE stream over HTTP/2 (TLS), {n} idle streams on 100 connections", kind: "h2", prefix: "idle: KiB per stream", optional: true},
 			{label: "TLS connection, {n} idle after one request", kind: "tls", prefix: "idle TLS connections: KiB per connection", optional: true},
 			{label: "WebSocket connection, {n} idle", kind: "ws", prefix: "idle: KiB per connection"},
 			{label: "TCP connection (echo server), idle", kind: "echo", prefix: "idle KiB/conn"},
@@ -56,6 +57,8 @@ var charts = []chartSpec{
 				{label: "TCP echo, per message", kind: "echo", prefix: "server CPU µs/msg"},
 				{label: "WebSocket echo, per message", kind: "ws", prefix: "echo: server CPU µs per message"},
 				{label: "SSE, per event (every stream 1 event/s from its timer)", kind: "sse", prefix: "tick: server CPU µs per event"},
+				{label: "SSE over HTTP/2, per event (10,000 streams on 100 connections)", kind: "h2", prefix: "tick: server CPU µs per event", optional: true},
+				{label: "HTTP/2 hello over TLS, per request (h2load)", kind: "h2", prefix: "hello over TLS: server CPU µs per request", optional: true},
 				{label: "SSE fan-out to 10,000 subscribers, per delivered event", kind: "sse", prefix: "fan-out to 10,000: server CPU µs per delivered event"},
 				{label: "WebSocket broadcast to 10,000 clients, per delivered message", kind: "ws", prefix: "broadcast to 10,000: server CPU µs per delivered message"},
 			}},
@@ -70,6 +73,7 @@ var charts = []chartSpec{
 		panels: []panelSpec{{groups: []groupSpec{
 			{label: "HTTP/1.1 keep-alive", kind: "http", prefix: "requests/s"},
 			{label: "HTTP/1.1 keep-alive over TLS", kind: "tls", prefix: "keep-alive requests/s over TLS", optional: true},
+			{label: "HTTP/2 over TLS (h2load: 100 connections × 10 streams)", kind: "h2", prefix: "hello over TLS: requests/s", optional: true},
 		}}},
 	},
 	{

@@ -123,6 +123,8 @@ func TestEndToEnd(t *testing.T) {
 				"net/http (goroutine per stream): 24.49 (sse-2026-12-01-5.md, line 5)",
 				"workerman-go TLS: 15.39 (tls-2026-12-02.md, line 20)",
 				"net/http TLS (HTTP/1.1): 47.89 (tls-2026-12-02.md, line 20)",
+				"workerman-go HTTP/2: 1.85 (h2-2026-12-02-3.md, line 5)",
+				"net/http HTTP/2: 9.59 (h2-2026-12-02-3.md, line 5)",
 				"workerman-go TLS: 15.51 (tls-2026-12-02.md, line 19)",
 				"net/http TLS (HTTP/1.1): 39.01 (tls-2026-12-02.md, line 19)",
 				"workerman-go: 1.52 (ws-2026-12-01-4.md, line 23)",
@@ -141,6 +143,8 @@ func TestEndToEnd(t *testing.T) {
 				"gnet v2 minimal responder (engine ceiling): 128,704 (http-2026-12-01.md, line 6)",
 				"workerman-go TLS: 31,438 (tls-2026-12-02.md, line 5)",
 				"net/http TLS (HTTP/1.1): 32,073 (tls-2026-12-02.md, line 5)",
+				"workerman-go HTTP/2: 134,215 (h2-2026-12-02-3.md, line 17)",
+				"net/http HTTP/2: 43,006 (h2-2026-12-02-3.md, line 17)",
 			},
 		},
 		{
@@ -173,6 +177,10 @@ func TestEndToEnd(t *testing.T) {
 				"gorilla/websocket (goroutine per conn): 16.41 (ws-2026-12-01-4.md, line 16)",
 				"workerman-go: 10.10 (sse-2026-12-01-5.md, line 9)",
 				"net/http (goroutine per stream): 13.40 (sse-2026-12-01-5.md, line 9)",
+				"workerman-go HTTP/2: 2.79 (h2-2026-12-02-3.md, line 10)",
+				"net/http HTTP/2: 11.70 (h2-2026-12-02-3.md, line 10)",
+				"workerman-go HTTP/2: 7.44 (h2-2026-12-02-3.md, line 19)",
+				"net/http HTTP/2: 23.25 (h2-2026-12-02-3.md, line 19)",
 				"workerman-go: 5.56 (sse-2026-12-01-5.md, line 23)",
 				"net/http (goroutine per stream): 9.84 (sse-2026-12-01-5.md, line 23)",
 				"workerman-go: 5.54 (ws-2026-12-01-4.md, line 34)",
@@ -262,8 +270,8 @@ func TestNewRunIsPickedUp(t *testing.T) {
 	}
 }
 
-func TestOptionalTLS(t *testing.T) {
-	results := copyResults(t, "tls-2026-12-02.md")
+func TestOptionalTLSAndHTTP2(t *testing.T) {
+	results := copyResults(t, "tls-2026-12-02.md", "h2-2026-12-02-3.md")
 	out := t.TempDir()
 	var stderr bytes.Buffer
 	if err := run([]string{"-results", results, "-out", out}, io.Discard, &stderr); err != nil {
@@ -271,6 +279,9 @@ func TestOptionalTLS(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `left out "SSE stream over TLS, {n} idle streams": no results file of kind tls`) {
 		t.Errorf("no note about the missing TLS results: %s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), `left out "HTTP/2 hello over TLS, per request (h2load)": no results file of kind h2`) {
+		t.Errorf("no note about the missing HTTP/2 results: %s", stderr.String())
 	}
 	doc := readSVG(t, filepath.Join(out, "bench-cpu.svg"))
 	if len(doc.bars) != 14 || slices.Contains(doc.texts, "Per new TLS connection (full handshake and one request)") {
