@@ -35,19 +35,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
-	"time"
 
+	"github.com/workerman-go/workerman/bench/internal/netsse"
 	"github.com/workerman-go/workerman/bench/internal/pprofserve"
 )
 
-const heartbeatEvery = 15 * time.Second
-
-var (
-	heartbeat = []byte(":\n\n")
-	hello     = []byte("Hello, World!")
-)
+var hello = []byte("Hello, World!")
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on (port 0: any free port)")
@@ -68,9 +62,9 @@ func main() {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && r.URL.Path == "/" && strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 			if *mode == "tick" {
-				serveTick(w, r)
+				netsse.Tick(w, r)
 			} else {
-				serveIdle(w, r)
+				netsse.Idle(w, r)
 			}
 			return
 		}
@@ -98,57 +92,6 @@ func main() {
 		err = srv.Serve(ln)
 	}
 	fail(err)
-}
-
-// startStream sends the head of an event stream.
-func startStream(w http.ResponseWriter) http.Flusher {
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	f := w.(http.Flusher)
-	f.Flush()
-	return f
-}
-
-// serveIdle: a heartbeat every 15 s until the client goes away.
-func serveIdle(w http.ResponseWriter, r *http.Request) {
-	f := startStream(w)
-	hb := time.NewTicker(heartbeatEvery)
-	defer hb.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-hb.C:
-			if _, err := w.Write(heartbeat); err != nil {
-				return
-			}
-			f.Flush()
-		}
-	}
-}
-
-// serveTick: an event with the current time every second.
-func serveTick(w http.ResponseWriter, r *http.Request) {
-	f := startStream(w)
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	var buf []byte
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-t.C:
-			buf = append(buf[:0], "data: "...)
-			buf = strconv.AppendInt(buf, time.Now().UnixNano(), 10)
-			buf = append(buf, "\n\n"...)
-			if _, err := w.Write(buf); err != nil {
-				return
-			}
-			f.Flush()
-		}
-	}
 }
 
 func fail(err error) {

@@ -37,17 +37,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/workerman-go/workerman/bench/internal/netsse"
 	"github.com/workerman-go/workerman/bench/internal/pprofserve"
 )
 
 const (
-	heartbeatEvery = 15 * time.Second
 	// queueLen is each subscriber's channel capacity: the publishes it may
 	// fall behind by before it is disconnected.
 	queueLen = 64
 )
-
-var heartbeat = []byte(":\n\n")
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on (port 0: any free port)")
@@ -85,9 +83,9 @@ func main() {
 		}
 		switch *mode {
 		case "idle":
-			serveIdle(w, r)
+			netsse.Idle(w, r)
 		case "tick":
-			serveTick(w, r)
+			netsse.Tick(w, r)
 		case "fanout":
 			serveFanout(w, r, b)
 		}
@@ -118,64 +116,12 @@ func main() {
 	os.Exit(1)
 }
 
-// startStream sends the head of an event stream.
-func startStream(w http.ResponseWriter) http.Flusher {
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	f := w.(http.Flusher)
-	f.Flush()
-	return f
-}
-
-// serveIdle: a heartbeat every 15 s until the client goes away.
-func serveIdle(w http.ResponseWriter, r *http.Request) {
-	f := startStream(w)
-	hb := time.NewTicker(heartbeatEvery)
-	defer hb.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-hb.C:
-			if _, err := w.Write(heartbeat); err != nil {
-				return
-			}
-			f.Flush()
-		}
-	}
-}
-
-// serveTick: an event with the current time every second.
-func serveTick(w http.ResponseWriter, r *http.Request) {
-	f := startStream(w)
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	var buf []byte
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-t.C:
-			buf = append(buf[:0], "data: "...)
-			buf = strconv.AppendInt(buf, time.Now().UnixNano(), 10)
-			buf = append(buf, "\n\n"...)
-			if _, err := w.Write(buf); err != nil {
-				return
-			}
-			f.Flush()
-		}
-	}
-}
-
 // serveFanout: the broadcaster's events, and a heartbeat every 15 s.
 func serveFanout(w http.ResponseWriter, r *http.Request, b *broadcaster) {
-	f := startStream(w)
+	f := netsse.Start(w)
 	s := b.subscribe()
 	defer b.unsubscribe(s)
-	hb := time.NewTicker(heartbeatEvery)
+	hb := time.NewTicker(netsse.HeartbeatEvery)
 	defer hb.Stop()
 	for {
 		select {
@@ -195,7 +141,7 @@ func serveFanout(w http.ResponseWriter, r *http.Request, b *broadcaster) {
 			}
 			f.Flush()
 		case <-hb.C:
-			if _, err := w.Write(heartbeat); err != nil {
+			if _, err := w.Write(netsse.Heartbeat); err != nil {
 				return
 			}
 			f.Flush()
