@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -214,37 +213,10 @@ func h2loadArgs(conns, streams, threads, seconds int, url string) []string {
 // from PATH, installed with apt-get (as root; Debian's nghttp2-client) when
 // it is missing.
 func findH2load(ctx context.Context, explicit string) (string, error) {
-	if explicit != "" {
-		p, err := exec.LookPath(explicit)
-		if err != nil {
-			return "", fmt.Errorf("-h2load %s: %w", explicit, err)
-		}
-		return p, nil
-	}
-	if p, err := exec.LookPath("h2load"); err == nil {
-		return p, nil
-	}
-	const manual = "install it (Debian/Ubuntu: apt-get install -y nghttp2-client) and try again, give its path with -h2load, or leave the requests tests out (-tests idle,tick)"
-	if os.Geteuid() != 0 {
-		return "", fmt.Errorf("h2load is not installed and installing it needs root: %s", manual)
-	}
-	if _, err := exec.LookPath("apt-get"); err != nil {
-		return "", fmt.Errorf("h2load is not installed and there is no apt-get to install it: %s", manual)
-	}
-	logf("compare: h2load is not installed: installing it (apt-get update && apt-get install -y nghttp2-client)")
-	for _, args := range [][]string{{"update"}, {"install", "-y", "nghttp2-client"}} {
-		cmd := exec.CommandContext(ctx, "apt-get", args...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("installing h2load: apt-get %s: %v\n%s\n%s", strings.Join(args, " "), err, tail(string(out), 10), manual)
-		}
-	}
-	p, err := exec.LookPath("h2load")
-	if err != nil {
-		return "", errors.New("apt-get installed nghttp2-client but h2load is not in PATH: " + manual)
-	}
-	logf("compare: installed %s", p)
-	return p, nil
+	return findTool(ctx, explicit, tool{
+		bin: "h2load", pkg: "nghttp2-client", flag: "-h2load",
+		manual: "install it (Debian/Ubuntu: apt-get install -y nghttp2-client) and try again, give its path with -h2load, or leave the requests tests out (-tests idle,tick)",
+	})
 }
 
 // h2loadVersion is the first line of "h2load --version": "h2load

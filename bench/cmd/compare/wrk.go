@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -227,34 +226,51 @@ func wrkURLArgs(threads, conns, seconds int, url string) []string {
 // findWrk returns the path of wrk: explicit when given, else wrk from PATH,
 // installed with apt-get (as root) when it is missing.
 func findWrk(ctx context.Context, explicit string) (string, error) {
+	return findTool(ctx, explicit, tool{
+		bin: "wrk", pkg: "wrk", flag: "-wrk",
+		manual: "install it (Debian/Ubuntu: apt-get install -y wrk; or build it from https://github.com/wg/wrk) and try again, or give its path with -wrk",
+	})
+}
+
+// tool is a program the harness runs (a load generator), and how to get it.
+type tool struct {
+	bin    string // its name in PATH
+	pkg    string // the Debian package that has it
+	flag   string // the flag that gives its path
+	manual string // what to do when it cannot be installed here
+}
+
+// findTool returns the path of t: explicit when given (the value of
+// t.flag), else t.bin from PATH, installed with apt-get (as root) when it
+// is missing.
+func findTool(ctx context.Context, explicit string, t tool) (string, error) {
 	if explicit != "" {
 		p, err := exec.LookPath(explicit)
 		if err != nil {
-			return "", fmt.Errorf("-wrk %s: %w", explicit, err)
+			return "", fmt.Errorf("%s %s: %w", t.flag, explicit, err)
 		}
 		return p, nil
 	}
-	if p, err := exec.LookPath("wrk"); err == nil {
+	if p, err := exec.LookPath(t.bin); err == nil {
 		return p, nil
 	}
-	const manual = "install it (Debian/Ubuntu: apt-get install -y wrk; or build it from https://github.com/wg/wrk) and try again, or give its path with -wrk"
 	if os.Geteuid() != 0 {
-		return "", fmt.Errorf("wrk is not installed and installing it needs root: %s", manual)
+		return "", fmt.Errorf("%s is not installed and installing it needs root: %s", t.bin, t.manual)
 	}
 	if _, err := exec.LookPath("apt-get"); err != nil {
-		return "", fmt.Errorf("wrk is not installed and there is no apt-get to install it: %s", manual)
+		return "", fmt.Errorf("%s is not installed and there is no apt-get to install it: %s", t.bin, t.manual)
 	}
-	logf("compare: wrk is not installed: installing it (apt-get update && apt-get install -y wrk)")
-	for _, args := range [][]string{{"update"}, {"install", "-y", "wrk"}} {
+	logf("compare: %s is not installed: installing it (apt-get update && apt-get install -y %s)", t.bin, t.pkg)
+	for _, args := range [][]string{{"update"}, {"install", "-y", t.pkg}} {
 		cmd := exec.CommandContext(ctx, "apt-get", args...)
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("installing wrk: apt-get %s: %v\n%s\n%s", strings.Join(args, " "), err, tail(string(out), 10), manual)
+			return "", fmt.Errorf("installing %s: apt-get %s: %v\n%s\n%s", t.bin, strings.Join(args, " "), err, tail(string(out), 10), t.manual)
 		}
 	}
-	p, err := exec.LookPath("wrk")
+	p, err := exec.LookPath(t.bin)
 	if err != nil {
-		return "", errors.New("apt-get installed wrk but it is not in PATH: " + manual)
+		return "", fmt.Errorf("apt-get installed %s but %s is not in PATH: %s", t.pkg, t.bin, t.manual)
 	}
 	logf("compare: installed %s", p)
 	return p, nil
