@@ -208,23 +208,7 @@ func h2Main(args []string) int {
 
 // selectH2Sides returns the sides named in the comma-separated list.
 func selectH2Sides(list string) ([]h2Side, error) {
-	var specs []serverSpec
-	for _, s := range h2Sides {
-		specs = append(specs, serverSpec{Name: s.Name, Label: s.Label})
-	}
-	sel, err := selectServers(list, specs)
-	if err != nil {
-		return nil, err
-	}
-	var out []h2Side
-	for _, s := range sel {
-		for _, side := range h2Sides {
-			if side.Name == s.Name {
-				out = append(out, side)
-			}
-		}
-	}
-	return out, nil
+	return selectByName(list, h2Sides, func(s h2Side) serverSpec { return serverSpec{Name: s.Name, Label: s.Label} })
 }
 
 // h2Driver runs the HTTP/2 benchmark.

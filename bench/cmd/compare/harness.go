@@ -1018,3 +1018,26 @@ func stripHists(raws []json.RawMessage) []json.RawMessage {
 	}
 	return out
 }
+
+// selectByName returns the items of all that the comma-separated list
+// names (as selectServers reads it), in its order; spec gives an item's
+// name and label.
+func selectByName[T any](list string, all []T, spec func(T) serverSpec) ([]T, error) {
+	specs := make([]serverSpec, len(all))
+	for i, s := range all {
+		specs[i] = spec(s)
+	}
+	sel, err := selectServers(list, specs)
+	if err != nil {
+		return nil, err
+	}
+	var out []T
+	for _, s := range sel {
+		for i, sp := range specs {
+			if sp.Name == s.Name {
+				out = append(out, all[i])
+			}
+		}
+	}
+	return out, nil
+}

@@ -185,23 +185,7 @@ func (o *tlsOptions) check() error {
 
 // selectSides returns the sides named in the comma-separated list.
 func selectSides(list string) ([]tlsSide, error) {
-	var specs []serverSpec
-	for _, s := range tlsSides {
-		specs = append(specs, serverSpec{Name: s.Name, Label: s.Label})
-	}
-	sel, err := selectServers(list, specs)
-	if err != nil {
-		return nil, err
-	}
-	var out []tlsSide
-	for _, s := range sel {
-		for _, side := range tlsSides {
-			if side.Name == s.Name {
-				out = append(out, side)
-			}
-		}
-	}
-	return out, nil
+	return selectByName(list, tlsSides, func(s tlsSide) serverSpec { return serverSpec{Name: s.Name, Label: s.Label} })
 }
 
 // tlsDriver runs the TLS benchmark.
