@@ -292,7 +292,7 @@ func (d *h2Driver) run(ctx context.Context) error {
 		o.Rounds, serverNames(d.sideSpecs()), o.Tests, o.Streams, o.Conns, d.sseTransport(), o.IdleSettle, o.TickDuration, o.TickWarmup,
 		strings.Join(h2loadArgs(o.H2loadConns, o.H2loadStreams, o.H2loadThreads, int(o.Duration/time.Second), "URL"), " "), d.load0)
 	for r := 1; r <= o.Rounds; r++ {
-		order := rotateH2Sides(d.sides, r-1)
+		order := rotate(d.sides, r-1)
 		for _, test := range h2Tests {
 			if !o.tests[test] {
 				continue
@@ -369,15 +369,6 @@ func (d *h2Driver) sideSpecs() []serverSpec {
 			pkg += ", " + s.SSE.Pkg
 		}
 		out = append(out, serverSpec{Name: s.Name, Pkg: pkg, Label: s.Label})
-	}
-	return out
-}
-
-// rotateH2Sides returns s rotated left by k.
-func rotateH2Sides(s []h2Side, k int) []h2Side {
-	out := make([]h2Side, 0, len(s))
-	for i := range s {
-		out = append(out, s[(i+k)%len(s)])
 	}
 	return out
 }

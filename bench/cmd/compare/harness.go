@@ -238,8 +238,8 @@ func serverNames(s []serverSpec) string {
 
 // rotate returns s rotated left by k: round r runs the servers in the
 // order rotate(servers, r-1).
-func rotate(s []serverSpec, k int) []serverSpec {
-	out := make([]serverSpec, 0, len(s))
+func rotate[T any](s []T, k int) []T {
+	out := make([]T, 0, len(s))
 	for i := range s {
 		out = append(out, s[(i+k)%len(s)])
 	}

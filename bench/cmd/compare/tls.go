@@ -281,7 +281,7 @@ func (d *tlsDriver) run(ctx context.Context) error {
 		o.Rounds, serverNames(d.sideSpecs()), o.Tests, strings.Join(wrkURLArgs(o.Threads, o.Conns, int(o.Duration/time.Second), "https://ADDR/"), " "),
 		o.HSConns, o.Duration, o.Warmup, o.IdleConns, o.IdleProcs, o.IdleSettle, d.load0)
 	for r := 1; r <= o.Rounds; r++ {
-		order := rotateSides(d.sides, r-1)
+		order := rotate(d.sides, r-1)
 		for _, test := range tlsTests {
 			if !o.tests[test] {
 				continue
@@ -320,15 +320,6 @@ func (d *tlsDriver) sideSpecs() []serverSpec {
 	var out []serverSpec
 	for _, s := range d.sides {
 		out = append(out, serverSpec{Name: s.Name, Pkg: s.Hello.Pkg + ", " + s.SSE.Pkg, Label: s.Label})
-	}
-	return out
-}
-
-// rotateSides returns s rotated left by k.
-func rotateSides(s []tlsSide, k int) []tlsSide {
-	out := make([]tlsSide, 0, len(s))
-	for i := range s {
-		out = append(out, s[(i+k)%len(s)])
 	}
 	return out
 }
