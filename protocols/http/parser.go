@@ -138,9 +138,10 @@ type fieldSpan struct{ ns, ne, vs, ve int }
 // # Memory
 //
 // Nothing is allocated while the head is incomplete. When it completes, the
-// Request is built: two allocations (the Request and one string holding the
-// whole head) when it has at most 16 header fields and no percent-encoded
-// path. A Content-Length body that has all arrived by the time Parse reaches
+// Request is built: one allocation (the Request, its header fields and a copy
+// of the whole head together, sized to fit them) when it has at most 16
+// header fields, a head of at most 1,248 bytes and no percent-encoded path;
+// three beyond that (see newRequest). A Content-Length body that has all arrived by the time Parse reaches
 // it is copied in one allocation of its size; one that arrives in pieces is
 // appended to a buffer that starts at no more than 64 KiB and grows with
 // what arrives, as a chunked body's does. So no allocation is sized by more
@@ -477,20 +478,13 @@ func (p *Parser) fieldLine(in []byte, s, e int, dst *[]fieldSpan, tooMany *Error
 // endHead builds the Request from the head in[p.reqStart:p.pos], copying it
 // once, applies the header rules and chooses how the body is framed.
 func (p *Parser) endHead(in []byte) *Error {
-	head := string(in[p.reqStart:p.pos])
+	req, head := newRequest(len(p.fields), in[p.reqStart:p.pos])
 	p.cost += len(head)
 	b := p.reqStart
-	req := &Request{
-		Method:     head[:p.mEnd-b],
-		Target:     head[p.tS-b : p.tE-b],
-		Proto:      head[p.vS-b : p.vS-b+8],
-		ProtoMinor: p.minor,
-	}
-	if n := len(p.fields); n <= len(req.hdr) {
-		req.Header = req.hdr[:n]
-	} else {
-		req.Header = make(Header, n)
-	}
+	req.Method = head[:p.mEnd-b]
+	req.Target = head[p.tS-b : p.tE-b]
+	req.Proto = head[p.vS-b : p.vS-b+8]
+	req.ProtoMinor = p.minor
 	for i, f := range p.fields {
 		req.Header[i] = Field{Name: head[f.ns-b : f.ne-b], Value: head[f.vs-b : f.ve-b]}
 	}

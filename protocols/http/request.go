@@ -59,9 +59,8 @@ type Request struct {
 	lazy           *requestLazy
 	sessions       *sessionSetup // set by the server codec
 	session        *Session
-	sessionErr     error     // loading the session failed
-	sessionLoaded  bool      // the session of the cookie was looked for
-	hdr            [16]Field // storage for Header when it has few fields
+	sessionErr     error // loading the session failed
+	sessionLoaded  bool  // the session of the cookie was looked for
 }
 
 // requestLazy holds what is computed on first use.
