@@ -822,13 +822,25 @@ func (h *harness) runLoadgens(ctx context.Context, name string, argv [][]string,
 // share) and expected to print "READY <n>" once its connections are up and
 // to hold them until its stdin closes; the memory is read settle after the
 // server has accepted them all.
+//
+// The first warm of the conns are opened before the baseline is read (by
+// one more load generator) and held to the end, so that what a fresh
+// process does once, for its first connections, is in the baseline: the
+// pages of code and data that serving a connection touches for the first
+// time, tables each event loop sets up. The figure is then what each
+// further connection costs, for every server alike.
 type idleSpec struct {
 	serverArgs  []string // extra arguments of the server
 	conns       int
+	warm        int // of conns, opened before the baseline
 	procs       int
 	settle      time.Duration
 	loadgenArgs func(addr string, n int) []string
 }
+
+// idleWarmConns is the warm-up of the idle tests: enough connections for
+// every event loop of the servers to have served some.
+const idleWarmConns = 10
 
 // idleRecord is the outcome of one idle round of one server.
 type idleRecord struct {
@@ -836,7 +848,8 @@ type idleRecord struct {
 	Round        int               `json:"round"`
 	OK           bool              `json:"ok"`
 	Error        string            `json:"error,omitempty"`
-	Conns        int               `json:"conns"`
+	Conns        int               `json:"conns"` // measured, after the warm-up
+	WarmConns    int               `json:"warm_conns,omitempty"`
 	RSSBefore    int64             `json:"rss_before"`
 	RSSAfter     int64             `json:"rss_after"`
 	FDsBefore    int               `json:"fds_before"`
@@ -847,9 +860,10 @@ type idleRecord struct {
 }
 
 // measureIdle measures the resident memory a fresh server s needs for the
-// idle connections of spec: RSS before (0.5 s after it started) and with
-// the connections (the median of three readings), summed over its process
-// tree.
+// idle connections of spec: RSS before (0.5 s after it started, and after
+// the warm-up connections are up) and with all the connections (the median
+// of three readings), summed over its process tree; the difference per
+// connection opened after the baseline.
 func (h *harness) measureIdle(ctx context.Context, s serverSpec, round int, spec idleSpec) (rec idleRecord) {
 	rec = idleRecord{Server: s.Name, Round: round}
 	srv, addr, err := h.startServer(ctx, s, spec.serverArgs...)
@@ -858,18 +872,7 @@ func (h *harness) measureIdle(ctx context.Context, s serverSpec, round int, spec
 		return rec
 	}
 	defer srv.stop(3 * time.Second)
-
-	// Baseline, after a short settle.
-	if !sleepCtx(ctx, 500*time.Millisecond) {
-		rec.Error = ctx.Err().Error()
-		return rec
-	}
 	pid := srv.pid()
-	if rec.RSSBefore, err = procfs.TreeRSS(pid); err != nil {
-		rec.Error = fmt.Sprintf("reading server memory: %v", err)
-		return rec
-	}
-	rec.FDsBefore, _ = procfs.TreeFDs(pid)
 
 	// The generators hold until their stdin closes; -duration only bounds
 	// the hold in case the driver vanished without closing it.
@@ -883,42 +886,73 @@ func (h *harness) measureIdle(ctx context.Context, s serverSpec, round int, spec
 			_ = p.wait(context.Background(), 20*time.Second)
 		}
 	}()
-	for i, n := range split(spec.conns, spec.procs) {
-		args := spec.loadgenArgs(addr, n)
-		args = append(args, "-duration", hold.String(), "-setup-timeout", setupTimeout.String(), "-stdin-stop")
-		p, err := startProc(h.reg, fmt.Sprintf("loadgen-idle-%d", i), "READY", true, h.pin.loadgenCPU(), filepath.Join(h.bin, "loadgen"), args...)
-		if err != nil {
-			rec.Error = err.Error()
-			return rec
-		}
-		lgs = append(lgs, p)
-	}
+	// open starts the generators of n connections over procs processes and
+	// waits until they are up and the server holds them (bounded); it
+	// returns how many are up.
 	var problems []string
-	for _, p := range lgs {
-		line, err := p.waitMarker(ctx, setupTimeout+15*time.Second)
-		if err != nil {
-			problems = append(problems, err.Error())
-			continue
+	open := func(name string, n, procs int) int {
+		fdsBefore, _ := procfs.TreeFDs(pid)
+		var started []*proc
+		for i, share := range split(n, procs) {
+			args := spec.loadgenArgs(addr, share)
+			args = append(args, "-duration", hold.String(), "-setup-timeout", setupTimeout.String(), "-stdin-stop")
+			p, err := startProc(h.reg, fmt.Sprintf("loadgen-%s-%d", name, i), "READY", true, h.pin.loadgenCPU(), filepath.Join(h.bin, "loadgen"), args...)
+			if err != nil {
+				problems = append(problems, err.Error())
+				return 0
+			}
+			lgs = append(lgs, p)
+			started = append(started, p)
 		}
-		var n int
-		fmt.Sscanf(line, "READY %d", &n)
-		rec.Conns += n
-	}
-	if rec.Conns != spec.conns {
-		problems = append(problems, fmt.Sprintf("%d of %d connections established", rec.Conns, spec.conns))
-	}
-	// The client side is up; wait (bounded) until the server has accepted
-	// them all, then let it settle.
-	if len(problems) == 0 {
+		up := 0
+		for _, p := range started {
+			line, err := p.waitMarker(ctx, setupTimeout+15*time.Second)
+			if err != nil {
+				problems = append(problems, err.Error())
+				continue
+			}
+			var k int
+			fmt.Sscanf(line, "READY %d", &k)
+			up += k
+		}
+		if up != n {
+			problems = append(problems, fmt.Sprintf("%s: %d of %d connections established", name, up, n))
+			return up
+		}
+		// The client side is up; wait (bounded) until the server has
+		// accepted them all.
 		deadline := time.Now().Add(15 * time.Second)
 		for {
 			fds, _ := procfs.TreeFDs(pid)
-			if fds >= rec.FDsBefore+rec.Conns || time.Now().After(deadline) || ctx.Err() != nil {
+			if fds >= fdsBefore+n || time.Now().After(deadline) || ctx.Err() != nil {
 				break
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		if !sleepCtx(ctx, spec.settle) {
+		return up
+	}
+
+	// Baseline, after a short settle (and the warm-up).
+	if !sleepCtx(ctx, 500*time.Millisecond) {
+		rec.Error = ctx.Err().Error()
+		return rec
+	}
+	warm := min(spec.warm, spec.conns/10)
+	if warm > 0 {
+		rec.WarmConns = open("warm", warm, 1)
+		if !sleepCtx(ctx, 500*time.Millisecond) {
+			problems = append(problems, ctx.Err().Error())
+		}
+	}
+	if len(problems) == 0 {
+		if rec.RSSBefore, err = procfs.TreeRSS(pid); err != nil {
+			problems = append(problems, fmt.Sprintf("reading server memory: %v", err))
+		}
+		rec.FDsBefore, _ = procfs.TreeFDs(pid)
+	}
+	if len(problems) == 0 {
+		rec.Conns = open("idle", spec.conns-warm, spec.procs)
+		if len(problems) == 0 && !sleepCtx(ctx, spec.settle) {
 			problems = append(problems, ctx.Err().Error())
 		}
 	}
@@ -970,6 +1004,7 @@ func (h *harness) measureIdle(ctx context.Context, s serverSpec, round int, spec
 			problems = append(problems, err.Error())
 		}
 	}
+	lgs = nil
 	if srv.exited() {
 		problems = append(problems, fmt.Sprintf("server exited during the test: %v%s", srv.exitErr(), srv.diag()))
 	}

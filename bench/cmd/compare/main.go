@@ -301,7 +301,7 @@ func (d *driver) echoRound(ctx context.Context, s serverSpec, round int) echoRec
 
 func (d *driver) idleRound(ctx context.Context, s serverSpec, round int) idleRecord {
 	rec := d.measureIdle(ctx, s, round, idleSpec{
-		conns: d.o.IdleConns, procs: d.o.Procs, settle: d.o.IdleSettle,
+		conns: d.o.IdleConns, warm: idleWarmConns, procs: d.o.Procs, settle: d.o.IdleSettle,
 		loadgenArgs: func(addr string, n int) []string { return d.loadgenArgs("idle", addr, n) },
 	})
 	if !rec.OK {

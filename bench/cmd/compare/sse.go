@@ -425,7 +425,7 @@ func (d *sseDriver) streamArgs(s serverSpec, addr string, n int) []string {
 func (d *sseDriver) idleRound(ctx context.Context, s serverSpec, round, n int) idleRecord {
 	rec := d.measureIdle(ctx, s, round, idleSpec{
 		serverArgs: []string{"-mode", "idle"},
-		conns:      n, procs: 1, settle: d.o.IdleSettle,
+		conns:      n, warm: idleWarmConns, procs: 1, settle: d.o.IdleSettle,
 		loadgenArgs: func(addr string, n int) []string { return d.streamArgs(s, addr, n) },
 	})
 	if !rec.OK {

@@ -458,7 +458,7 @@ func (d *tlsDriver) handshakeRound(ctx context.Context, s tlsSide, round int) (r
 func (d *tlsDriver) idleRound(ctx context.Context, s tlsSide, spec serverSpec, mode string, extra []string, round int) tlsIdleRecord {
 	rec := d.measureIdle(ctx, spec, round, idleSpec{
 		serverArgs: append(append([]string(nil), extra...), d.tlsArgs()...),
-		conns:      d.o.IdleConns, procs: d.o.IdleProcs, settle: d.o.IdleSettle,
+		conns:      d.o.IdleConns, warm: idleWarmConns, procs: d.o.IdleProcs, settle: d.o.IdleSettle,
 		loadgenArgs: func(addr string, n int) []string { return d.loadgenTLSArgs(mode, addr, n) },
 	})
 	rec.Server = s.Name

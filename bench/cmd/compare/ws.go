@@ -319,7 +319,7 @@ func (d *wsDriver) echoRound(ctx context.Context, s serverSpec, round, n int) ec
 func (d *wsDriver) idleRound(ctx context.Context, s serverSpec, round int) idleRecord {
 	rec := d.measureIdle(ctx, s, round, idleSpec{
 		serverArgs: []string{"-mode", "idle"},
-		conns:      d.o.IdleConns, procs: d.o.procs, settle: d.o.IdleSettle,
+		conns:      d.o.IdleConns, warm: idleWarmConns, procs: d.o.procs, settle: d.o.IdleSettle,
 		loadgenArgs: func(addr string, n int) []string { return d.loadgenArgs(loadgen.ModeWSIdle, addr, n) },
 	})
 	if !rec.OK {
