@@ -313,7 +313,9 @@ func (s *serverCodec) Decode(in []byte) (*Request, int, bool, error) {
 	if req == nil {
 		if p.needsContinue() {
 			p.continueSent()
-			_ = s.conn.SendRaw([]byte(continueResponse))
+			if s.conn != nil { // nil only for a codec driven without a connection (tests, fuzzing)
+				_ = s.conn.SendRaw([]byte(continueResponse))
+			}
 		}
 		if s.headStart == 0 && p.inProgress() && !p.headDone() {
 			s.headStart = sweep.Now() // the sweep answers 408 if it takes too long
