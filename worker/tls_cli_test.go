@@ -18,13 +18,7 @@ import (
 // replaced on disk are served from the next handshakes on, without a
 // restart.
 func TestTLSFlagsWithCurl(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("curl is not installed (Debian: apt-get install curl)")
-		}
-		t.Skip("curl is not installed (Debian: apt-get install curl)")
-	}
+	curl := testutil.RequireTool(t, "curl", "curl")
 	dir := t.TempDir()
 	ca := testutil.NewCA(t)
 	caFile, certFile, keyFile := ca.WriteFiles(t, dir)

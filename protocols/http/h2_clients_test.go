@@ -13,20 +13,6 @@ import (
 	"github.com/workerman-go/workerman/internal/testutil"
 )
 
-// tool finds a client program, or skips the test (fails under CI=true,
-// where .ci/run installs it).
-func tool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed (Debian: apt-get install %s)", name, pkg)
-		}
-		t.Skipf("%s is not installed (Debian: apt-get install %s)", name, pkg)
-	}
-	return path
-}
-
 // tlsH2Server serves h2Routes over TLS with a certificate of a test CA,
 // whose file it returns for the clients.
 func tlsH2Server(t *testing.T) (addr, caFile string, sockets func() int64) {
@@ -40,7 +26,7 @@ func tlsH2Server(t *testing.T) (addr, caFile string, sockets func() int64) {
 
 // curl, over TLS (ALPN) and in clear text with prior knowledge.
 func TestHTTP2Curl(t *testing.T) {
-	curl := tool(t, "curl", "curl")
+	curl := testutil.RequireTool(t, "curl", "curl")
 	addr, caFile, _ := tlsH2Server(t)
 	_, port, _ := strings.Cut(addr, ":")
 	h2c, _ := serveH2(t, nil)
@@ -64,7 +50,7 @@ func TestHTTP2Curl(t *testing.T) {
 // Node's http2 module, trusting the test's CA: a request and an event
 // stream, on one connection.
 func TestHTTP2Node(t *testing.T) {
-	node := tool(t, "node", "nodejs")
+	node := testutil.RequireTool(t, "node", "nodejs")
 	addr, caFile, sockets := tlsH2Server(t)
 	_, port, _ := strings.Cut(addr, ":")
 	script := filepath.Join(t.TempDir(), "h2.js")

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/workerman-go/workerman/internal/testutil"
 )
 
 // writeFile creates path (and its folders) with content.
@@ -157,7 +159,7 @@ func TestRandomQueryScript(t *testing.T) {
 
 	// With wrk at hand: every request of a short run has a target of its
 	// own.
-	wrk := requireTool(t, "wrk", "wrk")
+	wrk := testutil.RequireTool(t, "wrk", "wrk")
 	var mu sync.Mutex
 	seen := map[string]int{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -410,27 +412,13 @@ func groupMembers(pgid int) []int {
 	return out
 }
 
-// requireTool returns the path of a program the test runs, or skips the
-// test without it, but fails it under CI=true, where .ci/run installs it.
-func requireTool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not installed (Debian: apt-get install %s)", name, pkg)
-		}
-		t.Skipf("%s is not installed (Debian: apt-get install %s)", name, pkg)
-	}
-	return path
-}
-
 // realAnchor is the anchor found from this module's root. php is required
 // (installed by .ci/run); Workerman itself is not part of the repository
 // (../shared/anchors/workerman beside it), so without that folder the
 // integration test is skipped, saying where it looked.
 func realAnchor(t *testing.T, mode string) *anchor {
 	t.Helper()
-	requireTool(t, "php", "php-cli")
+	testutil.RequireTool(t, "php", "php-cli")
 	benchRoot, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)

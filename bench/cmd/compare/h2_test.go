@@ -16,6 +16,7 @@ import (
 
 	"github.com/workerman-go/workerman/bench/internal/testcert"
 	"github.com/workerman-go/workerman/bench/loadgen"
+	"github.com/workerman-go/workerman/internal/testutil"
 )
 
 func TestParseH2Options(t *testing.T) {
@@ -404,7 +405,7 @@ func TestCheckH2Hello(t *testing.T) {
 // TestH2loadAgainstNetHTTP runs the real h2load for a second against an
 // in-process h2c server and parses its report; skipped without h2load.
 func TestH2loadAgainstNetHTTP(t *testing.T) {
-	bin := requireTool(t, "h2load", "nghttp2-client")
+	bin := testutil.RequireTool(t, "h2load", "nghttp2-client")
 	url := startHello(t, testcert.Files{}, false, helloBody)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
