@@ -141,11 +141,12 @@ type fieldSpan struct{ ns, ne, vs, ve int }
 // Request is built: one allocation (the Request, its header fields and a copy
 // of the whole head together, sized to fit them) when it has at most 16
 // header fields, a head of at most 1,248 bytes and no percent-encoded path;
-// three beyond that (see newRequest). A Content-Length body that has all arrived by the time Parse reaches
-// it is copied in one allocation of its size; one that arrives in pieces is
-// appended to a buffer that starts at no more than 64 KiB and grows with
-// what arrives, as a chunked body's does. So no allocation is sized by more
-// than 64 KiB of a length the client announced.
+// three beyond that (see newRequest). A Content-Length body that has all
+// arrived by the time Parse reaches it is copied in one allocation of its
+// size; one that arrives in pieces is appended to a buffer that starts at no
+// more than 64 KiB and grows with what arrives, as a chunked body's does. So
+// no allocation is sized by more than 64 KiB of a length the client
+// announced.
 type Parser struct {
 	lim   Limits
 	ready bool // lim has its defaults
